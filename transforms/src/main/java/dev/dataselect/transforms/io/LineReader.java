@@ -1,0 +1,102 @@
+package dev.dataselect.transforms.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+
+/**
+ * Reads {@code \n}-terminated lines as bytes (a trailing {@code \r} is dropped) with a bound on the
+ * bytes kept: a longer line is consumed to its end but only its head is kept, so one huge record
+ * never exhausts memory.
+ */
+final class LineReader {
+  private final InputStream in;
+  private final int maxBytes;
+  private final byte[] buffer = new byte[1 << 16];
+  private int pos;
+  private int limit;
+  private byte[] line = new byte[1024];
+  private int lineLength;
+  private long totalLength;
+  private boolean eof;
+
+  LineReader(InputStream in, int maxBytes) {
+    this.in = in;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Advances to the next line; false at the end of the stream. */
+  boolean next() throws IOException {
+    lineLength = 0;
+    totalLength = 0;
+    if (eof) {
+      return false;
+    }
+    boolean any = false;
+    while (true) {
+      if (pos == limit) {
+        limit = in.read(buffer);
+        pos = 0;
+        if (limit <= 0) {
+          limit = 0;
+          eof = true;
+          break;
+        }
+      }
+      any = true;
+      int start = pos;
+      while (pos < limit && buffer[pos] != '\n') {
+        pos++;
+      }
+      append(start, pos - start);
+      if (pos < limit) {
+        pos++; // the newline
+        break;
+      }
+    }
+    if (lineLength > 0 && totalLength == lineLength && line[lineLength - 1] == '\r') {
+      lineLength--;
+      totalLength--;
+    }
+    return any;
+  }
+
+  private void append(int start, int n) {
+    totalLength += n;
+    int room = maxBytes - lineLength;
+    int take = Math.max(0, Math.min(room, n));
+    if (take > 0) {
+      if (lineLength + take > line.length) {
+        line = Arrays.copyOf(line, Math.max(lineLength + take, Math.min(maxBytes, line.length * 2)));
+      }
+      System.arraycopy(buffer, start, line, lineLength, take);
+      lineLength += take;
+    }
+  }
+
+  /** True when the current line is longer than the bound and only its head was kept. */
+  boolean oversized() {
+    return totalLength > maxBytes;
+  }
+
+  /** The full length of the current line in bytes, even when oversized. */
+  long length() {
+    return totalLength;
+  }
+
+  /** The kept bytes of the current line (all of it unless oversized). */
+  byte[] bytes() {
+    return Arrays.copyOf(line, lineLength);
+  }
+
+  /** True when the current line holds only spaces and tabs (or nothing). */
+  boolean blank() {
+    for (int i = 0; i < lineLength; i++) {
+      byte b = line[i];
+      if (b != ' ' && b != '\t' && b != '\r') {
+        return false;
+      }
+    }
+    return !oversized();
+  }
+}

@@ -1,0 +1,81 @@
+package dev.dataselect.transforms.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.io.DelegatingSeekableInputStream;
+import org.apache.parquet.io.InputFile;
+import org.apache.parquet.io.SeekableInputStream;
+
+/**
+ * Parquet through parquet-avro's reader, row by row, over a Beam seekable channel (so gs:// works).
+ * Any schema: the text field is looked up by name in each row.
+ */
+final class ParquetRecords implements FormatReader {
+
+  @Override
+  public void read(FileIO.ReadableFile file, ReadCorpus.Settings settings, RecordSink sink)
+      throws IOException {
+    try (SeekableByteChannel channel = file.openSeekable();
+        ParquetReader<GenericRecord> reader =
+            AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(channel))
+                .withDataModel(GenericData.get())
+                .build()) {
+      GenericRecord row;
+      while ((row = reader.read()) != null) {
+        GenericRecord r = row;
+        sink.record(name -> value(r, name), () -> String.valueOf(r));
+      }
+    }
+  }
+
+  private static Object value(GenericRecord record, String name) {
+    Schema.Field field = record.getSchema().getField(name);
+    if (field == null) {
+      return null;
+    }
+    Object v = record.get(field.pos());
+    if (v instanceof ByteBuffer) {
+      ByteBuffer b = ((ByteBuffer) v).duplicate();
+      byte[] bytes = new byte[b.remaining()];
+      b.get(bytes);
+      return bytes;
+    }
+    return v; // Utf8 is a CharSequence; numbers and booleans stay as they are
+  }
+
+  /** Parquet's {@link InputFile} over a Beam seekable channel. */
+  private static final class ChannelInputFile implements InputFile {
+    private final SeekableByteChannel channel;
+
+    ChannelInputFile(SeekableByteChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public long getLength() throws IOException {
+      return channel.size();
+    }
+
+    @Override
+    public SeekableInputStream newStream() {
+      return new DelegatingSeekableInputStream(java.nio.channels.Channels.newInputStream(channel)) {
+        @Override
+        public long getPos() throws IOException {
+          return channel.position();
+        }
+
+        @Override
+        public void seek(long newPos) throws IOException {
+          channel.position(newPos);
+        }
+      };
+    }
+  }
+}

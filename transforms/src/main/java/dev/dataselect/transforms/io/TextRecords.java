@@ -1,0 +1,56 @@
+package dev.dataselect.transforms.io;
+
+import dev.dataselect.transforms.DeadLetter.Reason;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import org.apache.beam.sdk.io.FileIO;
+
+/** Plain text: a document per non-blank line, or the whole file as one document. */
+final class TextRecords implements FormatReader {
+  private final boolean wholeFile;
+
+  TextRecords(boolean wholeFile) {
+    this.wholeFile = wholeFile;
+  }
+
+  @Override
+  public void read(FileIO.ReadableFile file, ReadCorpus.Settings settings, RecordSink sink)
+      throws IOException {
+    try (InputStream in = Channels.newInputStream(file.open())) {
+      if (wholeFile) {
+        byte[] head = in.readNBytes(settings.maxRecordBytes());
+        long rest = in.transferTo(java.io.OutputStream.nullOutputStream());
+        if (rest > 0) {
+          sink.failure(
+              Reason.RECORD_TOO_LARGE,
+              "file of " + (head.length + rest) + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
+              Utf8.lenient(head));
+        } else {
+          sink.record(textOnly(settings, head), () -> Utf8.lenient(head));
+        }
+        return;
+      }
+      LineReader lines = new LineReader(in, settings.maxRecordBytes());
+      while (lines.next()) {
+        if (lines.blank()) {
+          continue;
+        }
+        byte[] bytes = lines.bytes();
+        if (lines.oversized()) {
+          sink.failure(
+              Reason.RECORD_TOO_LARGE,
+              "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
+              Utf8.lenient(bytes));
+        } else {
+          sink.record(textOnly(settings, bytes), () -> Utf8.lenient(bytes));
+        }
+      }
+    }
+  }
+
+  private static Fields textOnly(ReadCorpus.Settings settings, byte[] bytes) {
+    String textField = settings.textField();
+    return name -> name.equals(textField) ? bytes : null;
+  }
+}
