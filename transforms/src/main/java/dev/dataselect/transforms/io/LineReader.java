@@ -12,7 +12,8 @@ import java.util.Arrays;
 final class LineReader {
   private final InputStream in;
   private final int maxBytes;
-  private final byte[] buffer = new byte[1 << 16];
+  // Small reads: a decompressor that fails mid-read loses what that read had inflated.
+  private final byte[] buffer = new byte[8192];
   private int pos;
   private int limit;
   private byte[] line = new byte[1024];

@@ -1,0 +1,7 @@
+package dev.dataselect.models;
+
+/** Where pad tokens go when a batch is padded to its longest sequence. */
+public enum PaddingSide {
+  LEFT,
+  RIGHT
+}

@@ -1,0 +1,67 @@
+package dev.dataselect.pipelines;
+
+import dev.dataselect.pipelines.options.DataselectOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * Entry point of {@code bin/dataselect}: parses Beam-style {@code --key=value} options, builds the
+ * main job and runs it. {@link #run} starts the pipeline and returns without waiting (what a Flex
+ * Template launcher needs); {@link #main} waits, printing progress on local runs.
+ */
+public final class Dataselect {
+  private Dataselect() {}
+
+  public static void main(String[] args) throws IOException {
+    if (Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h") || a.startsWith("--help="))) {
+      System.out.println("Usage: bin/dataselect [--key=value ...]\n");
+      System.out.println("Runs the main job: read a corpus, remove exact duplicates, select, write.");
+      System.out.println("Every option, with its description and default:\n");
+      PipelineOptionsFactory.printHelp(System.out, DataselectOptions.class);
+      return;
+    }
+    DataselectOptions options =
+        PipelineOptionsFactory.fromArgs(localDefaults(args)).withValidation().as(DataselectOptions.class);
+    PipelineResult result = run(options);
+    PipelineResult.State state;
+    try (Progress progress = Progress.watch(result, options.getProgressSeconds(), System.out)) {
+      state = result.waitUntilFinish();
+    }
+    String summary = SelectJob.resolve(options.getOutput(), "summary.json");
+    System.out.println("state: " + state);
+    if (state == PipelineResult.State.DONE && !summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
+      System.out.println("summary: " + summary);
+      System.out.println(Files.readString(Path.of(summary), StandardCharsets.UTF_8));
+    }
+    if (state != PipelineResult.State.DONE) {
+      System.exit(1);
+    }
+  }
+
+  /** Builds and starts the main job; does not wait for it to finish. */
+  public static PipelineResult run(DataselectOptions options) {
+    Demo.apply(options);
+    FileSystems.setDefaultPipelineOptions(options);
+    SelectJob.clearPreviousOutput(options.getOutput());
+    return SelectJob.build(options).run();
+  }
+
+  /** On the DirectRunner, run() must return at once so progress can be shown while it runs. */
+  static String[] localDefaults(String[] args) {
+    List<String> out = new ArrayList<>(Arrays.asList(args));
+    boolean direct =
+        out.stream().noneMatch(a -> a.startsWith("--runner=")) || out.contains("--runner=DirectRunner");
+    if (direct && out.stream().noneMatch(a -> a.startsWith("--blockOnRun"))) {
+      out.add("--blockOnRun=false");
+    }
+    return out.toArray(new String[0]);
+  }
+}

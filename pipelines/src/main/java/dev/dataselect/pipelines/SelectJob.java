@@ -1,0 +1,289 @@
+package dev.dataselect.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.base.Splitter;
+import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.transforms.DeadLetter;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.Hashes;
+import dev.dataselect.transforms.RemoveDuplicates;
+import dev.dataselect.transforms.Select;
+import dev.dataselect.transforms.io.CorpusFormat;
+import dev.dataselect.transforms.io.ReadCorpus;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.Top;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * The main job: read the corpus → optional deterministic subset → remove exact duplicates → select
+ * → write the selected documents, their ids, the dead letters and {@code summary.json}.
+ */
+public final class SelectJob {
+  /** The output folder's parts this job owns (and replaces on a rerun). */
+  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters");
+
+  private SelectJob() {}
+
+  /** Builds the pipeline; validates the options and fails fast when an input matches no file. */
+  public static Pipeline build(DataselectOptions options) {
+    FileSystems.setDefaultPipelineOptions(options);
+    checkArgument(options.getRate() >= 0 && options.getRate() <= 1, "--rate must be in [0, 1], got %s", options.getRate());
+    checkArgument(
+        options.getLimit() >= 0 && options.getLimit() <= 100_000_000L,
+        "--limit must be in [0, 100000000] (0 keeps all), got %s",
+        options.getLimit());
+    checkArgument(
+        options.getSampler().equals("random"),
+        "--sampler must be one of [random], got '%s'",
+        options.getSampler());
+    String outputFormat = options.getOutputFormat().toLowerCase(Locale.ROOT);
+    checkArgument(
+        outputFormat.equals("jsonl") || outputFormat.equals("parquet"),
+        "--outputFormat must be jsonl or parquet, got '%s'",
+        options.getOutputFormat());
+    List<String> inputs = inputPatterns(options.getInput());
+    requireMatches(inputs);
+
+    long startMillis = System.currentTimeMillis();
+    Pipeline p = Pipeline.create(options);
+    PCollectionTuple read = p.apply("ReadCorpus", readCorpus(options, inputs));
+    PCollection<Document> docs = read.get(ReadCorpus.DOCUMENTS);
+    PCollection<DeadLetter> deadLetters = read.get(ReadCorpus.DEAD_LETTERS);
+
+    List<PCollection<KV<String, Long>>> counts = new ArrayList<>();
+    counts.add(named(read.get(ReadCorpus.RECORDS).apply("SumRecords", Sum.longsGlobally()), "records"));
+    counts.add(named(docs.apply("CountDocuments", Count.globally()), "documents"));
+    counts.add(
+        deadLetters
+            .apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label()))
+            .apply("CountByReason", Count.perElement()));
+
+    PCollection<Document> candidates = docs;
+    if (options.getLimit() > 0) {
+      candidates =
+          docs.apply("Limit", Top.of(Math.toIntExact(options.getLimit()), new ByHash(options.getSeed())).withoutDefaults())
+              .apply("Unlist", Flatten.iterables())
+              .setCoder(Document.DocumentCoder.of());
+      PCollection<Long> kept = candidates.apply("CountLimited", Count.globally());
+      PCollection<Long> all = docs.apply("CountForLimit", Count.globally());
+      counts.add(named(all, "beyondLimit"));
+      counts.add(named(kept.apply("Negate", MapElements.into(TypeDescriptors.longs()).via(n -> -n)), "beyondLimit"));
+    }
+    if (options.getDedup()) {
+      PCollectionTuple deduped = candidates.apply("RemoveDuplicates", RemoveDuplicates.byNormalizedText());
+      candidates = deduped.get(RemoveDuplicates.UNIQUE);
+      counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
+    }
+    PCollectionTuple selection =
+        candidates.apply("Select", Select.random(options.getRate()).withSeed(options.getSeed()));
+    PCollection<Document> selected = selection.get(Select.SELECTED);
+    counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
+    counts.add(named(selection.get(Select.REJECTED).apply("CountRejected", Count.globally()), "rejected"));
+
+    String out = options.getOutput();
+    writeDocuments(selected, resolve(out, "selected"), outputFormat);
+    selected
+        .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
+        .apply("WriteIds", TextIO.write().to(resolve(out, "selected-ids") + "part").withSuffix(".txt"));
+    deadLetters
+        .apply("DeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
+        .apply(
+            "WriteDeadLetters",
+            TextIO.write().to(resolve(out, "dead-letters") + "part").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+    PCollectionList.of(counts)
+        .apply("AllCounts", Flatten.pCollections())
+        .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options), startMillis));
+    return p;
+  }
+
+  static ReadCorpus readCorpus(DataselectOptions options, List<String> inputs) {
+    CorpusFormat format;
+    try {
+      format = CorpusFormat.valueOf(options.getFormat().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--format must be one of auto, jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord; got '"
+              + options.getFormat() + "'");
+    }
+    return ReadCorpus.from(inputs)
+        .withFormat(format)
+        .withTextField(options.getTextField())
+        .withIdField(options.getIdField())
+        .withMetadataFields(split(options.getMetadataFields()))
+        .withMaxRecordBytes(options.getMaxRecordBytes())
+        .withCsvHeader(split(options.getCsvHeader()))
+        .withCsvQuoting(options.getCsvQuoting());
+  }
+
+  private static void writeDocuments(PCollection<Document> docs, String dir, String format) {
+    if (format.equals("parquet")) {
+      Schema schema = ParquetDocuments.SCHEMA;
+      docs.apply("ToAvro", MapElements.into(TypeDescriptor.of(GenericRecord.class)).via(ParquetDocuments::toRecord))
+          .setCoder(AvroCoder.of(schema))
+          .apply("WriteParquet", FileIO.<GenericRecord>write().via(ParquetIO.sink(schema)).to(dir).withPrefix("part").withSuffix(".parquet"));
+    } else {
+      docs.apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
+          .apply("WriteJsonl", TextIO.write().to(dir + "part").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+    }
+  }
+
+  /** The Parquet layout of selected documents. */
+  static final class ParquetDocuments {
+    static final Schema SCHEMA =
+        SchemaBuilder.record("Document").namespace("dev.dataselect").fields()
+            .requiredString("id").requiredString("text").requiredString("source")
+            .name("metadata").type().map().values().stringType().noDefault()
+            .endRecord();
+
+    private ParquetDocuments() {}
+
+    static GenericRecord toRecord(Document d) {
+      GenericData.Record r = new GenericData.Record(SCHEMA);
+      r.put("id", d.id());
+      r.put("text", d.text());
+      r.put("source", d.source());
+      r.put("metadata", new java.util.HashMap<>(d.metadata()));
+      return r;
+    }
+  }
+
+  /** Orders documents by (hash(id, seed), id): the limit keeps the smallest. */
+  static final class ByHash implements Comparator<Document>, Serializable {
+    // Its own hash stream: a subset drawn with the selection's hash would all fall below the rate.
+    private static final long LIMIT_SALT = 0x9E3779B97F4A7C15L;
+    private final long seed;
+
+    ByHash(long seed) {
+      this.seed = seed;
+    }
+
+    @Override
+    public int compare(Document a, Document b) {
+      int c = Double.compare(Hashes.unit(b.id(), seed + LIMIT_SALT), Hashes.unit(a.id(), seed + LIMIT_SALT));
+      return c != 0 ? c : b.id().compareTo(a.id()); // reversed: Top keeps the largest
+    }
+  }
+
+  static List<String> split(String csv) {
+    return Splitter.on(',').trimResults().omitEmptyStrings().splitToList(csv == null ? "" : csv);
+  }
+
+  /** Comma-separated patterns; a folder ending in '/' means every file in it. */
+  static List<String> inputPatterns(String input) {
+    List<String> out = new ArrayList<>();
+    for (String p : split(input)) {
+      out.add(p.endsWith("/") ? p + "*" : p);
+    }
+    checkArgument(!out.isEmpty(), "--input must name at least one file or glob");
+    return out;
+  }
+
+  private static void requireMatches(List<String> patterns) {
+    try {
+      List<MatchResult> results = FileSystems.match(patterns);
+      for (int i = 0; i < patterns.size(); i++) {
+        MatchResult r = results.get(i);
+        if (r.status() != MatchResult.Status.OK || r.metadata().isEmpty()) {
+          throw new IllegalArgumentException(
+              "--input '" + patterns.get(i) + "' matches no file"
+                  + (r.status() == MatchResult.Status.OK || r.status() == MatchResult.Status.NOT_FOUND ? "" : " (" + r.status() + ")"));
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--input cannot be listed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes what an earlier run wrote into this job's parts of the output folder. */
+  static void clearPreviousOutput(String out) {
+    try {
+      List<ResourceId> stale = new ArrayList<>();
+      for (String part : OUTPUT_PARTS) {
+        for (MatchResult.Metadata m : FileSystems.match(resolve(out, part) + "*").metadata()) {
+          stale.add(m.resourceId());
+        }
+      }
+      FileSystems.match(resolve(out, "summary.json")).metadata().forEach(m -> stale.add(m.resourceId()));
+      FileSystems.delete(stale);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clear the previous output in " + out, e);
+    }
+  }
+
+  /** {@code out/name}, or {@code out/name/} for folders; works for local paths and gs://. */
+  static String resolve(String out, String name) {
+    String base = out.endsWith("/") ? out : out + "/";
+    return name.contains(".") ? base + name : base + name + "/";
+  }
+
+  private static KV<String, Long> kv(String k, Long v) {
+    return KV.of(k, v);
+  }
+
+  private static PCollection<KV<String, Long>> named(PCollection<Long> count, String name) {
+    return count.apply("Name " + name + " (" + count.getName() + ")",
+        MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs())).via(n -> kv(name, n)));
+  }
+
+  /** The job's own options (not Beam's internals), as JSON for summary.json. */
+  static String optionsJson(PipelineOptions options) {
+    try {
+      ObjectMapper mapper = new ObjectMapper();
+      JsonNode all = mapper.readTree(mapper.writeValueAsString(options)).path("options");
+      ObjectNode mine = mapper.createObjectNode();
+      for (java.lang.reflect.Method m : DataselectOptions.class.getMethods()) {
+        String name = m.getName();
+        if (name.startsWith("get") && m.getDeclaringClass().getPackageName().startsWith("dev.dataselect")) {
+          String key = Character.toLowerCase(name.charAt(3)) + name.substring(4);
+          mine.set(key, mapper.valueToTree(invoke(m, options)));
+        }
+      }
+      mine.put("runner", all.path("runner").asText(options.getRunner().getSimpleName()));
+      return mapper.writeValueAsString(mine);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Object invoke(java.lang.reflect.Method m, PipelineOptions options) {
+    try {
+      return m.invoke(options);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

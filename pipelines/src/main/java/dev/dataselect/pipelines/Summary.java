@@ -1,0 +1,61 @@
+package dev.dataselect.pipelines;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The layout of {@code summary.json}: fixed count keys first (zero when nothing was counted), nested
+ * groups for dotted names, then the checks that the counts reconcile, the options and the wall time.
+ */
+public final class Summary {
+  /** The top-level counts every summary has, in this order. */
+  public static final List<String> COUNTS =
+      List.of("records", "documents", "beyondLimit", "duplicates", "selected", "rejected");
+
+  private Summary() {}
+
+  static ObjectNode toJson(ObjectMapper mapper, Map<String, Long> counts, JsonNode options, double wallSeconds) {
+    ObjectNode root = mapper.createObjectNode();
+    for (String key : COUNTS) {
+      root.put(key, counts.getOrDefault(key, 0L));
+    }
+    ObjectNode deadLetters = root.putObject("deadLetters");
+    long deadLetterTotal = 0;
+    for (Map.Entry<String, Long> e : counts.entrySet()) {
+      String key = e.getKey();
+      int dot = key.indexOf('.');
+      if (dot < 0) {
+        if (!COUNTS.contains(key)) {
+          root.put(key, e.getValue());
+        }
+        continue;
+      }
+      String group = key.substring(0, dot);
+      ObjectNode node = group.equals("deadLetters") ? deadLetters : groupNode(root, group);
+      node.put(key.substring(dot + 1), e.getValue());
+      if (group.equals("deadLetters")) {
+        deadLetterTotal += e.getValue();
+      }
+    }
+    long records = counts.getOrDefault("records", 0L);
+    long documents = counts.getOrDefault("documents", 0L);
+    long accounted = counts.getOrDefault("beyondLimit", 0L)
+        + counts.getOrDefault("duplicates", 0L)
+        + counts.getOrDefault("selected", 0L)
+        + counts.getOrDefault("rejected", 0L);
+    ObjectNode checks = root.putObject("reconciles");
+    checks.put("recordsEqualDocumentsPlusDeadLetters", records == documents + deadLetterTotal);
+    checks.put("documentsEqualBeyondLimitPlusDuplicatesPlusSelectedPlusRejected", documents == accounted);
+    root.set("options", options);
+    root.put("wallSeconds", Math.round(wallSeconds * 1000) / 1000.0);
+    return root;
+  }
+
+  private static ObjectNode groupNode(ObjectNode root, String group) {
+    JsonNode existing = root.get(group);
+    return existing instanceof ObjectNode ? (ObjectNode) existing : root.putObject(group);
+  }
+}

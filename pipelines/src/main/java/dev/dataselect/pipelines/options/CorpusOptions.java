@@ -1,0 +1,71 @@
+package dev.dataselect.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Where the corpus is and how to read it. */
+public interface CorpusOptions extends PipelineOptions {
+  @Description(
+      "Corpus files: comma-separated paths or globs (local, gs://, anything Beam FileSystems reads; a folder "
+          + "ending in / means every file in it). 'demo' reads the bundled Europarl sample (17.6k documents, "
+          + "~20 languages) with its own format settings and a default --limit of 2000.")
+  @Default.String("demo")
+  String getInput();
+
+  void setInput(String value);
+
+  @Description(
+      "File format: auto (by extension, after .gz/.zst), jsonl, parquet, csv, tsv, text_lines (a document per "
+          + "line), text_file (a document per file), arrow (Hugging Face datasets), tfrecord (tf.train.Example).")
+  @Default.String("auto")
+  String getFormat();
+
+  void setFormat(String value);
+
+  @Description("Field holding the text (C4: text, CCNet: raw_content, others: contents).")
+  @Default.String("text")
+  String getTextField();
+
+  void setTextField(String value);
+
+  @Description(
+      "Field holding a document id (string or integer). Records without it get a stable id derived from "
+          + "file name, record index and text. Empty: always derive.")
+  @Default.String("id")
+  String getIdField();
+
+  void setIdField(String value);
+
+  @Description("Comma-separated fields copied into each document's metadata when present (e.g. url,language).")
+  @Default.String("")
+  String getMetadataFields();
+
+  void setMetadataFields(String value);
+
+  @Description("Records larger than this many bytes become record_too_large dead letters.")
+  @Default.Integer(4 << 20)
+  Integer getMaxRecordBytes();
+
+  void setMaxRecordBytes(Integer value);
+
+  @Description("Comma-separated column names for CSV/TSV files without a header row. Empty: the first row is the header.")
+  @Default.String("")
+  String getCsvHeader();
+
+  void setCsvHeader(String value);
+
+  @Description("Whether \" quotes CSV/TSV fields (quoted fields may span lines). Turn off where quotes are plain text.")
+  @Default.Boolean(true)
+  Boolean getCsvQuoting();
+
+  void setCsvQuoting(Boolean value);
+
+  @Description(
+      "Keep a deterministic subset of at most N documents (the N smallest hash(id, seed)); 0 keeps all. "
+          + "For local trials: the subset is gathered on one worker.")
+  @Default.Long(0)
+  Long getLimit();
+
+  void setLimit(Long value);
+}

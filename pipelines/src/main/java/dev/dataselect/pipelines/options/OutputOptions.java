@@ -1,0 +1,28 @@
+package dev.dataselect.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Where results go. */
+public interface OutputOptions extends PipelineOptions {
+  @Description(
+      "Output folder (local or gs://): selected/ (documents), selected-ids/, dead-letters/, summary.json. "
+          + "Files a previous run wrote there are replaced.")
+  @Default.String("out")
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description("Format of the selected documents: jsonl (gzip-compressed JSON lines) or parquet.")
+  @Default.String("jsonl")
+  String getOutputFormat();
+
+  void setOutputFormat(String value);
+
+  @Description("Seconds between progress lines on local runs (DirectRunner); 0 turns them off.")
+  @Default.Integer(5)
+  Integer getProgressSeconds();
+
+  void setProgressSeconds(Integer value);
+}
