@@ -141,7 +141,7 @@ public final class SelectJob {
     }
     return ReadCorpus.from(inputs)
         .withFormat(format)
-        .withTextField(options.getTextField())
+        .withTextFields(split(options.getTextField()))
         .withIdField(options.getIdField())
         .withMetadataFields(split(options.getMetadataFields()))
         .withMaxRecordBytes(options.getMaxRecordBytes())

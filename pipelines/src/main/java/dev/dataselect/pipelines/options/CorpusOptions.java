@@ -23,7 +23,9 @@ public interface CorpusOptions extends PipelineOptions {
 
   void setFormat(String value);
 
-  @Description("Field holding the text (C4: text, CCNet: raw_content, others: contents).")
+  @Description(
+      "Field holding the text (C4: text, CCNet: raw_content, others: contents); a comma-separated list is tried "
+          + "in order per record, for corpora whose files name it differently.")
   @Default.String("text")
   String getTextField();
 

@@ -41,7 +41,7 @@ final class ArrowRecords implements FormatReader {
           int row = i;
           sink.record(
               name -> value(root.getVector(name), row),
-              () -> String.valueOf(value(root.getVector(settings.textField()), row)));
+              () -> String.valueOf(value(root.getVector(settings.textFields().get(0)), row)));
         }
       }
     }

@@ -87,9 +87,20 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
   /** The field holding the text (C4: {@code text}, CCNet: {@code raw_content}). Default {@code text}. */
   public ReadCorpus withTextField(String textField) {
-    checkArgument(textField != null && !textField.isBlank(), "textField must be a non-blank field name, got '%s'", textField);
+    return withTextFields(ImmutableList.of(textField == null ? "" : textField));
+  }
+
+  /**
+   * Candidate text fields, tried in order: the first one a record has (non-null) is its text. For
+   * corpora whose files use different names, e.g. {@code [text, raw_content, contents]}.
+   */
+  public ReadCorpus withTextFields(List<String> textFields) {
+    checkArgument(!textFields.isEmpty(), "textFields must name at least one field, got %s", textFields);
+    for (String f : textFields) {
+      checkArgument(f != null && !f.isBlank(), "textField must be a non-blank field name, got '%s'", f);
+    }
     Settings s = settings.copy();
-    s.textField = textField;
+    s.textFields = ImmutableList.copyOf(textFields);
     return new ReadCorpus(s);
   }
 
@@ -167,7 +178,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     builder
         .add(DisplayData.item("filePatterns", String.join(",", settings.filePatterns)).withLabel("File patterns"))
         .add(DisplayData.item("format", settings.format.name()).withLabel("Format"))
-        .add(DisplayData.item("textField", settings.textField).withLabel("Text field"))
+        .add(DisplayData.item("textField", String.join(",", settings.textFields)).withLabel("Text field(s)"))
         .add(DisplayData.item("idField", settings.idField).withLabel("Id field"))
         .add(DisplayData.item("metadataFields", String.join(",", settings.metadataFields)).withLabel("Metadata fields"))
         .add(DisplayData.item("maxRecordBytes", settings.maxRecordBytes).withLabel("Max record bytes"))
@@ -180,7 +191,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     private static final long serialVersionUID = 1L;
     private final List<String> filePatterns;
     private CorpusFormat format = CorpusFormat.AUTO;
-    private String textField = "text";
+    private List<String> textFields = ImmutableList.of("text");
     private String idField = "id";
     private List<String> metadataFields = ImmutableList.of();
     private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
@@ -194,7 +205,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     private Settings copy() {
       Settings s = new Settings(filePatterns);
       s.format = format;
-      s.textField = textField;
+      s.textFields = textFields;
       s.idField = idField;
       s.metadataFields = metadataFields;
       s.maxRecordBytes = maxRecordBytes;
@@ -211,8 +222,9 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       return format;
     }
 
-    public String textField() {
-      return textField;
+    /** The candidate text fields, in order. */
+    public List<String> textFields() {
+      return textFields;
     }
 
     public String idField() {
@@ -338,9 +350,17 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
       @Override
       public void record(Fields fields, Supplier<String> payload) {
-        Object t = fields.get(settings.textField);
+        Object t = null;
+        String textField = null;
+        for (String candidate : settings.textFields) {
+          t = fields.get(candidate);
+          if (t != null) {
+            textField = candidate;
+            break;
+          }
+        }
         if (t == null) {
-          failure(Reason.MISSING_TEXT, "no field '" + settings.textField + "'", payload.get());
+          failure(Reason.MISSING_TEXT, "no field " + String.join(" or ", settings.textFields), payload.get());
           return;
         }
         String text;
@@ -348,7 +368,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
           try {
             text = Utf8.strict((byte[]) t);
           } catch (CharacterCodingException e) {
-            failure(Reason.INVALID_UTF8, "field '" + settings.textField + "' is not valid UTF-8", payload.get());
+            failure(Reason.INVALID_UTF8, "field '" + textField + "' is not valid UTF-8", payload.get());
             return;
           }
         } else if (t instanceof CharSequence) {
@@ -356,7 +376,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         } else {
           failure(
               Reason.TEXT_NOT_STRING,
-              "field '" + settings.textField + "' holds a " + t.getClass().getSimpleName() + ", not a string",
+              "field '" + textField + "' holds a " + t.getClass().getSimpleName() + ", not a string",
               payload.get());
           return;
         }

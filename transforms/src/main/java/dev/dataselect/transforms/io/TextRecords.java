@@ -4,6 +4,7 @@ import dev.dataselect.transforms.DeadLetter.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
+import java.util.List;
 import org.apache.beam.sdk.io.FileIO;
 
 /** Plain text: a document per non-blank line, or the whole file as one document. */
@@ -50,7 +51,7 @@ final class TextRecords implements FormatReader {
   }
 
   private static Fields textOnly(ReadCorpus.Settings settings, byte[] bytes) {
-    String textField = settings.textField();
-    return name -> name.equals(textField) ? bytes : null;
+    List<String> textFields = settings.textFields();
+    return name -> textFields.contains(name) ? bytes : null;
   }
 }
