@@ -1,0 +1,257 @@
+package dev.dataselect.transforms.density;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.Hashes;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+
+/**
+ * The reference sample of the KDE estimator: {@code m} embeddings of dimension {@code d} as one
+ * row-major {@code float[m * d]} matrix, their ids, and the kernel bandwidth. This is the one side
+ * input {@link KdeDensity} broadcasts (10,000 x 384 floats is ~15 MB); its coder writes the matrix
+ * as raw floats.
+ *
+ * <p>Rows are in increasing order of {@link #rankKey(String, long)}, so the first rows are
+ * themselves a uniform sample of the corpus; the bandwidth heuristic uses that.
+ */
+public final class ReferenceSample {
+  /**
+   * Salt mixed into the seed before hashing ids for the reference sample, so that the sample is
+   * independent of selection decisions made with the same seed ({@code Hashes.unit(id, seed)}).
+   */
+  private static final long REFERENCE_SALT = 0x4b44455265665361L;
+
+  /** The bandwidth heuristic looks at most at this many references: ~500k pairs. */
+  public static final int BANDWIDTH_HEURISTIC_LIMIT = 1000;
+
+  private final String[] ids;
+  private final float[] vectors;
+  private final int dimension;
+  private final double bandwidth;
+  private final double[] squaredNorms;
+  private final Map<String, Integer> rowOfId;
+
+  private ReferenceSample(String[] ids, float[] vectors, int dimension, double bandwidth) {
+    checkArgument(
+        vectors.length == (long) ids.length * dimension,
+        "%s floats cannot hold %s rows of dimension %s",
+        vectors.length,
+        ids.length,
+        dimension);
+    checkArgument(
+        bandwidth > 0 && Double.isFinite(bandwidth),
+        "bandwidth must be finite and > 0, got %s",
+        bandwidth);
+    this.ids = ids;
+    this.vectors = vectors;
+    this.dimension = dimension;
+    this.bandwidth = bandwidth;
+    this.squaredNorms = new double[ids.length];
+    this.rowOfId = new HashMap<>(2 * ids.length);
+    for (int r = 0; r < ids.length; r++) {
+      squaredNorms[r] = BlockedKernelSums.squaredNorm(vectors, r * dimension, dimension);
+      rowOfId.putIfAbsent(ids[r], r);
+    }
+  }
+
+  /**
+   * The key the reference sample is drawn by: the sample is the {@code m} embeddings with the
+   * smallest {@code (rankKey(id, seed), id)}.
+   */
+  public static double rankKey(String id, long seed) {
+    return Hashes.unit(id, seed ^ REFERENCE_SALT);
+  }
+
+  /**
+   * A sample of the given embeddings, in the given order (callers sort by {@link #rankKey}). A
+   * {@code bandwidth} of {@code null} picks it by {@link #medianPairwiseDistance}. Throws if the
+   * embeddings do not all have the same dimension or an id repeats.
+   */
+  public static ReferenceSample of(List<Embedding> rows, Double bandwidth) {
+    int m = rows.size();
+    int d = m == 0 ? 0 : rows.get(0).dimension();
+    String[] ids = new String[m];
+    float[] vectors = new float[m * d];
+    for (int r = 0; r < m; r++) {
+      Embedding e = rows.get(r);
+      checkArgument(
+          e.dimension() == d,
+          "reference %s has dimension %s but reference %s has dimension %s",
+          e.id(),
+          e.dimension(),
+          ids[0],
+          d);
+      ids[r] = e.id();
+      e.copyTo(vectors, r * d);
+    }
+    double h = bandwidth != null ? bandwidth : medianPairwiseDistance(vectors, m, d);
+    ReferenceSample sample = new ReferenceSample(ids, vectors, d, h);
+    checkArgument(sample.rowOfId.size() == m, "reference ids repeat");
+    return sample;
+  }
+
+  /**
+   * The bandwidth heuristic: the median L2 distance over all pairs among the first {@code
+   * min(m, 1000)} rows (a uniform sample, since rows are in hash order), the mean of the two middle
+   * values for an even number of pairs. Deterministic: it depends only on the rows and their order,
+   * and since the first 1,000 rows by hash are the same for every {@code m >= 1000}, so is the
+   * bandwidth. Falls back to 1.0 with fewer than two rows or a median of 0 (most rows identical).
+   */
+  public static double medianPairwiseDistance(float[] vectors, int m, int d) {
+    int n = Math.min(m, BANDWIDTH_HEURISTIC_LIMIT);
+    if (n < 2) {
+      return 1.0;
+    }
+    double[] distances = new double[n * (n - 1) / 2];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        double s = 0;
+        for (int c = 0; c < d; c++) {
+          double diff = (double) vectors[i * d + c] - vectors[j * d + c];
+          s += diff * diff;
+        }
+        distances[k++] = Math.sqrt(s);
+      }
+    }
+    Arrays.sort(distances);
+    int half = distances.length / 2;
+    double median =
+        distances.length % 2 == 1 ? distances[half] : (distances[half - 1] + distances[half]) / 2;
+    return median > 0 ? median : 1.0;
+  }
+
+  public int size() {
+    return ids.length;
+  }
+
+  public int dimension() {
+    return dimension;
+  }
+
+  public double bandwidth() {
+    return bandwidth;
+  }
+
+  public String id(int row) {
+    return ids[row];
+  }
+
+  /** The row of {@code id}, or -1 if it is not a reference. */
+  public int rowOf(String id) {
+    Integer r = rowOfId.get(id);
+    return r == null ? -1 : r;
+  }
+
+  float[] matrix() {
+    return vectors;
+  }
+
+  double[] squaredNorms() {
+    return squaredNorms;
+  }
+
+  /**
+   * Kernel densities of a batch of {@code q} queries (row-major {@code float[q * d]}): {@code
+   * out[i]} = mean over references r other than row {@code exclude[i]} of {@code k(r, query i)}
+   * (-1 excludes nothing), 0 if no other reference exists. The result for a query does not depend
+   * on the other queries in its batch, bit for bit.
+   */
+  public void densities(
+      float[] queries, int q, int[] exclude, Kernel kernel, double[] out) {
+    BlockedKernelSums.sums(this, queries, q, exclude, kernel, out);
+    int m = size();
+    for (int i = 0; i < q; i++) {
+      int others = exclude[i] >= 0 ? m - 1 : m;
+      out[i] = others > 0 ? out[i] / others : 0.0;
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof ReferenceSample)) {
+      return false;
+    }
+    ReferenceSample s = (ReferenceSample) o;
+    return dimension == s.dimension
+        && Double.compare(bandwidth, s.bandwidth) == 0
+        && Arrays.equals(ids, s.ids)
+        && Arrays.equals(vectors, s.vectors);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(ids) * 31 + Double.hashCode(bandwidth);
+  }
+
+  @Override
+  public String toString() {
+    return "ReferenceSample{m=" + ids.length + ", d=" + dimension + ", bandwidth=" + bandwidth + "}";
+  }
+
+  /**
+   * A deterministic, compact coder: m and d as var-ints, the bandwidth, the ids as UTF-8, then the
+   * matrix as raw little-endian floats in one block.
+   */
+  public static final class ReferenceSampleCoder extends AtomicCoder<ReferenceSample> {
+    private static final ReferenceSampleCoder INSTANCE = new ReferenceSampleCoder();
+    private static final VarIntCoder INT = VarIntCoder.of();
+    private static final DoubleCoder DOUBLE = DoubleCoder.of();
+    private static final StringUtf8Coder STRING = StringUtf8Coder.of();
+
+    public static ReferenceSampleCoder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(ReferenceSample s, OutputStream out) throws IOException {
+      INT.encode(s.ids.length, out);
+      INT.encode(s.dimension, out);
+      DOUBLE.encode(s.bandwidth, out);
+      for (String id : s.ids) {
+        STRING.encode(id, out);
+      }
+      ByteBuffer bytes = ByteBuffer.allocate(4 * s.vectors.length).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asFloatBuffer().put(s.vectors);
+      out.write(bytes.array());
+    }
+
+    @Override
+    public ReferenceSample decode(InputStream in) throws IOException {
+      int m = INT.decode(in);
+      int d = INT.decode(in);
+      double bandwidth = DOUBLE.decode(in);
+      String[] ids = new String[m];
+      for (int r = 0; r < m; r++) {
+        ids[r] = STRING.decode(in);
+      }
+      byte[] raw = new byte[Math.multiplyExact(4, Math.multiplyExact(m, d))];
+      new DataInputStream(in).readFully(raw);
+      float[] vectors = new float[m * d];
+      ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vectors);
+      return new ReferenceSample(ids, vectors, d, bandwidth);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+
+    @Override
+    public boolean consistentWithEquals() {
+      return true;
+    }
+  }
+}
