@@ -7,10 +7,8 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -459,35 +457,8 @@ public final class KdeDensity
       return smallest(all);
     }
 
-    /** The first {@code size} distinct ids in (rank, id, vector) order. */
     private List<Embedding> smallest(List<Embedding> embeddings) {
-      List<Embedding> sorted = new ArrayList<>(embeddings);
-      sorted.sort(
-          Comparator.comparingDouble((Embedding e) -> ReferenceSample.rankKey(e.id(), seed))
-              .thenComparing(Embedding::id)
-              .thenComparing(AssembleFn::compareVectors));
-      List<Embedding> kept = new ArrayList<>(Math.min(size, sorted.size()));
-      Set<String> ids = new HashSet<>();
-      for (Embedding e : sorted) {
-        if (kept.size() == size) {
-          break;
-        }
-        if (ids.add(e.id())) {
-          kept.add(e);
-        }
-      }
-      return kept;
-    }
-
-    private static int compareVectors(Embedding a, Embedding b) {
-      int n = Math.min(a.dimension(), b.dimension());
-      for (int i = 0; i < n; i++) {
-        int c = Float.compare(a.get(i), b.get(i));
-        if (c != 0) {
-          return c;
-        }
-      }
-      return Integer.compare(a.dimension(), b.dimension());
+      return ReferenceSample.smallestByRank(embeddings, size, seed);
     }
 
     @Override

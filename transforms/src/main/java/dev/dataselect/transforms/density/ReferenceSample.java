@@ -10,10 +10,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -74,6 +79,54 @@ public final class ReferenceSample {
    */
   public static double rankKey(String id, long seed) {
     return Hashes.unit(id, seed ^ REFERENCE_SALT);
+  }
+
+  /**
+   * The reference sample of a corpus held in memory: the first {@code m} distinct ids in {@link
+   * #rankingOrder} order. {@link KdeDensity} assembles the same rows from its combiner's output
+   * with {@link #smallestByRank}; this is for benchmarks and tests.
+   */
+  public static ReferenceSample draw(
+      Collection<Embedding> corpus, int m, long seed, Double bandwidth) {
+    return of(smallestByRank(corpus, m, seed), bandwidth);
+  }
+
+  /**
+   * The order the sample is drawn in: by {@link #rankKey}, then id, then vector (so that even
+   * repeated ids with different vectors sort the same way every time).
+   */
+  public static Comparator<Embedding> rankingOrder(long seed) {
+    return Comparator.comparingDouble((Embedding e) -> rankKey(e.id(), seed))
+        .thenComparing(Embedding::id)
+        .thenComparing(ReferenceSample::compareVectors);
+  }
+
+  private static int compareVectors(Embedding a, Embedding b) {
+    int n = Math.min(a.dimension(), b.dimension());
+    for (int i = 0; i < n; i++) {
+      int c = Float.compare(a.get(i), b.get(i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Integer.compare(a.dimension(), b.dimension());
+  }
+
+  /** The first {@code m} distinct ids of {@code embeddings} in {@link #rankingOrder}. */
+  public static List<Embedding> smallestByRank(Collection<Embedding> embeddings, int m, long seed) {
+    List<Embedding> sorted = new ArrayList<>(embeddings);
+    sorted.sort(rankingOrder(seed));
+    List<Embedding> kept = new ArrayList<>(Math.min(m, sorted.size()));
+    Set<String> ids = new HashSet<>();
+    for (Embedding e : sorted) {
+      if (kept.size() == m) {
+        break;
+      }
+      if (ids.add(e.id())) {
+        kept.add(e);
+      }
+    }
+    return kept;
   }
 
   /**
@@ -179,6 +232,34 @@ public final class ReferenceSample {
       int others = exclude[i] >= 0 ? m - 1 : m;
       out[i] = others > 0 ? out[i] / others : 0.0;
     }
+  }
+
+  /**
+   * Densities of in-memory queries, scored {@code batchSize} at a time exactly as {@link
+   * KdeDensity} scores them (self-exclusion by id included).
+   */
+  public double[] densitiesOf(List<Embedding> queries, Kernel kernel, int batchSize) {
+    double[] all = new double[queries.size()];
+    float[] q = new float[batchSize * dimension];
+    int[] exclude = new int[batchSize];
+    double[] out = new double[batchSize];
+    for (int start = 0; start < queries.size(); start += batchSize) {
+      int n = Math.min(batchSize, queries.size() - start);
+      for (int i = 0; i < n; i++) {
+        Embedding e = queries.get(start + i);
+        checkArgument(
+            e.dimension() == dimension,
+            "embedding %s has dimension %s but the reference sample has dimension %s",
+            e.id(),
+            e.dimension(),
+            dimension);
+        e.copyTo(q, i * dimension);
+        exclude[i] = rowOf(e.id());
+      }
+      densities(q, n, exclude, kernel, out);
+      System.arraycopy(out, 0, all, start, n);
+    }
+    return all;
   }
 
   @Override

@@ -51,6 +51,18 @@ class ReferenceSampleTest {
   }
 
   @Test
+  void drawAndDensitiesOfAreTheTransformsPathInMemory() {
+    ReferenceSample drawn = ReferenceSample.draw(CORPUS, 70, 5, 0.7);
+    assertEquals(ReferenceSample.of(Fixtures.references(CORPUS, 70, 5), 0.7), drawn);
+    double[] batched = drawn.densitiesOf(CORPUS, Kernel.GAUSSIAN, 16);
+    assertArrayEquals(densities(drawn, CORPUS, Kernel.GAUSSIAN), batched);
+    // Repeated ids keep one row: the first in (rank, id, vector) order.
+    List<Embedding> twice = new ArrayList<>(CORPUS);
+    twice.add(Embedding.of(CORPUS.get(0).id(), new float[13]));
+    assertEquals(CORPUS.size(), ReferenceSample.draw(twice, 1000, 5, 1.0).size());
+  }
+
+  @Test
   void selfExclusionDividesByMMinusOne() {
     float[] a = {0f, 0f};
     float[] b = {3f, 4f};
