@@ -32,12 +32,18 @@ public final class RaceSketch {
   private final int buckets;
   private int dimension; // 0 while empty
   private int[] counts; // rows x buckets, null while empty
+  private long points; // the sum of any row, kept so that scoring is O(R)
 
   private RaceSketch(int rows, int buckets, int dimension, int[] counts) {
     this.rows = rows;
     this.buckets = buckets;
     this.dimension = dimension;
     this.counts = counts;
+    long n = 0;
+    for (int b = 0; counts != null && b < buckets; b++) {
+      n += counts[b];
+    }
+    this.points = n;
   }
 
   /** An empty sketch of {@code rows} x {@code buckets} counters. */
@@ -67,14 +73,7 @@ public final class RaceSketch {
 
   /** The number of points added: the sum of any one row (row 0). */
   public long count() {
-    if (counts == null) {
-      return 0;
-    }
-    long n = 0;
-    for (int b = 0; b < buckets; b++) {
-      n += counts[b];
-    }
-    return n;
+    return points;
   }
 
   public int count(int row, int bucket) {
@@ -93,6 +92,7 @@ public final class RaceSketch {
       int i = r * buckets + bucketOfRow[r];
       counts[i] = Math.addExact(counts[i], 1);
     }
+    points++;
     return this;
   }
 
@@ -111,11 +111,12 @@ public final class RaceSketch {
     claimDimension(other.dimension);
     if (counts == null) {
       counts = other.counts.clone();
-      return this;
+    } else {
+      for (int i = 0; i < counts.length; i++) {
+        counts[i] = Math.addExact(counts[i], other.counts[i]);
+      }
     }
-    for (int i = 0; i < counts.length; i++) {
-      counts[i] = Math.addExact(counts[i], other.counts[i]);
-    }
+    points += other.points;
     return this;
   }
 
