@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  *       by {@link ReferenceSample#rankKey}(id, seed), picked by a bounded {@link Top} of (hash, id)
  *       pairs, then their vectors) and broadcast as one compact {@link ReferenceSample} side input.
  *       A Gaussian or Laplacian {@link Kernel} on L2 distance (for unit vectors {@code ||a - b||^2
- *       = 2 - 2 cos}); the bandwidth is given or set by {@link
- *       ReferenceSample#medianPairwiseDistance}. An embedding that is itself a reference does not
+ *       = 2 - 2 cos}); the bandwidth is given or set by a {@link BandwidthHeuristic} (by default the
+ *       median nearest-neighbour distance among the references). An embedding that is itself a reference does not
  *       count itself (mean over the other m - 1). Queries are buffered per window and scored
  *       {@code batchSize} at a time by a blocked matrix product ({@link BlockedKernelSums}).
  *   <li>{@link #raceSketch()} (the paper's): pass 1 builds an R x B {@link RaceSketch} by a
@@ -72,6 +72,8 @@ public final class KdeDensity
 
   public static final int DEFAULT_SAMPLE_SIZE = 10_000;
   public static final int MAX_SAMPLE_SIZE = 100_000;
+  public static final BandwidthHeuristic DEFAULT_BANDWIDTH_HEURISTIC =
+      BandwidthHeuristic.MEDIAN_NEAREST_NEIGHBOR_DISTANCE;
   public static final int DEFAULT_BATCH_SIZE = 256;
   public static final int MAX_BATCH_SIZE = 8192;
   public static final int DEFAULT_ROWS = 1_000;
@@ -90,6 +92,7 @@ public final class KdeDensity
     Integer sampleSize;
     Kernel kernel;
     Double bandwidth;
+    BandwidthHeuristic bandwidthHeuristic;
     Integer batchSize;
     Integer rows;
     Integer buckets;
@@ -115,6 +118,10 @@ public final class KdeDensity
 
     int batchSize() {
       return batchSize != null ? batchSize : DEFAULT_BATCH_SIZE;
+    }
+
+    BandwidthHeuristic bandwidthHeuristic() {
+      return bandwidthHeuristic != null ? bandwidthHeuristic : DEFAULT_BANDWIDTH_HEURISTIC;
     }
 
     int rows() {
@@ -151,7 +158,7 @@ public final class KdeDensity
 
   /**
    * The reference-sample KDE: m = 10,000 references, Gaussian kernel, bandwidth by the median
-   * pairwise distance heuristic, batches of 256, seed 0.
+   * nearest-neighbour distance among the references, batches of 256, seed 0.
    */
   public static KdeDensity referenceSample() {
     return new KdeDensity(new Settings());
@@ -197,13 +204,28 @@ public final class KdeDensity
     return with(s -> s.kernel = kernel);
   }
 
-  /** Reference sample: the bandwidth h, finite and > 0; unset, the median-distance heuristic. */
+  /**
+   * Reference sample: the bandwidth h, finite and > 0. Unset, a {@link BandwidthHeuristic} picks
+   * it from the sample.
+   */
   public KdeDensity withBandwidth(double bandwidth) {
     checkArgument(
         bandwidth > 0 && Double.isFinite(bandwidth),
         "bandwidth must be finite and in (0, inf), got %s",
         bandwidth);
     return with(s -> s.bandwidth = bandwidth);
+  }
+
+  /**
+   * Reference sample: how to pick the bandwidth when none is given; by default the median
+   * nearest-neighbour distance among the first 1,000 references.
+   */
+  public KdeDensity withBandwidthHeuristic(BandwidthHeuristic bandwidthHeuristic) {
+    checkArgument(
+        bandwidthHeuristic != null,
+        "bandwidthHeuristic must be one of %s, got null",
+        List.of(BandwidthHeuristic.values()));
+    return with(s -> s.bandwidthHeuristic = bandwidthHeuristic);
   }
 
   /** Reference sample: queries per blocked product, in [1, 8192]. */
@@ -272,11 +294,17 @@ public final class KdeDensity
       checkUnused("hashFamily", s.hashFamily);
       checkUnused("hashesPerRow", s.hashesPerRow);
       checkUnused("bucketWidth", s.bucketWidth);
+      checkArgument(
+          s.bandwidth == null || s.bandwidthHeuristic == null,
+          "bandwidth is set to %s, so bandwidthHeuristic %s would be ignored; set one of them",
+          s.bandwidth,
+          s.bandwidthHeuristic);
       densities = expandReferenceSample(embeddings, s);
     } else {
       checkUnused("sampleSize", s.sampleSize);
       checkUnused("kernel", s.kernel);
       checkUnused("bandwidth", s.bandwidth);
+      checkUnused("bandwidthHeuristic", s.bandwidthHeuristic);
       checkUnused("batchSize", s.batchSize);
       checkArgument(
           (long) s.rows() * s.buckets() <= Integer.MAX_VALUE - 8,
@@ -313,7 +341,9 @@ public final class KdeDensity
             .apply("KeepReferences", ParDo.of(new WithinCutFn(s.seed, cut)).withSideInputs(cut))
             .apply(
                 "AssembleSample",
-                Combine.globally(new AssembleFn(s.sampleSize(), s.seed, s.bandwidth))
+                Combine.globally(
+                        new AssembleFn(
+                            s.sampleSize(), s.seed, s.bandwidth, s.bandwidthHeuristic()))
                     .withoutDefaults())
             .apply("AsSample", View.asSingleton());
     return embeddings.apply(
@@ -347,7 +377,7 @@ public final class KdeDensity
                       "bandwidth",
                       s.bandwidth != null
                           ? String.valueOf(s.bandwidth)
-                          : "median pairwise distance of the sample")
+                          : "by heuristic " + s.bandwidthHeuristic().name())
                   .withLabel("Bandwidth"))
           .add(DisplayData.item("batchSize", s.batchSize()).withLabel("Queries per batch"));
     } else {
@@ -430,11 +460,13 @@ public final class KdeDensity
     private final int size;
     private final long seed;
     private final Double bandwidth;
+    private final BandwidthHeuristic heuristic;
 
-    AssembleFn(int size, long seed, Double bandwidth) {
+    AssembleFn(int size, long seed, Double bandwidth, BandwidthHeuristic heuristic) {
       this.size = size;
       this.seed = seed;
       this.bandwidth = bandwidth;
+      this.heuristic = heuristic;
     }
 
     @Override
@@ -463,13 +495,16 @@ public final class KdeDensity
 
     @Override
     public ReferenceSample extractOutput(List<Embedding> acc) {
-      ReferenceSample sample = ReferenceSample.of(smallest(acc), bandwidth);
+      ReferenceSample sample =
+          bandwidth != null
+              ? ReferenceSample.of(smallest(acc), bandwidth)
+              : ReferenceSample.of(smallest(acc), heuristic);
       LOG.info(
           "Reference sample: {} embeddings of dimension {}, bandwidth {}{}",
           sample.size(),
           sample.dimension(),
           sample.bandwidth(),
-          bandwidth == null ? " (median pairwise distance)" : "");
+          bandwidth == null ? " (" + heuristic + ")" : "");
       return sample;
     }
 

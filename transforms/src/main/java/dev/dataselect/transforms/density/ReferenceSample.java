@@ -31,7 +31,7 @@ import org.apache.beam.sdk.coders.VarIntCoder;
  * as raw floats.
  *
  * <p>Rows are in increasing order of {@link #rankKey(String, long)}, so the first rows are
- * themselves a uniform sample of the corpus; the bandwidth heuristic uses that.
+ * themselves a uniform sample of the corpus; the {@link BandwidthHeuristic}s use that.
  */
 public final class ReferenceSample {
   /**
@@ -39,9 +39,6 @@ public final class ReferenceSample {
    * independent of selection decisions made with the same seed ({@code Hashes.unit(id, seed)}).
    */
   private static final long REFERENCE_SALT = 0x4b44455265665361L;
-
-  /** The bandwidth heuristic looks at most at this many references: ~500k pairs. */
-  public static final int BANDWIDTH_HEURISTIC_LIMIT = 1000;
 
   private final String[] ids;
   private final float[] vectors;
@@ -83,12 +80,18 @@ public final class ReferenceSample {
 
   /**
    * The reference sample of a corpus held in memory: the first {@code m} distinct ids in {@link
-   * #rankingOrder} order. {@link KdeDensity} assembles the same rows from its combiner's output
-   * with {@link #smallestByRank}; this is for benchmarks and tests.
+   * #rankingOrder}, with the given bandwidth. {@link KdeDensity} assembles the same rows from its
+   * combiner's output with {@link #smallestByRank}; this is for benchmarks and tests.
    */
   public static ReferenceSample draw(
-      Collection<Embedding> corpus, int m, long seed, Double bandwidth) {
+      Collection<Embedding> corpus, int m, long seed, double bandwidth) {
     return of(smallestByRank(corpus, m, seed), bandwidth);
+  }
+
+  /** As {@link #draw(Collection, int, long, double)}, the bandwidth by a heuristic. */
+  public static ReferenceSample draw(
+      Collection<Embedding> corpus, int m, long seed, BandwidthHeuristic heuristic) {
+    return of(smallestByRank(corpus, m, seed), heuristic);
   }
 
   /**
@@ -130,11 +133,21 @@ public final class ReferenceSample {
   }
 
   /**
-   * A sample of the given embeddings, in the given order (callers sort by {@link #rankKey}). A
-   * {@code bandwidth} of {@code null} picks it by {@link #medianPairwiseDistance}. Throws if the
-   * embeddings do not all have the same dimension or an id repeats.
+   * A sample of the given embeddings, in the given order (callers sort by {@link #rankingOrder}),
+   * with bandwidth {@code bandwidth}. Throws if the embeddings do not all have the same dimension
+   * or an id repeats.
    */
-  public static ReferenceSample of(List<Embedding> rows, Double bandwidth) {
+  public static ReferenceSample of(List<Embedding> rows, double bandwidth) {
+    return build(rows, bandwidth, null);
+  }
+
+  /** As {@link #of(List, double)}, the bandwidth picked by {@code heuristic} from the rows. */
+  public static ReferenceSample of(List<Embedding> rows, BandwidthHeuristic heuristic) {
+    return build(rows, 0, heuristic);
+  }
+
+  private static ReferenceSample build(
+      List<Embedding> rows, double bandwidth, BandwidthHeuristic heuristic) {
     int m = rows.size();
     int d = m == 0 ? 0 : rows.get(0).dimension();
     String[] ids = new String[m];
@@ -151,41 +164,10 @@ public final class ReferenceSample {
       ids[r] = e.id();
       e.copyTo(vectors, r * d);
     }
-    double h = bandwidth != null ? bandwidth : medianPairwiseDistance(vectors, m, d);
+    double h = heuristic != null ? heuristic.bandwidth(vectors, m, d) : bandwidth;
     ReferenceSample sample = new ReferenceSample(ids, vectors, d, h);
     checkArgument(sample.rowOfId.size() == m, "reference ids repeat");
     return sample;
-  }
-
-  /**
-   * The bandwidth heuristic: the median L2 distance over all pairs among the first {@code
-   * min(m, 1000)} rows (a uniform sample, since rows are in hash order), the mean of the two middle
-   * values for an even number of pairs. Deterministic: it depends only on the rows and their order,
-   * and since the first 1,000 rows by hash are the same for every {@code m >= 1000}, so is the
-   * bandwidth. Falls back to 1.0 with fewer than two rows or a median of 0 (most rows identical).
-   */
-  public static double medianPairwiseDistance(float[] vectors, int m, int d) {
-    int n = Math.min(m, BANDWIDTH_HEURISTIC_LIMIT);
-    if (n < 2) {
-      return 1.0;
-    }
-    double[] distances = new double[n * (n - 1) / 2];
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-      for (int j = i + 1; j < n; j++) {
-        double s = 0;
-        for (int c = 0; c < d; c++) {
-          double diff = (double) vectors[i * d + c] - vectors[j * d + c];
-          s += diff * diff;
-        }
-        distances[k++] = Math.sqrt(s);
-      }
-    }
-    Arrays.sort(distances);
-    int half = distances.length / 2;
-    double median =
-        distances.length % 2 == 1 ? distances[half] : (distances[half - 1] + distances[half]) / 2;
-    return median > 0 ? median : 1.0;
   }
 
   public int size() {

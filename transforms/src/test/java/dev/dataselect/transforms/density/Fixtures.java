@@ -82,6 +82,23 @@ final class Fixtures {
     return s % 2 == 1 ? ds.get(s / 2) : (ds.get(s / 2 - 1) + ds.get(s / 2)) / 2;
   }
 
+  /** Brute-force median over the first min(m, 1000) references of the nearest-other distance. */
+  static double medianNearestNeighborDistance(List<Embedding> refs) {
+    int n = Math.min(refs.size(), 1000);
+    List<Double> nearest = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      double best = Double.POSITIVE_INFINITY;
+      for (int j = 0; j < n; j++) {
+        if (j != i) {
+          best = Math.min(best, distance(refs.get(i).vector(), refs.get(j).vector()));
+        }
+      }
+      nearest.add(best);
+    }
+    nearest.sort(Double::compare);
+    return n % 2 == 1 ? nearest.get(n / 2) : (nearest.get(n / 2 - 1) + nearest.get(n / 2)) / 2;
+  }
+
   /** Brute-force reference KDE: mean kernel over the references other than the query itself. */
   static Map<String, Double> bruteForceKde(
       List<Embedding> corpus, List<Embedding> refs, Kernel kernel, double h) {

@@ -113,11 +113,18 @@ class KdeDensityTest {
         .satisfies(new Matches(all, tolerance));
   }
 
+  /** Brute force; a null bandwidth means the default heuristic (median nearest neighbour). */
   private static Map<String, Double> bruteForce(
       List<Embedding> corpus, int m, long seed, Kernel kernel, Double bandwidth) {
     List<Embedding> refs = Fixtures.references(corpus, m, seed);
-    double h = bandwidth != null ? bandwidth : Fixtures.medianDistance(refs);
+    double h = bandwidth != null ? bandwidth : Fixtures.medianNearestNeighborDistance(refs);
     return Fixtures.bruteForceKde(corpus, refs, kernel, h);
+  }
+
+  private static Map<String, Double> bruteForcePairwiseHeuristic(
+      List<Embedding> corpus, int m, long seed) {
+    List<Embedding> refs = Fixtures.references(corpus, m, seed);
+    return Fixtures.bruteForceKde(corpus, refs, Kernel.GAUSSIAN, Fixtures.medianDistance(refs));
   }
 
   private static Map<String, Double> bySketch(
@@ -148,6 +155,10 @@ class KdeDensityTest {
     assertNotEquals(base, bruteForce(CORPUS, 30, 3, Kernel.GAUSSIAN, 0.8), "sampleSize");
     assertNotEquals(base, bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, 0.5), "bandwidth");
     assertNotEquals(base, bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, null), "heuristic");
+    assertNotEquals(
+        bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, null),
+        bruteForcePairwiseHeuristic(CORPUS, 25, 3),
+        "bandwidthHeuristic");
 
     Map<String, KdeDensity> variants = new LinkedHashMap<>();
     Map<String, Map<String, Double>> expected = new LinkedHashMap<>();
@@ -167,6 +178,13 @@ class KdeDensityTest {
     expected.put("allChanged", bruteForce(CORPUS, 30, 4, Kernel.LAPLACIAN, 0.5));
     variants.put("heuristic", KdeDensity.referenceSample().withSampleSize(25).withSeed(3));
     expected.put("heuristic", bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, null));
+    variants.put(
+        "pairwise",
+        KdeDensity.referenceSample()
+            .withSampleSize(25)
+            .withSeed(3)
+            .withBandwidthHeuristic(BandwidthHeuristic.MEDIAN_PAIRWISE_DISTANCE));
+    expected.put("pairwise", bruteForcePairwiseHeuristic(CORPUS, 25, 3));
     variants.put("all", KdeDensity.referenceSample().withSampleSize(100).withBandwidth(0.8));
     expected.put("all", bruteForce(CORPUS, 60, 0, Kernel.GAUSSIAN, 0.8));
     runAndAssertVariants(variants, expected);
@@ -274,6 +292,7 @@ class KdeDensityTest {
     bad.put("bandwidth|NaN|(0, inf)", () -> k.withBandwidth(Double.NaN));
     bad.put("bandwidth|Infinity|(0, inf)", () -> k.withBandwidth(Double.POSITIVE_INFINITY));
     bad.put("batchSize|0|[1, 8192]", () -> k.withBatchSize(0));
+    bad.put("bandwidthHeuristic|null|MEDIAN_PAIRWISE_DISTANCE", () -> k.withBandwidthHeuristic(null));
     bad.put("rows|0|[1, 100000]", () -> k.withRows(0));
     bad.put("buckets|1|[2, 100000000]", () -> k.withBuckets(1));
     bad.put("hashFamily|null|P_STABLE", () -> k.withHashFamily(null));
@@ -304,6 +323,16 @@ class KdeDensityTest {
             IllegalArgumentException.class,
             () -> corpus.apply("b", KdeDensity.raceSketch().withKernel(Kernel.LAPLACIAN)));
     assertTrue(kernel.getMessage().contains("kernel"), kernel.getMessage());
+    IllegalArgumentException heuristic =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                corpus.apply(
+                    "d",
+                    KdeDensity.referenceSample()
+                        .withBandwidth(0.5)
+                        .withBandwidthHeuristic(BandwidthHeuristic.MEDIAN_PAIRWISE_DISTANCE)));
+    assertTrue(heuristic.getMessage().contains("bandwidthHeuristic"), heuristic.getMessage());
     IllegalArgumentException size =
         assertThrows(
             IllegalArgumentException.class,
@@ -342,7 +371,7 @@ class KdeDensityTest {
   void displayDataShowsEverySetting() {
     DisplayData ref = DisplayData.from(KdeDensity.referenceSample().withSampleSize(50));
     assertEquals(6, ref.items().size(), ref.toString());
-    assertTrue(ref.toString().contains("median pairwise distance"), ref.toString());
+    assertTrue(ref.toString().contains("MEDIAN_NEAREST_NEIGHBOR_DISTANCE"), ref.toString());
     assertTrue(ref.toString().contains("50"), ref.toString());
     DisplayData sk = DisplayData.from(KdeDensity.raceSketch().withBucketWidth(0.5));
     assertEquals(7, sk.items().size(), sk.toString());

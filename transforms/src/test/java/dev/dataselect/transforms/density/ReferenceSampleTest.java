@@ -19,6 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /** The reference-KDE math, without a pipeline. */
 class ReferenceSampleTest {
+  private static final BandwidthHeuristic PAIRWISE = BandwidthHeuristic.MEDIAN_PAIRWISE_DISTANCE;
+  private static final BandwidthHeuristic NEAREST =
+      BandwidthHeuristic.MEDIAN_NEAREST_NEIGHBOR_DISTANCE;
   private static final List<Embedding> CORPUS = Fixtures.clustered(203, 13, 4, 11, "d");
 
   private static double[] densities(ReferenceSample sample, List<Embedding> queries, Kernel k) {
@@ -76,7 +79,7 @@ class ReferenceSampleTest {
 
   @Test
   void aQueryGetsTheSameBitsInAnyBatch() {
-    ReferenceSample sample = ReferenceSample.of(Fixtures.references(CORPUS, 100, 1), null);
+    ReferenceSample sample = ReferenceSample.of(Fixtures.references(CORPUS, 100, 1), PAIRWISE);
     double[] whole = densities(sample, CORPUS, Kernel.GAUSSIAN);
     for (int batch : new int[] {1, 3, 4, 7}) {
       for (int start = 0; start < CORPUS.size(); start += batch) {
@@ -93,42 +96,62 @@ class ReferenceSampleTest {
   void bandwidthHeuristicIsTheMedianPairwiseDistanceOfTheFirstThousand() {
     List<Embedding> small = Fixtures.references(CORPUS, 41, 3); // 820 pairs: even count
     assertEquals(
-        Fixtures.medianDistance(small), ReferenceSample.of(small, null).bandwidth(), 1e-12);
+        Fixtures.medianDistance(small), ReferenceSample.of(small, PAIRWISE).bandwidth(), 1e-12);
     List<Embedding> odd = small.subList(0, 39); // 741 pairs: odd count
-    assertEquals(Fixtures.medianDistance(odd), ReferenceSample.of(odd, null).bandwidth(), 1e-12);
+    assertEquals(
+        Fixtures.medianDistance(odd), ReferenceSample.of(odd, PAIRWISE).bandwidth(), 1e-12);
+    // Nearest neighbours: 41 (odd) and 40 (even) values.
+    assertEquals(
+        Fixtures.medianNearestNeighborDistance(small),
+        ReferenceSample.of(small, NEAREST).bandwidth(),
+        1e-12);
+    assertEquals(
+        Fixtures.medianNearestNeighborDistance(small.subList(0, 40)),
+        ReferenceSample.of(small.subList(0, 40), NEAREST).bandwidth(),
+        1e-12);
 
     List<Embedding> big = Fixtures.clustered(1100, 3, 3, 2, "b");
     List<Embedding> refs = Fixtures.references(big, 1100, 9);
-    double h = ReferenceSample.of(refs, null).bandwidth();
+    double h = ReferenceSample.of(refs, PAIRWISE).bandwidth();
     assertEquals(Fixtures.medianDistance(refs.subList(0, 1000)), h, 1e-12);
+    double nn = ReferenceSample.of(refs, NEAREST).bandwidth();
+    assertEquals(Fixtures.medianNearestNeighborDistance(refs.subList(0, 1000)), nn, 1e-12);
+    assertTrue(nn < h / 3, "local scale " + nn + " vs global " + h);
     // Every m >= 1000 shares the first 1000 rows by hash, so the bandwidth.
-    assertEquals(h, ReferenceSample.of(Fixtures.references(big, 1000, 9), null).bandwidth());
+    assertEquals(h, ReferenceSample.of(Fixtures.references(big, 1000, 9), PAIRWISE).bandwidth());
+    assertEquals(nn, ReferenceSample.of(Fixtures.references(big, 1000, 9), NEAREST).bandwidth());
   }
 
   @Test
   void bandwidthHeuristicIsDeterministic() {
-    List<Embedding> refs = Fixtures.references(CORPUS, 150, 4);
-    double h = ReferenceSample.of(refs, null).bandwidth();
-    for (int i = 0; i < 3; i++) {
-      assertEquals(
-          Double.doubleToLongBits(h),
-          Double.doubleToLongBits(ReferenceSample.of(new ArrayList<>(refs), null).bandwidth()));
+    for (BandwidthHeuristic heuristic : BandwidthHeuristic.values()) {
+      List<Embedding> refs = Fixtures.references(CORPUS, 150, 4);
+      double h = ReferenceSample.of(refs, heuristic).bandwidth();
+      for (int i = 0; i < 3; i++) {
+        assertEquals(
+            Double.doubleToLongBits(h),
+            Double.doubleToLongBits(ReferenceSample.of(new ArrayList<>(refs), heuristic).bandwidth()));
+      }
+      // A different sample (seed) gives a different bandwidth.
+      double other = ReferenceSample.of(Fixtures.references(CORPUS, 150, 5), heuristic).bandwidth();
+      assertNotEquals(h, other, heuristic.name());
     }
-    // A different sample (seed) gives a different, but similar, bandwidth.
-    double other = ReferenceSample.of(Fixtures.references(CORPUS, 150, 5), null).bandwidth();
-    assertNotEquals(h, other);
-    assertEquals(h, other, 0.2 * h);
   }
 
   @Test
   void bandwidthHeuristicFallsBackToOneWhenDegenerate() {
     float[] v = {1f, 2f};
-    assertEquals(1.0, ReferenceSample.of(List.of(Embedding.of("a", v)), null).bandwidth());
+    assertEquals(1.0, ReferenceSample.of(List.of(Embedding.of("a", v)), NEAREST).bandwidth());
     List<Embedding> same = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       same.add(Embedding.of("s" + i, v));
     }
-    assertEquals(1.0, ReferenceSample.of(same, null).bandwidth());
+    assertEquals(1.0, ReferenceSample.of(same, NEAREST).bandwidth());
+    assertEquals(1.0, ReferenceSample.of(same, PAIRWISE).bandwidth());
+    // Mostly duplicates: nearest-neighbour median 0, so the pairwise median.
+    same.add(Embedding.of("far1", new float[] {4f, 2f}));
+    same.add(Embedding.of("far2", new float[] {7f, 2f}));
+    assertEquals(3.0, ReferenceSample.of(same, NEAREST).bandwidth(), 1e-12);
   }
 
   @Test
@@ -149,7 +172,7 @@ class ReferenceSampleTest {
   @Test
   void coderRoundTripsTheMatrixCompactly() throws Exception {
     List<Embedding> refs = Fixtures.references(CORPUS, 50, 1);
-    ReferenceSample s = ReferenceSample.of(refs, null);
+    ReferenceSample s = ReferenceSample.of(refs, NEAREST);
     byte[] bytes = CoderUtils.encodeToByteArray(ReferenceSample.ReferenceSampleCoder.of(), s);
     ReferenceSample back =
         CoderUtils.decodeFromByteArray(ReferenceSample.ReferenceSampleCoder.of(), bytes);
