@@ -121,10 +121,10 @@ class KdeDensityTest {
     return Fixtures.bruteForceKde(corpus, refs, kernel, h);
   }
 
-  private static Map<String, Double> bruteForcePairwiseHeuristic(
-      List<Embedding> corpus, int m, long seed) {
+  private static Map<String, Double> bruteForcePairwise(
+      List<Embedding> corpus, int m, long seed, Kernel kernel) {
     List<Embedding> refs = Fixtures.references(corpus, m, seed);
-    return Fixtures.bruteForceKde(corpus, refs, Kernel.GAUSSIAN, Fixtures.medianDistance(refs));
+    return Fixtures.bruteForceKde(corpus, refs, kernel, Fixtures.medianDistance(refs));
   }
 
   private static Map<String, Double> bySketch(
@@ -143,9 +143,9 @@ class KdeDensityTest {
 
   /**
    * Each reference-sample setting changes the densities (by brute force), and the pipeline honours
-   * all of them: branches with the default-ish settings, with every setting changed at once, with
-   * the bandwidth heuristic and with m above N (the exact leave-one-out KDE) equal brute force to
-   * 1e-6. (One branch per single setting would cost the DirectRunner ~1 s each.)
+   * all of them: a branch with a given bandwidth, one with every setting changed at once (pairwise
+   * heuristic), and one with the defaults and m above N (the exact leave-one-out KDE) equal brute
+   * force to 1e-6. (A branch per setting would cost the DirectRunner seconds each.)
    */
   @Test
   void referenceKdeEqualsBruteForceAndEverySettingMatters() {
@@ -157,7 +157,7 @@ class KdeDensityTest {
     assertNotEquals(base, bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, null), "heuristic");
     assertNotEquals(
         bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, null),
-        bruteForcePairwiseHeuristic(CORPUS, 25, 3),
+        bruteForcePairwise(CORPUS, 25, 3, Kernel.GAUSSIAN),
         "bandwidthHeuristic");
 
     Map<String, KdeDensity> variants = new LinkedHashMap<>();
@@ -173,20 +173,13 @@ class KdeDensityTest {
             .withKernel(Kernel.LAPLACIAN)
             .withSampleSize(30)
             .withSeed(4)
-            .withBandwidth(0.5)
+            .withBandwidthHeuristic(BandwidthHeuristic.MEDIAN_PAIRWISE_DISTANCE)
             .withBatchSize(1));
-    expected.put("allChanged", bruteForce(CORPUS, 30, 4, Kernel.LAPLACIAN, 0.5));
-    variants.put("heuristic", KdeDensity.referenceSample().withSampleSize(25).withSeed(3));
-    expected.put("heuristic", bruteForce(CORPUS, 25, 3, Kernel.GAUSSIAN, null));
-    variants.put(
-        "pairwise",
-        KdeDensity.referenceSample()
-            .withSampleSize(25)
-            .withSeed(3)
-            .withBandwidthHeuristic(BandwidthHeuristic.MEDIAN_PAIRWISE_DISTANCE));
-    expected.put("pairwise", bruteForcePairwiseHeuristic(CORPUS, 25, 3));
-    variants.put("all", KdeDensity.referenceSample().withSampleSize(100).withBandwidth(0.8));
-    expected.put("all", bruteForce(CORPUS, 60, 0, Kernel.GAUSSIAN, 0.8));
+    expected.put("allChanged", bruteForcePairwise(CORPUS, 30, 4, Kernel.LAPLACIAN));
+    // Defaults but m above the corpus size: every point is a reference, the exact
+    // leave-one-out KDE, bandwidth by the default heuristic.
+    variants.put("defaults", KdeDensity.referenceSample().withSampleSize(100));
+    expected.put("defaults", bruteForce(CORPUS, 60, 0, Kernel.GAUSSIAN, null));
     runAndAssertVariants(variants, expected);
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dataselect.transforms.Embedding;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,10 +22,14 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.junit.jupiter.api.Test;
 
@@ -77,44 +82,47 @@ class SampleByDensityTest {
     return h;
   }
 
-  /** Set equality in O(n) (hamcrest's containsInAnyOrder is quadratic), no repeats. */
-  private static final class SameIds implements SerializableFunction<Iterable<String>, Void> {
-    private static final long serialVersionUID = 1L;
-    private final HashSet<String> expected;
+  /** Prefixes each id with its branch and output, so that one PAssert sees every branch. */
+  private static final class Label extends DoFn<String, String> {
+    private final String label;
 
-    SameIds(List<String> expected) {
-      this.expected = new HashSet<>(expected);
+    Label(String label) {
+      this.label = label;
     }
 
-    @Override
-    public Void apply(Iterable<String> ids) {
-      Set<String> seen = new HashSet<>();
-      for (String id : ids) {
-        assertTrue(seen.add(id), "repeated " + id);
-      }
-      assertEquals(expected, seen);
-      return null;
+    @ProcessElement
+    public void process(@Element String id, OutputReceiver<String> out) {
+      out.output(label + "/" + id);
     }
   }
 
-  /** Checks the size of a selection against a target and a tolerance. */
-  private static final class SizeWithin implements SerializableFunction<Iterable<String>, Void> {
+  /** Checks every branch's SELECTED and REJECTED ids (O(n)), and each selection's size. */
+  private static final class Selections implements SerializableFunction<Iterable<String>, Void> {
     private static final long serialVersionUID = 1L;
-    private final double target;
-    private final double tolerance;
+    private final HashSet<String> expected;
+    private final HashMap<String, double[]> targetAndTolerance;
 
-    SizeWithin(double target, double tolerance) {
-      this.target = target;
-      this.tolerance = tolerance;
+    Selections(Set<String> expected, Map<String, double[]> targetAndTolerance) {
+      this.expected = new HashSet<>(expected);
+      this.targetAndTolerance = new HashMap<>(targetAndTolerance);
     }
 
     @Override
-    public Void apply(Iterable<String> ids) {
-      int n = 0;
-      for (String ignored : ids) {
-        n++;
+    public Void apply(Iterable<String> labelled) {
+      Set<String> seen = new HashSet<>();
+      Map<String, Integer> selected = new HashMap<>();
+      for (String l : labelled) {
+        assertTrue(seen.add(l), "repeated " + l);
+        String[] parts = l.split("/");
+        if (parts[1].equals("selected")) {
+          selected.merge(parts[0], 1, Integer::sum);
+        }
       }
-      assertEquals(target, n, tolerance);
+      assertEquals(expected, seen);
+      for (Map.Entry<String, double[]> e : targetAndTolerance.entrySet()) {
+        int n = selected.getOrDefault(e.getKey(), 0);
+        assertEquals(e.getValue()[0], n, e.getValue()[1], e.getKey());
+      }
       return null;
     }
   }
@@ -125,40 +133,38 @@ class SampleByDensityTest {
     Map<String, SampleByDensity> samplers = new LinkedHashMap<>();
     Map<String, KeepRule> rules = new LinkedHashMap<>();
     Map<String, Long> seeds = new LinkedHashMap<>();
-    samplers.put("ips", SampleByDensity.inversePropensity(0.2).withSeed(5));
+    Map<String, Double> rates = new LinkedHashMap<>();
+    samplers.put("ips", SampleByDensity.inversePropensity(0.5).withRate(0.2).withSeed(5));
     rules.put("ips", KeepRule.inversePropensity(h, 0.2));
     seeds.put("ips", 5L);
-    samplers.put("ipsSameSeed", SampleByDensity.inversePropensity(0.5).withRate(0.2).withSeed(5));
-    rules.put("ipsSameSeed", KeepRule.inversePropensity(h, 0.2));
-    seeds.put("ipsSameSeed", 5L);
+    rates.put("ips", 0.2);
     samplers.put("ipsOtherSeed", SampleByDensity.inversePropensity(0.2).withSeed(6));
     rules.put("ipsOtherSeed", KeepRule.inversePropensity(h, 0.2));
     seeds.put("ipsOtherSeed", 6L);
+    rates.put("ipsOtherSeed", 0.2);
     samplers.put("densest", SampleByDensity.densest(0.3));
     rules.put("densest", KeepRule.densest(h, 0.3));
     seeds.put("densest", 0L);
+    rates.put("densest", 0.3);
     samplers.put("sparsest", SampleByDensity.sparsest(0.3).withSeed(2));
     rules.put("sparsest", KeepRule.sparsest(h, 0.3));
     seeds.put("sparsest", 2L);
+    rates.put("sparsest", 0.3);
 
-    Map<String, List<String>> expected = new LinkedHashMap<>();
+    Set<String> expected = new HashSet<>();
+    Map<String, double[]> sizes = new HashMap<>();
+    Map<String, List<String>> kept = new HashMap<>();
     for (String name : samplers.keySet()) {
-      expected.put(name, keptByHand(rules.get(name), seeds.get(name)));
-    }
-    // Same seed: the same ids; another seed: other ids, a similar number.
-    assertEquals(expected.get("ips"), expected.get("ipsSameSeed"));
-    assertNotEquals(expected.get("ips"), expected.get("ipsOtherSeed"));
-
-    Pipeline p = KdeDensityTest.pipeline();
-    PCollection<KV<String, Double>> densities = create(p, DENSITIES);
-    for (Map.Entry<String, SampleByDensity> s : samplers.entrySet()) {
-      PCollectionTuple out = densities.apply(s.getKey(), s.getValue());
-      List<String> kept = expected.get(s.getKey());
-      PAssert.that(out.get(SampleByDensity.SELECTED)).satisfies(new SameIds(kept));
-      PAssert.that(out.get(SampleByDensity.REJECTED)).satisfies(new SameIds(complement(kept)));
+      KeepRule rule = rules.get(name);
+      kept.put(name, keptByHand(rule, seeds.get(name)));
+      for (String id : kept.get(name)) {
+        expected.add(name + "/selected/" + id);
+      }
+      for (String id : complement(kept.get(name))) {
+        expected.add(name + "/rejected/" + id);
+      }
       // The achieved count is a sum of independent Bernoulli(p_i) with mean rate x N (exact on
       // the histogram) and variance sum p_i (1 - p_i) <= rate x N: 5 SDs, plus 1 for rounding.
-      KeepRule rule = rules.get(s.getKey());
       double var = 0;
       double mean = 0;
       for (KV<String, Double> d : DENSITIES) {
@@ -166,11 +172,28 @@ class SampleByDensityTest {
         mean += q;
         var += q * (1 - q);
       }
-      double rate = s.getKey().startsWith("ips") ? 0.2 : 0.3;
-      assertEquals(rate * N, mean, 1e-9 * N);
-      PAssert.that(out.get(SampleByDensity.SELECTED))
-          .satisfies(new SizeWithin(rate * N, 5 * Math.sqrt(var) + 1));
+      double target = rates.get(name) * N;
+      assertEquals(target, mean, 1e-9 * N);
+      sizes.put(name, new double[] {target, 5 * Math.sqrt(var) + 1});
     }
+    // Same seed, same ids: KeepRuleTest. Another seed: other ids, a similar number (sizes).
+    assertNotEquals(kept.get("ips"), kept.get("ipsOtherSeed"));
+
+    Pipeline p = KdeDensityTest.pipeline();
+    PCollection<KV<String, Double>> densities = create(p, DENSITIES);
+    PCollectionList<String> all = PCollectionList.empty(p);
+    for (Map.Entry<String, SampleByDensity> s : samplers.entrySet()) {
+      String name = s.getKey();
+      PCollectionTuple out = densities.apply(name, s.getValue());
+      all =
+          all.and(
+                  out.get(SampleByDensity.SELECTED)
+                      .apply(name + "Selected", ParDo.of(new Label(name + "/selected"))))
+              .and(
+                  out.get(SampleByDensity.REJECTED)
+                      .apply(name + "Rejected", ParDo.of(new Label(name + "/rejected"))));
+    }
+    PAssert.that(all.apply(Flatten.pCollections())).satisfies(new Selections(expected, sizes));
     p.run().waitUntilFinish();
   }
 
