@@ -21,7 +21,8 @@ final class BenchArgs {
         throw new IllegalArgumentException("arguments look like --name=value, got " + a);
       }
       int eq = a.indexOf('=');
-      values.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
+      values.put(
+          eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
     }
   }
 
@@ -57,7 +58,8 @@ final class BenchArgs {
           "synthetic n=" + n + " dim=" + dim + " clusters=" + clusters + " data-seed=" + seed);
     }
     throw new IllegalArgumentException(
-        "name a corpus: --embeddings=PATH (DSEMBF32 file) or --synthetic [--n= --dim= --clusters=]");
+        "name a corpus: --embeddings=PATH (DSEMBF32 file) or --synthetic [--n= --dim="
+            + " --clusters=]");
   }
 
   static final class Corpus {

@@ -20,11 +20,11 @@ import java.util.Locale;
  * sampling at each rate, each averaged over 5 seeds; also the 99th percentile and the maximum, and
  * the single-seed top-k / bottom-k by density. Lower is better coverage.
  *
- * <p>Densities are the transforms' defaults: the reference-sample KDE (m = min(10,000, N), Gaussian,
- * bandwidth by the default heuristic, seed 0) scored by {@link ReferenceSample}; samples are drawn by {@link
- * KeepRule} from a {@link LogHistogram} exactly as {@link SampleByDensity} does, and random ones by
- * {@code Hashes.unit(id, seed) < rate} as {@code Select.random} does. Prints a table as {@code #}
- * lines, then {@code name: value} lines, the headline last.
+ * <p>Densities are the transforms' defaults: the reference-sample KDE (m = min(10,000, N),
+ * Gaussian, bandwidth by the default heuristic, seed 0) scored by {@link ReferenceSample}; samples
+ * are drawn by {@link KeepRule} from a {@link LogHistogram} exactly as {@link SampleByDensity}
+ * does, and random ones by {@code Hashes.unit(id, seed) < rate} as {@code Select.random} does.
+ * Prints a table as {@code #} lines, then {@code name: value} lines, the headline last.
  *
  * <pre>
  * --embeddings=PATH | --synthetic [--n=6000 --dim=64 --clusters=20 --data-seed=1]
@@ -60,9 +60,13 @@ public final class Coverage {
     double[] density = sample.densitiesOf(e, Kernel.GAUSSIAN, KdeDensity.DEFAULT_BATCH_SIZE);
     KdeAccuracy.print(
         "densities",
-        "reference KDE m=" + m + " GAUSSIAN bandwidth=" + KdeAccuracy.fmt(sample.bandwidth())
+        "reference KDE m="
+            + m
+            + " GAUSSIAN bandwidth="
+            + KdeAccuracy.fmt(sample.bandwidth())
             + (a.string("bandwidth", null) == null ? " (" + heuristic + ")" : " (given)")
-            + " seconds=" + KdeAccuracy.fmt(KdeAccuracy.seconds(t)));
+            + " seconds="
+            + KdeAccuracy.fmt(KdeAccuracy.seconds(t)));
     LogHistogram histogram =
         LogHistogram.withRelativeAccuracy(SampleByDensity.DEFAULT_RELATIVE_ACCURACY);
     for (double d : density) {
@@ -78,8 +82,16 @@ public final class Coverage {
         String.format(
             Locale.ROOT,
             "%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %s",
-            "rate", "dens.mean", "rand.mean", "dens.p99", "rand.p99", "dens.max", "rand.max",
-            "sparsest", "densest", "density lower (mean)?"));
+            "rate",
+            "dens.mean",
+            "rand.mean",
+            "dens.p99",
+            "rand.p99",
+            "dens.max",
+            "rand.max",
+            "sparsest",
+            "densest",
+            "density lower (mean)?"));
     int wins = 0;
     for (int rate : rates) {
       double r = rate / 100.0;
@@ -106,8 +118,16 @@ public final class Coverage {
           String.format(
               Locale.ROOT,
               "%4d%% | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %s",
-              rate, dens.mean(), rand.mean(), dens.p99(), rand.p99(), dens.max(), rand.max(),
-              sparsest, densest, lower ? "yes" : "no"));
+              rate,
+              dens.mean(),
+              rand.mean(),
+              dens.p99(),
+              rand.p99(),
+              dens.max(),
+              rand.max(),
+              sparsest,
+              densest,
+              lower ? "yes" : "no"));
       String p = "rate" + rate + "_";
       lines.add(p + "density_kept_mean: " + KdeAccuracy.fmt((double) keptDensity / seeds));
       lines.add(p + "density_mean_nn_distance: " + KdeAccuracy.fmt(dens.mean()));

@@ -16,9 +16,9 @@ import java.util.Locale;
  * densities with the exact leave-one-out KDE, {@code (1 / (N - 1)) sum over x != y of k(x, y)},
  * computed here by a plain double loop (not the blocked product). Estimators: the reference-sample
  * KDE at {@code m} (default 1,000) and at m = all, and the RACE sketch (p-stable and SRP), whose
- * rank correlation with its own exact LSH kernel is printed too, to separate the sketch's noise from
- * the kernel mismatch. All estimators run the transforms' own code ({@link ReferenceSample}, {@link
- * RaceHashes}, {@link RaceSketch}). Prints {@code name: value} lines, the headline last.
+ * rank correlation with its own exact LSH kernel is printed too, to separate the sketch's noise
+ * from the kernel mismatch. All estimators run the transforms' own code ({@link ReferenceSample},
+ * {@link RaceHashes}, {@link RaceSketch}). Prints {@code name: value} lines, the headline last.
  *
  * <pre>
  * --embeddings=PATH | --synthetic [--n=6000 --dim=64 --clusters=20 --data-seed=1]
@@ -78,23 +78,32 @@ public final class KdeAccuracy {
     double secondsSketch = seconds(t);
     RaceHashes srp =
         RaceHashes.create(
-            LshFamily.SIGNED_RANDOM_PROJECTION, rows, srpBits, buckets, 1.0, e.get(0).dimension(),
+            LshFamily.SIGNED_RANDOM_PROJECTION,
+            rows,
+            srpBits,
+            buckets,
+            1.0,
+            e.get(0).dimension(),
             seed);
     double[] sketchSrp = sketchScores(srp, e);
 
     print("seconds_exact_plain_loop", fmt(secondsExact));
     print("seconds_reference_all", fmt(secondsAll));
-    print("max_abs_difference_reference_all_vs_exact", String.format(Locale.ROOT, "%.3g",
-        maxAbsDifference(referenceAll, exact)));
+    print(
+        "max_abs_difference_reference_all_vs_exact",
+        String.format(Locale.ROOT, "%.3g", maxAbsDifference(referenceAll, exact)));
     print("spearman_reference_all", fmt(Ranks.spearman(referenceAll, exact)));
     print("seconds_reference_m" + m, fmt(secondsM));
     print(
         "sketch_p_stable",
         "R=" + rows + " B=" + buckets + " K=" + k + " w=" + w + " seconds=" + fmt(secondsSketch));
-    print("spearman_sketch_p_stable_vs_its_lsh_kernel", fmt(Ranks.spearman(sketch, lshKernel(pStable, e))));
+    print(
+        "spearman_sketch_p_stable_vs_its_lsh_kernel",
+        fmt(Ranks.spearman(sketch, lshKernel(pStable, e))));
     print("spearman_sketch_p_stable", fmt(Ranks.spearman(sketch, exact)));
     print("sketch_srp", "R=" + rows + " B=" + buckets + " K=" + srpBits);
-    print("spearman_sketch_srp_vs_its_lsh_kernel", fmt(Ranks.spearman(sketchSrp, lshKernel(srp, e))));
+    print(
+        "spearman_sketch_srp_vs_its_lsh_kernel", fmt(Ranks.spearman(sketchSrp, lshKernel(srp, e))));
     print("spearman_sketch_srp", fmt(Ranks.spearman(sketchSrp, exact)));
     print("spearman_reference_m" + m, fmt(Ranks.spearman(referenceM, exact)));
   }

@@ -26,7 +26,9 @@ public final class SyntheticEmbeddings {
     }
     List<Embedding> e =
         generate(
-            a.integer("n", 6000), a.integer("dim", 64), a.integer("clusters", 20),
+            a.integer("n", 6000),
+            a.integer("dim", 64),
+            a.integer("clusters", 20),
             a.integer("data-seed", 1));
     EmbeddingsFile.write(java.nio.file.Path.of(out), e);
     System.out.println("wrote: " + e.size() + " x " + e.get(0).dimension() + " to " + out);

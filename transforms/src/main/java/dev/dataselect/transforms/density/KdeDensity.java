@@ -46,10 +46,11 @@ import org.slf4j.LoggerFactory;
  *       by {@link ReferenceSample#rankKey}(id, seed), picked by a bounded {@link Top} of (hash, id)
  *       pairs, then their vectors) and broadcast as one compact {@link ReferenceSample} side input.
  *       A Gaussian or Laplacian {@link Kernel} on L2 distance (for unit vectors {@code ||a - b||^2
- *       = 2 - 2 cos}); the bandwidth is given or set by a {@link BandwidthHeuristic} (by default the
- *       median nearest-neighbour distance among the references). An embedding that is itself a reference does not
- *       count itself (mean over the other m - 1). Queries are buffered per window and scored
- *       {@code batchSize} at a time by a blocked matrix product ({@link BlockedKernelSums}).
+ *       = 2 - 2 cos}); the bandwidth is given or set by a {@link BandwidthHeuristic} (by default
+ *       the median nearest-neighbour distance among the references). An embedding that is itself a
+ *       reference does not count itself (mean over the other m - 1). Queries are buffered per
+ *       window and scored {@code batchSize} at a time by a blocked matrix product ({@link
+ *       BlockedKernelSums}).
  *   <li>{@link #raceSketch()} (the paper's): pass 1 builds an R x B {@link RaceSketch} by a
  *       combiner whose partial sketches merge by addition; pass 2 scores every embedding against
  *       the merged sketch, a side input: {@code (mean_r S[r, h_r(x)] - 1) / (N - 1)}, the mean LSH
@@ -179,7 +180,8 @@ public final class KdeDensity
   }
 
   public KdeDensity withEstimator(Estimator estimator) {
-    checkArgument(estimator != null, "estimator must be one of %s, got null", List.of(Estimator.values()));
+    checkArgument(
+        estimator != null, "estimator must be one of %s, got null", List.of(Estimator.values()));
     return with(s -> s.estimator = estimator);
   }
 
@@ -205,8 +207,8 @@ public final class KdeDensity
   }
 
   /**
-   * Reference sample: the bandwidth h, finite and > 0. Unset, a {@link BandwidthHeuristic} picks
-   * it from the sample.
+   * Reference sample: the bandwidth h, finite and > 0. Unset, a {@link BandwidthHeuristic} picks it
+   * from the sample.
    */
   public KdeDensity withBandwidth(double bandwidth) {
     checkArgument(
@@ -240,8 +242,7 @@ public final class KdeDensity
 
   /** Sketch: the number of rows R (independent hash functions), in [1, 100,000]. */
   public KdeDensity withRows(int rows) {
-    checkArgument(
-        rows >= 1 && rows <= MAX_ROWS, "rows must be in [1, %s], got %s", MAX_ROWS, rows);
+    checkArgument(rows >= 1 && rows <= MAX_ROWS, "rows must be in [1, %s], got %s", MAX_ROWS, rows);
     return with(s -> s.rows = rows);
   }
 
@@ -332,7 +333,8 @@ public final class KdeDensity
         embeddings
             .apply("RankIds", ParDo.of(new RankFn(s.seed)))
             .setCoder(KvCoder.of(DoubleCoder.of(), StringUtf8Coder.of()))
-            .apply("SmallestRanks", Top.of(s.sampleSize(), new SmallerRankFirst()).withoutDefaults())
+            .apply(
+                "SmallestRanks", Top.of(s.sampleSize(), new SmallerRankFirst()).withoutDefaults())
             .apply("LargestOfThem", ParDo.of(new LastFn()))
             .setCoder(KvCoder.of(DoubleCoder.of(), StringUtf8Coder.of()))
             .apply("AsCut", View.asSingleton());
@@ -342,8 +344,7 @@ public final class KdeDensity
             .apply(
                 "AssembleSample",
                 Combine.globally(
-                        new AssembleFn(
-                            s.sampleSize(), s.seed, s.bandwidth, s.bandwidthHeuristic()))
+                        new AssembleFn(s.sampleSize(), s.seed, s.bandwidth, s.bandwidthHeuristic()))
                     .withoutDefaults())
             .apply("AsSample", View.asSingleton());
     return embeddings.apply(
@@ -565,7 +566,8 @@ public final class KdeDensity
     private final Kernel kernel;
     private final int batchSize;
     private final Counter scored = Metrics.counter(KdeDensity.class, "embeddings_scored");
-    private final Counter selfExcluded = Metrics.counter(KdeDensity.class, "references_self_excluded");
+    private final Counter selfExcluded =
+        Metrics.counter(KdeDensity.class, "references_self_excluded");
     private final Distribution batchSizes = Metrics.distribution(KdeDensity.class, "batch_size");
     private transient Map<BoundedWindow, Batch> batches;
     private transient List<Pending> pending;

@@ -27,9 +27,9 @@ import org.apache.beam.sdk.coders.VarIntCoder;
  *       {@code (1 + alpha) / (1 - alpha)} share a probability. The kept count is a sum of
  *       independent Bernoulli(p) draws: standard deviation {@code sqrt(sum p (1 - p)) <= sqrt(rate
  *       x N)}. Zero densities (nothing nearby) get p = 1 unless the target is below their count.
- *   <li>{@link #densest} / {@link #sparsest} (top-k / bottom-k by density): every bin above
- *       (below) a boundary bin is kept, the boundary bin is kept with the fraction that makes the
- *       expected count {@code rate x N}, so ties (densities in one bin) are broken by hash.
+ *   <li>{@link #densest} / {@link #sparsest} (top-k / bottom-k by density): every bin above (below)
+ *       a boundary bin is kept, the boundary bin is kept with the fraction that makes the expected
+ *       count {@code rate x N}, so ties (densities in one bin) are broken by hash.
  * </ul>
  */
 public final class KeepRule {
@@ -209,7 +209,13 @@ public final class KeepRule {
   public String toString() {
     return kind == Kind.INVERSE_PROPENSITY
         ? "KeepRule{inverse propensity, c=" + c + ", p(0)=" + zeroProbability + "}"
-        : "KeepRule{" + kind + ", boundary bin=" + boundary + ", fraction=" + boundaryFraction + "}";
+        : "KeepRule{"
+            + kind
+            + ", boundary bin="
+            + boundary
+            + ", fraction="
+            + boundaryFraction
+            + "}";
   }
 
   /** A deterministic coder: the kind, then the fields as fixed-width doubles and var-ints. */

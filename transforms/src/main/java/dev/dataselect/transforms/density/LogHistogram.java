@@ -181,7 +181,9 @@ public final class LogHistogram {
     return highIndex;
   }
 
-  /** The occupied bins in increasing order, as {index, count} pairs (index in [0], count in [1]). */
+  /**
+   * The occupied bins in increasing order, as {index, count} pairs (index in [0], count in [1]).
+   */
   long[][] occupiedBins() {
     int n = 0;
     for (long c : counts) {

@@ -4,8 +4,8 @@ package dev.dataselect.transforms.density;
 public enum LshFamily {
   /**
    * p-stable (L2) hashing: {@code h(x) = floor((a.x + b) / w)}, {@code a} standard Gaussian, {@code
-   * b} uniform in [0, w). Two points at L2 distance {@code c} collide with probability {@code
-   * erf(u / sqrt 2) - 2 (1 - exp(-u^2 / 2)) / (u sqrt(2 pi))}, {@code u = w / c} (Datar et al.).
+   * b} uniform in [0, w). Two points at L2 distance {@code c} collide with probability {@code erf(u
+   * / sqrt 2) - 2 (1 - exp(-u^2 / 2)) / (u sqrt(2 pi))}, {@code u = w / c} (Datar et al.).
    */
   P_STABLE,
   /**

@@ -180,9 +180,9 @@ public final class RaceHashes {
   }
 
   /**
-   * Collision probability of one p-stable function of width {@code w} for two points at L2
-   * distance {@code c}: with {@code u = w / c}, {@code erf(u / sqrt 2) - 2 (1 - exp(-u^2/2)) / (u
-   * sqrt(2 pi))}; 1 at distance 0.
+   * Collision probability of one p-stable function of width {@code w} for two points at L2 distance
+   * {@code c}: with {@code u = w / c}, {@code erf(u / sqrt 2) - 2 (1 - exp(-u^2/2)) / (u sqrt(2
+   * pi))}; 1 at distance 0.
    */
   public static double pStableCollision(double c, double w) {
     if (c <= 0) {

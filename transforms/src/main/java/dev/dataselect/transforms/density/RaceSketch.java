@@ -18,10 +18,10 @@ import org.apache.beam.sdk.coders.VarIntCoder;
  *
  * <p>Scores are normalised and exclude the point itself: a point {@code x} that was added collides
  * with itself in every row, so {@code score(x) = (mean_r S[r, h_r(x)] - 1) / (N - 1)} is an
- * unbiased estimate of the mean over the other N - 1 points of the collision probability
- * {@link RaceHashes#collisionProbability} (the LSH kernel), in [0, 1], on the same scale as the
- * reference KDE. Each row's term lies in [0, 1], so by Hoeffding the estimate is within {@code
- * sqrt(ln(2 / delta) / (2 R))} of that mean with probability {@code 1 - delta}.
+ * unbiased estimate of the mean over the other N - 1 points of the collision probability {@link
+ * RaceHashes#collisionProbability} (the LSH kernel), in [0, 1], on the same scale as the reference
+ * KDE. Each row's term lies in [0, 1], so by Hoeffding the estimate is within {@code sqrt(ln(2 /
+ * delta) / (2 R))} of that mean with probability {@code 1 - delta}.
  *
  * <p>Mutable: {@link #add} and {@link #merge} change it in place (it is a combiner accumulator).
  * The counter table is allocated on the first add, so an empty sketch costs nothing. A bucket holds
@@ -125,13 +125,16 @@ public final class RaceSketch {
       dimension = d;
     } else {
       checkArgument(
-          d == dimension, "a point of dimension %s cannot join a sketch of dimension %s", d, dimension);
+          d == dimension,
+          "a point of dimension %s cannot join a sketch of dimension %s",
+          d,
+          dimension);
     }
   }
 
   /**
-   * The score of a point that was added to this sketch, given its bucket in every row: {@code (mean_r
-   * S[r, h_r(x)] - 1) / (N - 1)}, or 0 when N <= 1.
+   * The score of a point that was added to this sketch, given its bucket in every row: {@code
+   * (mean_r S[r, h_r(x)] - 1) / (N - 1)}, or 0 when N <= 1.
    */
   public double score(int[] bucketOfRow) {
     long n = count();

@@ -202,12 +202,11 @@ public final class ReferenceSample {
 
   /**
    * Kernel densities of a batch of {@code q} queries (row-major {@code float[q * d]}): {@code
-   * out[i]} = mean over references r other than row {@code exclude[i]} of {@code k(r, query i)}
-   * (-1 excludes nothing), 0 if no other reference exists. The result for a query does not depend
-   * on the other queries in its batch, bit for bit.
+   * out[i]} = mean over references r other than row {@code exclude[i]} of {@code k(r, query i)} (-1
+   * excludes nothing), 0 if no other reference exists. The result for a query does not depend on
+   * the other queries in its batch, bit for bit.
    */
-  public void densities(
-      float[] queries, int q, int[] exclude, Kernel kernel, double[] out) {
+  public void densities(float[] queries, int q, int[] exclude, Kernel kernel, double[] out) {
     BlockedKernelSums.sums(this, queries, q, exclude, kernel, out);
     int m = size();
     for (int i = 0; i < q; i++) {
@@ -263,7 +262,13 @@ public final class ReferenceSample {
 
   @Override
   public String toString() {
-    return "ReferenceSample{m=" + ids.length + ", d=" + dimension + ", bandwidth=" + bandwidth + "}";
+    return "ReferenceSample{m="
+        + ids.length
+        + ", d="
+        + dimension
+        + ", bandwidth="
+        + bandwidth
+        + "}";
   }
 
   /**

@@ -79,7 +79,8 @@ public final class SampleByDensity
 
   /** The densest {@code rate} fraction (top-k by density), ties broken by hash, seed 0. */
   public static SampleByDensity densest(double rate) {
-    return new SampleByDensity(KeepRule.Kind.DENSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
+    return new SampleByDensity(
+        KeepRule.Kind.DENSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
   }
 
   /** The sparsest {@code rate} fraction (bottom-k by density), ties broken by hash, seed 0. */
@@ -177,8 +178,7 @@ public final class SampleByDensity
     }
 
     @Override
-    public Coder<LogHistogram> getAccumulatorCoder(
-        CoderRegistry r, Coder<KV<String, Double>> in) {
+    public Coder<LogHistogram> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
       return LogHistogram.LogHistogramCoder.of();
     }
 

@@ -27,7 +27,8 @@ final class Fixtures {
     List<Embedding> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       // cluster j with probability proportional to 1 / (j + 1)
-      int j = (int) Math.min(clusters - 1, Math.floor(Math.pow(clusters + 1, random.nextDouble())) - 1);
+      int j =
+          (int) Math.min(clusters - 1, Math.floor(Math.pow(clusters + 1, random.nextDouble())) - 1);
       double spread = 0.05 + 0.1 * j;
       float[] v = new float[d];
       for (int k = 0; k < d; k++) {

@@ -52,8 +52,7 @@ class KdeDensityTest {
   }
 
   /** Asserts that (id, density) pairs match {@code expected}, every id once, within a tolerance. */
-  static final class Matches
-      implements SerializableFunction<Iterable<KV<String, Double>>, Void> {
+  static final class Matches implements SerializableFunction<Iterable<KV<String, Double>>, Void> {
     private static final long serialVersionUID = 1L;
     private final HashMap<String, Double> expected;
     private final double tolerance;
@@ -164,7 +163,10 @@ class KdeDensityTest {
     Map<String, Map<String, Double>> expected = new LinkedHashMap<>();
     variants.put(
         "base",
-        KdeDensity.referenceSample().withSampleSize(25).withSeed(3).withBandwidth(0.8)
+        KdeDensity.referenceSample()
+            .withSampleSize(25)
+            .withSeed(3)
+            .withBandwidth(0.8)
             .withBatchSize(4));
     expected.put("base", base);
     variants.put(
@@ -261,7 +263,10 @@ class KdeDensityTest {
         p.apply(Create.timestamped(input))
             .apply(Window.into(FixedWindows.of(Duration.standardMinutes(1))))
             .apply(
-                KdeDensity.referenceSample().withSampleSize(12).withBandwidth(0.9).withBatchSize(7));
+                KdeDensity.referenceSample()
+                    .withSampleSize(12)
+                    .withBandwidth(0.9)
+                    .withBatchSize(7));
     IntervalWindow w0 = new IntervalWindow(new Instant(0), Duration.standardMinutes(1));
     IntervalWindow w1 = new IntervalWindow(new Instant(60_000), Duration.standardMinutes(1));
     PAssert.that(densities)
@@ -285,7 +290,8 @@ class KdeDensityTest {
     bad.put("bandwidth|NaN|(0, inf)", () -> k.withBandwidth(Double.NaN));
     bad.put("bandwidth|Infinity|(0, inf)", () -> k.withBandwidth(Double.POSITIVE_INFINITY));
     bad.put("batchSize|0|[1, 8192]", () -> k.withBatchSize(0));
-    bad.put("bandwidthHeuristic|null|MEDIAN_PAIRWISE_DISTANCE", () -> k.withBandwidthHeuristic(null));
+    bad.put(
+        "bandwidthHeuristic|null|MEDIAN_PAIRWISE_DISTANCE", () -> k.withBandwidthHeuristic(null));
     bad.put("rows|0|[1, 100000]", () -> k.withRows(0));
     bad.put("buckets|1|[2, 100000000]", () -> k.withBuckets(1));
     bad.put("hashFamily|null|P_STABLE", () -> k.withHashFamily(null));
@@ -329,7 +335,8 @@ class KdeDensityTest {
     IllegalArgumentException size =
         assertThrows(
             IllegalArgumentException.class,
-            () -> corpus.apply("c", KdeDensity.raceSketch().withRows(100_000).withBuckets(100_000)));
+            () ->
+                corpus.apply("c", KdeDensity.raceSketch().withRows(100_000).withBuckets(100_000)));
     assertTrue(size.getMessage().contains("rows x buckets"), size.getMessage());
   }
 
@@ -353,8 +360,7 @@ class KdeDensityTest {
   @Test
   void anEmptyCorpusGivesNoDensities() {
     Pipeline p = pipeline();
-    PCollection<Embedding> none =
-        p.apply(Create.empty(Embedding.EmbeddingCoder.of()));
+    PCollection<Embedding> none = p.apply(Create.empty(Embedding.EmbeddingCoder.of()));
     PAssert.that(none.apply("ref", KdeDensity.referenceSample())).empty();
     PAssert.that(none.apply("sketch", KdeDensity.raceSketch().withRows(2).withBuckets(4))).empty();
     p.run().waitUntilFinish();

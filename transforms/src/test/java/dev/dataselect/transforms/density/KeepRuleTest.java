@@ -78,8 +78,7 @@ class KeepRuleTest {
     assertEquals(N, whole.total());
     assertEquals(50, whole.zeros());
     assertThrows(
-        IllegalArgumentException.class,
-        () -> whole.merge(LogHistogram.withRelativeAccuracy(0.01)));
+        IllegalArgumentException.class, () -> whole.merge(LogHistogram.withRelativeAccuracy(0.01)));
   }
 
   @Test

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.beam.sdk.util.CoderUtils;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /** The reference-KDE math, without a pipeline. */
 class ReferenceSampleTest {
@@ -130,7 +130,8 @@ class ReferenceSampleTest {
       for (int i = 0; i < 3; i++) {
         assertEquals(
             Double.doubleToLongBits(h),
-            Double.doubleToLongBits(ReferenceSample.of(new ArrayList<>(refs), heuristic).bandwidth()));
+            Double.doubleToLongBits(
+                ReferenceSample.of(new ArrayList<>(refs), heuristic).bandwidth()));
       }
       // A different sample (seed) gives a different bandwidth.
       double other = ReferenceSample.of(Fixtures.references(CORPUS, 150, 5), heuristic).bandwidth();
@@ -201,9 +202,7 @@ class ReferenceSampleTest {
     assertTrue(dims.getMessage().contains("dimension 3"), dims.getMessage());
     assertThrows(
         IllegalArgumentException.class,
-        () ->
-            ReferenceSample.of(
-                Collections.nCopies(2, Embedding.of("a", new float[] {1f})), 1.0));
+        () -> ReferenceSample.of(Collections.nCopies(2, Embedding.of("a", new float[] {1f})), 1.0));
   }
 
   @Test

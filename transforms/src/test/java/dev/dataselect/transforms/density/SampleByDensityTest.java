@@ -219,7 +219,8 @@ class SampleByDensityTest {
     p.run().waitUntilFinish();
   }
 
-  private static final class SparseFavoured implements SerializableFunction<Iterable<String>, Void> {
+  private static final class SparseFavoured
+      implements SerializableFunction<Iterable<String>, Void> {
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -289,7 +290,9 @@ class SampleByDensityTest {
     assertEquals(4, d.items().size(), d.toString());
     String text = d.toString();
     assertTrue(
-        text.contains("SPARSEST") && text.contains("0.4") && text.contains("9")
+        text.contains("SPARSEST")
+            && text.contains("0.4")
+            && text.contains("9")
             && text.contains("0.01"),
         text);
   }
