@@ -1,0 +1,245 @@
+package dev.dataselect.transforms.density;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Selects documents by their density: {@code PCollection<KV<String, Double>>} of (id, density), as
+ * {@link KdeDensity} outputs, in; the ids split into {@link #SELECTED} and {@link #REJECTED} out.
+ *
+ * <ul>
+ *   <li>{@link #inversePropensity}: the paper's DENSITY sampler. Keeps a document with probability
+ *       {@code p = min(1, c / density)}, with c solved so that {@code sum p = rate x N}: sparse
+ *       regions are kept more, so the sample spreads evenly over embedding space.
+ *   <li>{@link #densest} / {@link #sparsest}: top-k / bottom-k by density at {@code k = rate x N},
+ *       the comparison samplers (the paper found both poor).
+ * </ul>
+ *
+ * <p>The global quantity (c, or the density threshold) comes from a {@link LogHistogram} of all
+ * densities built by a combiner (a few thousand bins, merged exactly by addition; nothing collects
+ * the densities on one machine) and solved into a {@link KeepRule}, a tiny side input. A document
+ * is kept iff {@code Hashes.unit(id, seed) < p}: deterministic, and independent across documents.
+ * The expected kept count is {@code rate x N} (see {@link KeepRule} for the histogram's effect);
+ * the achieved count differs from it by the Bernoulli noise, SD at most {@code sqrt(rate x N)}.
+ *
+ * <p>Windows: each window is sampled on its own. A density that is negative, NaN or infinite fails
+ * the bundle.
+ */
+public final class SampleByDensity
+    extends PTransform<PCollection<KV<String, Double>>, PCollectionTuple> {
+  private static final Logger LOG = LoggerFactory.getLogger(SampleByDensity.class);
+
+  public static final TupleTag<String> SELECTED = new TupleTag<>("selected") {};
+  public static final TupleTag<String> REJECTED = new TupleTag<>("rejected") {};
+
+  public static final double DEFAULT_RELATIVE_ACCURACY = 0.001;
+  public static final double MAX_RELATIVE_ACCURACY = 0.1;
+
+  private final KeepRule.Kind kind;
+  private final double rate;
+  private final long seed;
+  private final double relativeAccuracy;
+
+  private SampleByDensity(KeepRule.Kind kind, double rate, long seed, double relativeAccuracy) {
+    this.kind = kind;
+    this.rate = rate;
+    this.seed = seed;
+    this.relativeAccuracy = relativeAccuracy;
+  }
+
+  private static double checkRate(double rate) {
+    checkArgument(rate >= 0 && rate <= 1, "rate must be in [0, 1], got %s", rate);
+    return rate;
+  }
+
+  /** Inverse-propensity sampling at {@code rate} in [0, 1], seed 0. */
+  public static SampleByDensity inversePropensity(double rate) {
+    return new SampleByDensity(
+        KeepRule.Kind.INVERSE_PROPENSITY, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
+  }
+
+  /** The densest {@code rate} fraction (top-k by density), ties broken by hash, seed 0. */
+  public static SampleByDensity densest(double rate) {
+    return new SampleByDensity(
+        KeepRule.Kind.DENSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
+  }
+
+  /** The sparsest {@code rate} fraction (bottom-k by density), ties broken by hash, seed 0. */
+  public static SampleByDensity sparsest(double rate) {
+    return new SampleByDensity(
+        KeepRule.Kind.SPARSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
+  }
+
+  public SampleByDensity withRate(double rate) {
+    return new SampleByDensity(kind, checkRate(rate), seed, relativeAccuracy);
+  }
+
+  /** The seed of the per-document hash; use a seed other than the KDE's for independence. */
+  public SampleByDensity withSeed(long seed) {
+    return new SampleByDensity(kind, rate, seed, relativeAccuracy);
+  }
+
+  /**
+   * The relative accuracy alpha of the density histogram, in (0, 0.1]: densities within a factor
+   * {@code (1 + alpha) / (1 - alpha)} of each other may get the same keep probability. Default
+   * 0.001.
+   */
+  public SampleByDensity withRelativeAccuracy(double relativeAccuracy) {
+    checkArgument(
+        relativeAccuracy > 0 && relativeAccuracy <= MAX_RELATIVE_ACCURACY,
+        "relativeAccuracy must be in (0, %s], got %s",
+        MAX_RELATIVE_ACCURACY,
+        relativeAccuracy);
+    return new SampleByDensity(kind, rate, seed, relativeAccuracy);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<KV<String, Double>> densities) {
+    PCollectionView<KeepRule> rule =
+        densities
+            .apply(
+                "HistogramOfDensities",
+                Combine.globally(new HistogramFn(relativeAccuracy)).withoutDefaults())
+            .apply("SolveKeepRule", ParDo.of(new SolveFn(kind, rate)))
+            .setCoder(KeepRule.KeepRuleCoder.of())
+            .apply("AsRule", View.asSingleton());
+    PCollectionTuple out =
+        densities.apply(
+            "KeepByRule",
+            ParDo.of(new KeepFn(rule, seed))
+                .withSideInputs(rule)
+                .withOutputTags(SELECTED, TupleTagList.of(REJECTED)));
+    out.get(SELECTED).setCoder(StringUtf8Coder.of());
+    out.get(REJECTED).setCoder(StringUtf8Coder.of());
+    return out;
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("sampler", kind.name()).withLabel("Sampler"))
+        .add(DisplayData.item("rate", rate).withLabel("Rate"))
+        .add(DisplayData.item("seed", seed).withLabel("Seed"))
+        .add(
+            DisplayData.item("relativeAccuracy", relativeAccuracy)
+                .withLabel("Density histogram relative accuracy"));
+  }
+
+  private static final class HistogramFn
+      extends Combine.CombineFn<KV<String, Double>, LogHistogram, LogHistogram> {
+    private final double alpha;
+
+    HistogramFn(double alpha) {
+      this.alpha = alpha;
+    }
+
+    @Override
+    public LogHistogram createAccumulator() {
+      return LogHistogram.withRelativeAccuracy(alpha);
+    }
+
+    @Override
+    public LogHistogram addInput(LogHistogram h, KV<String, Double> density) {
+      return h.add(density.getValue());
+    }
+
+    @Override
+    public LogHistogram mergeAccumulators(Iterable<LogHistogram> histograms) {
+      LogHistogram merged = createAccumulator();
+      for (LogHistogram h : histograms) {
+        merged.merge(h);
+      }
+      return merged;
+    }
+
+    @Override
+    public LogHistogram extractOutput(LogHistogram h) {
+      return h;
+    }
+
+    @Override
+    public Coder<LogHistogram> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
+      return LogHistogram.LogHistogramCoder.of();
+    }
+
+    @Override
+    public Coder<LogHistogram> getDefaultOutputCoder(
+        CoderRegistry r, Coder<KV<String, Double>> in) {
+      return LogHistogram.LogHistogramCoder.of();
+    }
+  }
+
+  private static final class SolveFn extends DoFn<LogHistogram, KeepRule> {
+    private final KeepRule.Kind kind;
+    private final double rate;
+
+    SolveFn(KeepRule.Kind kind, double rate) {
+      this.kind = kind;
+      this.rate = rate;
+    }
+
+    @ProcessElement
+    public void process(@Element LogHistogram h, OutputReceiver<KeepRule> out) {
+      KeepRule rule;
+      switch (kind) {
+        case INVERSE_PROPENSITY:
+          rule = KeepRule.inversePropensity(h, rate);
+          break;
+        case DENSEST:
+          rule = KeepRule.densest(h, rate);
+          break;
+        case SPARSEST:
+          rule = KeepRule.sparsest(h, rate);
+          break;
+        default:
+          throw new AssertionError(kind);
+      }
+      LOG.info("{} densities at rate {}: {}", h.total(), rate, rule);
+      out.output(rule);
+    }
+  }
+
+  private static final class KeepFn extends DoFn<KV<String, Double>, String> {
+    private final PCollectionView<KeepRule> rule;
+    private final long seed;
+    private final Counter selected = Metrics.counter(SampleByDensity.class, "selected");
+    private final Counter rejected = Metrics.counter(SampleByDensity.class, "rejected");
+
+    KeepFn(PCollectionView<KeepRule> rule, long seed) {
+      this.rule = rule;
+      this.seed = seed;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) {
+      KV<String, Double> d = c.element();
+      if (c.sideInput(rule).keep(d.getKey(), d.getValue(), seed)) {
+        selected.inc();
+        c.output(SELECTED, d.getKey());
+      } else {
+        rejected.inc();
+        c.output(REJECTED, d.getKey());
+      }
+    }
+  }
+}
