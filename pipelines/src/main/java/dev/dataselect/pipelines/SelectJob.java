@@ -12,6 +12,7 @@ import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
 import dev.dataselect.transforms.RemoveDuplicates;
 import dev.dataselect.transforms.Select;
+import dev.dataselect.transforms.density.SampleByDensity;
 import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
 import java.io.IOException;
@@ -54,7 +55,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
-  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters");
+  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores");
+  static final List<String> SAMPLERS = List.of("random", "quality", "density", "densest", "sparsest");
+  static final List<String> QUALITY = List.of("none", "askllm", "perplexity");
 
   private SelectJob() {}
 
@@ -66,10 +69,15 @@ public final class SelectJob {
         options.getLimit() >= 0 && options.getLimit() <= 100_000_000L,
         "--limit must be in [0, 100000000] (0 keeps all), got %s",
         options.getLimit());
+    String sampler = options.getSampler().toLowerCase(Locale.ROOT);
+    checkArgument(SAMPLERS.contains(sampler), "--sampler must be one of %s, got '%s'", SAMPLERS, options.getSampler());
+    String quality = options.getQuality().toLowerCase(Locale.ROOT);
+    checkArgument(QUALITY.contains(quality), "--quality must be one of %s, got '%s'", QUALITY, options.getQuality());
     checkArgument(
-        options.getSampler().equals("random"),
-        "--sampler must be one of [random], got '%s'",
-        options.getSampler());
+        !sampler.equals("quality") || !quality.equals("none"),
+        "--sampler=quality needs a quality scorer: --quality=askllm or --quality=perplexity");
+    checkArgument(options.getBatchSize() >= 1 && options.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", options.getBatchSize());
+    ScoreStages.validate(options, sampler, quality);
     String outputFormat = options.getOutputFormat().toLowerCase(Locale.ROOT);
     checkArgument(
         outputFormat.equals("jsonl") || outputFormat.equals("parquet"),
@@ -108,13 +116,32 @@ public final class SelectJob {
       candidates = deduped.get(RemoveDuplicates.UNIQUE);
       counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
     }
-    PCollectionTuple selection =
-        candidates.apply("Select", Select.random(options.getRate()).withSeed(options.getSeed()));
-    PCollection<Document> selected = selection.get(Select.SELECTED);
-    counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
-    counts.add(named(selection.get(Select.REJECTED).apply("CountRejected", Count.globally()), "rejected"));
-
     String out = options.getOutput();
+    PCollection<Document> selected;
+    PCollection<Document> rejected;
+    ScoreStages.Scored scored = ScoreStages.apply(candidates, options, sampler, quality);
+    if (scored.deadLetters() != null) {
+      scored.deadLetters()
+          .apply("InferenceDeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
+          .apply("WriteInferenceDeadLetters",
+              TextIO.write().to(resolve(out, "dead-letters") + "inference").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+      counts.add(named(scored.deadLetters().apply("CountInferenceFailures", Count.globally()), "inferenceFailures"));
+    }
+    if (sampler.equals("random")) {
+      PCollectionTuple selection = candidates.apply("Select", Select.random(options.getRate()).withSeed(options.getSeed()));
+      selected = selection.get(Select.SELECTED);
+      rejected = selection.get(Select.REJECTED);
+    } else {
+      PCollectionTuple decisions = scored.select(options, sampler, quality);
+      PCollectionTuple joined =
+          candidates.apply("JoinDecisions", new JoinDecisions(decisions.get(SampleByDensity.SELECTED), decisions.get(SampleByDensity.REJECTED)));
+      selected = joined.get(JoinDecisions.SELECTED);
+      rejected = joined.get(JoinDecisions.REJECTED);
+      counts.add(named(joined.get(JoinDecisions.UNSCORED).apply("CountUnscored", Count.globally()), "unscored"));
+    }
+    counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
+    counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
+
     writeDocuments(selected, resolve(out, "selected"), outputFormat);
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))

@@ -13,7 +13,7 @@ import java.util.Map;
 public final class Summary {
   /** The top-level counts every summary has, in this order. */
   public static final List<String> COUNTS =
-      List.of("records", "documents", "beyondLimit", "duplicates", "selected", "rejected");
+      List.of("records", "documents", "beyondLimit", "duplicates", "unscored", "selected", "rejected");
 
   private Summary() {}
 
@@ -44,11 +44,12 @@ public final class Summary {
     long documents = counts.getOrDefault("documents", 0L);
     long accounted = counts.getOrDefault("beyondLimit", 0L)
         + counts.getOrDefault("duplicates", 0L)
+        + counts.getOrDefault("unscored", 0L)
         + counts.getOrDefault("selected", 0L)
         + counts.getOrDefault("rejected", 0L);
     ObjectNode checks = root.putObject("reconciles");
     checks.put("recordsEqualDocumentsPlusDeadLetters", records == documents + deadLetterTotal);
-    checks.put("documentsEqualBeyondLimitPlusDuplicatesPlusSelectedPlusRejected", documents == accounted);
+    checks.put("documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected", documents == accounted);
     root.set("options", options);
     root.put("wallSeconds", Math.round(wallSeconds * 1000) / 1000.0);
     return root;

@@ -53,7 +53,7 @@ class SelectJobTest {
     assertEquals(3, summary.get("duplicates").asLong());
     assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
     assertTrue(summary.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean());
-    assertTrue(summary.at("/reconciles/documentsEqualBeyondLimitPlusDuplicatesPlusSelectedPlusRejected").asBoolean());
+    assertTrue(summary.at("/reconciles/documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
     assertEquals(0.5, summary.at("/options/rate").asDouble());
 
     // Each group of equal texts keeps its smallest id ("copy-i" < "doc-i"); then hash < rate decides.

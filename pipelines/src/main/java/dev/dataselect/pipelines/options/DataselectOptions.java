@@ -1,4 +1,5 @@
 package dev.dataselect.pipelines.options;
 
-/** Options of the main job: read → deduplicate → select → write. */
-public interface DataselectOptions extends CorpusOptions, SelectionOptions, OutputOptions {}
+/** Options of the main job: read → deduplicate → score / embed → select → write. */
+public interface DataselectOptions
+    extends CorpusOptions, SelectionOptions, ModelOptions, DensityOptions, OutputOptions {}

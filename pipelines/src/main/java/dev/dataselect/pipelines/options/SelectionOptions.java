@@ -6,7 +6,10 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** What to keep. */
 public interface SelectionOptions extends PipelineOptions {
-  @Description("Sampler: random (keep iff hash(id, seed) < rate).")
+  @Description(
+      "Sampler: random (keep iff hash(id, seed) < rate); quality (the best rate fraction by --quality); density "
+          + "(inverse-propensity sampling on embedding density: even coverage); densest / sparsest (top / bottom "
+          + "rate fraction by density, the paper's comparison samplers).")
   @Default.String("random")
   String getSampler();
 

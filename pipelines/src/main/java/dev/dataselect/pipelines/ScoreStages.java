@@ -1,0 +1,166 @@
+package dev.dataselect.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.dataselect.models.ModelConfig;
+import dev.dataselect.models.score.ScoreMode;
+import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.transforms.DeadLetter;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.density.KdeDensity;
+import dev.dataselect.transforms.density.Kernel;
+import dev.dataselect.transforms.density.LshFamily;
+import dev.dataselect.transforms.density.SampleByDensity;
+import dev.dataselect.transforms.inference.AskLlmScore;
+import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.inference.Embed;
+import dev.dataselect.transforms.inference.PerplexityScore;
+import dev.dataselect.transforms.inference.WriteScores;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SortedMap;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * The model stages of the main job: a quality score (ASK-LLM or perplexity) and/or embeddings →
+ * densities, each persisted under {@code out/scores/<name>/} as Parquet (id, score) with the model
+ * and mode in the file metadata, so a later select-only run reads them instead of recomputing.
+ */
+final class ScoreStages {
+  private ScoreStages() {}
+
+  static boolean needsDensity(String sampler) {
+    return sampler.equals("density") || sampler.equals("densest") || sampler.equals("sparsest");
+  }
+
+  /** Launch-time checks: model folders exist and hold their files, enum options parse. */
+  static void validate(DataselectOptions o, String sampler, String quality) {
+    if (quality.equals("askllm")) {
+      Models.askLlm(o);
+      Models.parse(ScoreMode.class, o.getAskLlmMode(), "--askLlmMode");
+    } else if (quality.equals("perplexity")) {
+      Models.perplexity(o);
+    }
+    if (needsDensity(sampler)) {
+      Models.embedding(o);
+      kde(o);
+    }
+  }
+
+  static KdeDensity kde(DataselectOptions o) {
+    String kde = o.getKde().toLowerCase(Locale.ROOT);
+    checkArgument(kde.equals("reference") || kde.equals("sketch"), "--kde must be reference or sketch, got '%s'", o.getKde());
+    if (kde.equals("sketch")) {
+      return KdeDensity.raceSketch()
+          .withSeed(o.getSeed())
+          .withRows(o.getSketchRows())
+          .withBuckets(o.getSketchBuckets())
+          .withHashFamily(Models.parse(LshFamily.class, o.getSketchHash(), "--sketchHash"));
+    }
+    KdeDensity k = KdeDensity.referenceSample()
+        .withSeed(o.getSeed())
+        .withSampleSize(o.getKdeSampleSize())
+        .withKernel(Models.parse(Kernel.class, o.getKdeKernel(), "--kdeKernel"));
+    return o.getKdeBandwidth() > 0 ? k.withBandwidth(o.getKdeBandwidth()) : k;
+  }
+
+  static Scored apply(PCollection<Document> docs, DataselectOptions o, String sampler, String quality) {
+    String out = SelectJob.resolve(o.getOutput(), "scores");
+    List<PCollection<DeadLetter>> dead = new ArrayList<>();
+    PCollection<KV<String, Double>> qualityScores = null;
+    if (quality.equals("askllm")) {
+      AskLlmScore score = AskLlmScore.with(Models.askLlm(o))
+          .withMode(Models.parse(ScoreMode.class, o.getAskLlmMode(), "--askLlmMode"))
+          .withMaxBatchSize(o.getBatchSize());
+      if (!o.getAskLlmTemplate().isEmpty()) {
+        score = score.withTemplate(o.getAskLlmTemplate());
+      }
+      PCollectionTuple t = docs.apply("AskLlmScore", score);
+      qualityScores = persist(t.get(AskLlmScore.SCORES), out + "askllm/", score.metadata(), "AskLlm");
+      dead.add(t.get(AskLlmScore.DEAD_LETTERS));
+    } else if (quality.equals("perplexity")) {
+      PerplexityScore score = PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
+      PCollectionTuple t = docs.apply("PerplexityScore", score);
+      qualityScores = persist(t.get(PerplexityScore.SCORES), out + "perplexity/", score.metadata(), "Perplexity");
+      dead.add(t.get(PerplexityScore.DEAD_LETTERS));
+    }
+    PCollection<KV<String, Double>> densities = null;
+    if (needsDensity(sampler)) {
+      ModelConfig model = Models.embedding(o);
+      Embed embed = Embed.with(model).withMaxBatchSize(o.getBatchSize());
+      PCollectionTuple t = docs.apply("Embed", embed);
+      dead.add(t.get(Embed.DEAD_LETTERS));
+      PCollection<Embedding> embeddings = t.get(Embed.EMBEDDINGS)
+          .apply("AsEmbedding", MapElements.into(TypeDescriptor.of(Embedding.class)).via(e -> Embedding.of(e.id(), e.vector())));
+      KdeDensity kde = kde(o);
+      densities = embeddings.apply("KdeDensity", kde);
+      SortedMap<String, String> meta = new java.util.TreeMap<>(embed.metadata());
+      meta.put("density.kde", o.getKde());
+      persist(densities.apply("DensityScores", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(kv -> DocumentScore.of(kv.getKey(), kv.getValue()))),
+          out + "density/", meta, "Density");
+    }
+    PCollection<DeadLetter> allDead = dead.isEmpty() ? null
+        : PCollectionList.of(dead).apply("InferenceDeadLetters", Flatten.pCollections());
+    return new Scored(qualityScores, densities, allDead);
+  }
+
+  private static PCollection<KV<String, Double>> persist(
+      PCollection<DocumentScore> scores, String dir, SortedMap<String, String> metadata, String name) {
+    scores.apply("Write" + name + "Scores", WriteScores.to(dir).withMetadata(metadata));
+    return scores
+        .apply(name + "AsKv", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
+            .via(s -> KV.of(s.id(), s.score())))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+  }
+
+  /** What the model stages produced. */
+  static final class Scored {
+    @Nullable private final PCollection<KV<String, Double>> quality;
+    @Nullable private final PCollection<KV<String, Double>> densities;
+    @Nullable private final PCollection<DeadLetter> deadLetters;
+
+    Scored(@Nullable PCollection<KV<String, Double>> quality, @Nullable PCollection<KV<String, Double>> densities,
+        @Nullable PCollection<DeadLetter> deadLetters) {
+      this.quality = quality;
+      this.densities = densities;
+      this.deadLetters = deadLetters;
+    }
+
+    @Nullable
+    PCollection<DeadLetter> deadLetters() {
+      return deadLetters;
+    }
+
+    /** Keep/drop decisions over ids for the score-based samplers. */
+    PCollectionTuple select(DataselectOptions o, String sampler, String qualityName) {
+      double rate = o.getRate();
+      switch (sampler) {
+        case "quality":
+          // ASK-LLM: the highest P(yes); perplexity: the lowest.
+          SampleByDensity best = qualityName.equals("perplexity") ? SampleByDensity.sparsest(rate) : SampleByDensity.densest(rate);
+          return quality.apply("SelectByQuality", best.withSeed(o.getSeed()));
+        case "density":
+          return densities.apply("SelectByInverseDensity", SampleByDensity.inversePropensity(rate).withSeed(o.getSeed()));
+        case "densest":
+          return densities.apply("SelectDensest", SampleByDensity.densest(rate).withSeed(o.getSeed()));
+        case "sparsest":
+          return densities.apply("SelectSparsest", SampleByDensity.sparsest(rate).withSeed(o.getSeed()));
+        default:
+          throw new IllegalArgumentException("no score-based sampler '" + sampler + "'");
+      }
+    }
+  }
+}

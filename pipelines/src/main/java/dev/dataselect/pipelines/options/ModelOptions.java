@@ -1,0 +1,99 @@
+package dev.dataselect.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Which models score and embed, and where they run. */
+public interface ModelOptions extends PipelineOptions {
+  @Description(
+      "Quality scorer: none, askllm (P(\"yes\") of an instruction-tuned model, higher is better) or perplexity "
+          + "(mean token negative log-likelihood of a causal LM, lower is better).")
+  @Default.String("none")
+  String getQuality();
+
+  void setQuality(String value);
+
+  @Description(
+      "ASK-LLM model folder (local, gs:// or classpath:): encoder_model.onnx + decoder_model.onnx (or "
+          + "decoder_model_merged.onnx) + tokenizer.json as Optimum exports Flan-T5, or model.onnx + "
+          + "tokenizer.json for a decoder-only model.")
+  @Default.String("")
+  String getAskLlmModel();
+
+  void setAskLlmModel(String value);
+
+  @Description("ASK-LLM softmax: full_vocabulary (the default, the paper's reading) or yes_no (over {yes, no} only).")
+  @Default.String("full_vocabulary")
+  String getAskLlmMode();
+
+  void setAskLlmMode(String value);
+
+  @Description("ASK-LLM prompt template with a {document} placeholder; empty uses the paper's prompt.")
+  @Default.String("")
+  String getAskLlmTemplate();
+
+  void setAskLlmTemplate(String value);
+
+  @Description("Perplexity model folder: model.onnx + tokenizer.json of a causal LM (local, gs:// or classpath:).")
+  @Default.String("")
+  String getPerplexityModel();
+
+  void setPerplexityModel(String value);
+
+  @Description("Token budget (context) of the ASK-LLM and perplexity models; documents are cut to fit, the prompt never.")
+  @Default.Integer(512)
+  Integer getScorerMaxTokens();
+
+  void setScorerMaxTokens(Integer value);
+
+  @Description(
+      "Sentence embedding model: minilm (all-MiniLM-L6-v2, bundled, mean pooling, 256 tokens), or a folder "
+          + "with model.onnx + tokenizer.json (see --embeddingPooling, --embeddingPrefix).")
+  @Default.String("minilm")
+  String getEmbeddingModel();
+
+  void setEmbeddingModel(String value);
+
+  @Description("Pooling of a user embedding model: mean (MiniLM, e5) or cls (bge).")
+  @Default.String("mean")
+  String getEmbeddingPooling();
+
+  void setEmbeddingPooling(String value);
+
+  @Description("Text prefix of a user embedding model (e5: \"passage: \").")
+  @Default.String("")
+  String getEmbeddingPrefix();
+
+  void setEmbeddingPrefix(String value);
+
+  @Description("Execution provider: cpu, or cuda (needs the build with -Pgpu and CUDA 12 + cuDNN on the worker).")
+  @Default.String("cpu")
+  String getDevice();
+
+  void setDevice(String value);
+
+  @Description("CUDA device id when --device=cuda.")
+  @Default.Integer(0)
+  Integer getCudaDeviceId();
+
+  void setCudaDeviceId(Integer value);
+
+  @Description("With --device=cuda: run on CPU (with a warning) instead of failing when CUDA is unavailable.")
+  @Default.Boolean(false)
+  Boolean getCpuFallback();
+
+  void setCpuFallback(Boolean value);
+
+  @Description("ONNX Runtime intra-op threads per model session; 0 lets ONNX Runtime choose.")
+  @Default.Integer(0)
+  Integer getIntraOpThreads();
+
+  void setIntraOpThreads(Integer value);
+
+  @Description("Largest batch of documents per model call (padding is per batch, never to a global maximum).")
+  @Default.Integer(16)
+  Integer getBatchSize();
+
+  void setBatchSize(Integer value);
+}
