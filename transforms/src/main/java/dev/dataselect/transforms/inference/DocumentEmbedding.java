@@ -11,8 +11,11 @@ import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.coders.VarIntCoder;
 
 /**
@@ -101,6 +104,11 @@ public final class DocumentEmbedding implements Serializable {
 
     public static DocumentEmbeddingCoder of() {
       return INSTANCE;
+    }
+
+    /** Makes {@code @DefaultCoder} resolve to this coder (Beam looks this method up). */
+    public static CoderProvider getCoderProvider() {
+      return CoderProviders.forCoder(TypeDescriptor.of(DocumentEmbedding.class), INSTANCE);
     }
 
     @Override

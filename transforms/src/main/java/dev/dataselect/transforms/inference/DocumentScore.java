@@ -10,8 +10,11 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * A document's score from one scorer: its id and a {@code double}. What the number means (ASK-LLM
@@ -77,6 +80,11 @@ public final class DocumentScore implements Serializable {
 
     public static DocumentScoreCoder of() {
       return INSTANCE;
+    }
+
+    /** Makes {@code @DefaultCoder} resolve to this coder (Beam looks this method up). */
+    public static CoderProvider getCoderProvider() {
+      return CoderProviders.forCoder(TypeDescriptor.of(DocumentScore.class), INSTANCE);
     }
 
     @Override
