@@ -303,7 +303,7 @@ class EmbedTest {
     assertEquals("all-MiniLM-L6-v2", items.get("model"));
     assertEquals(12, ((Number) items.get("maxBatchSize")).intValue());
     assertEquals(3000, ((Number) items.get("maxBatchTokens")).intValue());
-    assertEquals(48, ((Number) items.get("maxBufferedDocuments")).intValue());
+    assertEquals(96, ((Number) items.get("maxBufferedDocuments")).intValue());
     assertEquals(256, ((Number) items.get("maxTokens")).intValue());
     assertEquals("MEAN", items.get("pooling"));
     assertEquals("embed", e.metadata().get("stage"));
