@@ -51,7 +51,9 @@ public final class DeadLetter implements Serializable {
     /** The file has no bytes. */
     EMPTY_FILE,
     /** The file's extension names no known format and no format was given. */
-    UNKNOWN_FORMAT;
+    UNKNOWN_FORMAT,
+    /** A model failed on the document even alone, or gave no usable result for it. */
+    INFERENCE_FAILED;
 
     /** The lower-case name used in counters, JSON and reports, e.g. {@code missing_text}. */
     public String label() {

@@ -12,7 +12,6 @@ import dev.dataselect.models.ModelKind;
 import dev.dataselect.models.OnnxTensors;
 import dev.dataselect.models.Pooling;
 import dev.dataselect.models.text.LengthBucketing;
-import dev.dataselect.models.text.TextTokenizer;
 import dev.dataselect.models.text.TokenBatch;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -120,6 +119,23 @@ public final class SentenceEmbedder {
     return out.toArray(new float[0][]);
   }
 
+  /**
+   * The token ids {@link #embed} feeds for {@code text}: the config's prefix prepended, truncated
+   * to its token budget, framed by the special tokens. With {@link #embedIds}, callers that batch
+   * by token count tokenize once.
+   */
+  public long[] encode(String text) {
+    return model.tokenizer().encode(config.textPrefix() + text, config.maxTokens()).ids();
+  }
+
+  /** Embeds sequences made by {@link #encode} as one padded batch, in input order. */
+  public float[][] embedIds(List<long[]> sequences) {
+    if (sequences.isEmpty()) {
+      throw new IllegalArgumentException("sequences must be non-empty");
+    }
+    return embedEncoded(sequences);
+  }
+
   /** Token counts (special tokens included) that {@link #embed} uses for each text. */
   public int[] tokenCounts(List<String> texts) {
     return encode(texts).stream().mapToInt(a -> a.length).toArray();
@@ -129,10 +145,9 @@ public final class SentenceEmbedder {
     if (texts.isEmpty()) {
       throw new IllegalArgumentException("texts must be non-empty");
     }
-    TextTokenizer tokenizer = model.tokenizer();
     List<long[]> out = new ArrayList<>(texts.size());
     for (String text : texts) {
-      out.add(tokenizer.encode(config.textPrefix() + text, config.maxTokens()).ids());
+      out.add(encode(text));
     }
     return out;
   }

@@ -84,10 +84,26 @@ public final class AskLlmScorer {
     return assemble(model.tokenizer().encodeContent(document, documentBudget).ids());
   }
 
+  /**
+   * The document's tokens as the scorer uses them: truncated to {@link #documentTokenBudget()},
+   * without the prompt. With {@link #scoreEncoded}, callers that batch by token count tokenize once.
+   */
+  public TextTokenizer.Encoded encodeDocument(String document) {
+    return model.tokenizer().encodeContent(document, documentBudget);
+  }
+
+  /** Scores documents made by {@link #encodeDocument} as one padded batch, in input order. */
+  public AskLlmScores scoreEncoded(List<TextTokenizer.Encoded> documents) {
+    if (documents.isEmpty()) {
+      throw new IllegalArgumentException("documents must be non-empty");
+    }
+    return result(documents, scoreBatch(documents));
+  }
+
   /** Scores {@code documents} as one padded batch. */
   public AskLlmScores score(List<String> documents) {
     List<TextTokenizer.Encoded> docs = encode(documents);
-    double[] scores = scoreEncoded(docs);
+    double[] scores = scoreBatch(docs);
     return result(docs, scores);
   }
 
@@ -105,7 +121,7 @@ public final class AskLlmScorer {
                 rows.add(docs.get(i));
               }
               List<Double> s = new ArrayList<>(chunk.length);
-              for (double v : scoreEncoded(rows)) {
+              for (double v : scoreBatch(rows)) {
                 s.add(v);
               }
               return s;
@@ -119,12 +135,12 @@ public final class AskLlmScorer {
     }
     List<TextTokenizer.Encoded> out = new ArrayList<>(documents.size());
     for (String d : documents) {
-      out.add(model.tokenizer().encodeContent(d, documentBudget));
+      out.add(encodeDocument(d));
     }
     return out;
   }
 
-  private double[] scoreEncoded(List<TextTokenizer.Encoded> docs) {
+  private double[] scoreBatch(List<TextTokenizer.Encoded> docs) {
     List<long[]> inputs = new ArrayList<>(docs.size());
     for (TextTokenizer.Encoded d : docs) {
       inputs.add(assemble(d.ids()));

@@ -41,10 +41,31 @@ public final class PerplexityScorer {
     return frame(model.tokenizer().encodeContent(document, budget).ids());
   }
 
+  /**
+   * The document's tokens as the scorer uses them (truncated, without the leading special tokens).
+   * With {@link #scoreEncoded}, callers that batch by token count tokenize once.
+   */
+  public TextTokenizer.Encoded encodeDocument(String document) {
+    return model.tokenizer().encodeContent(document, budget);
+  }
+
+  /** Tokens fed to the model for a document made by {@link #encodeDocument}. */
+  public int inputTokens(TextTokenizer.Encoded document) {
+    return leading.length + document.length();
+  }
+
+  /** Scores documents made by {@link #encodeDocument} as one padded batch, in input order. */
+  public PerplexityScores scoreEncoded(List<TextTokenizer.Encoded> documents) {
+    if (documents.isEmpty()) {
+      throw new IllegalArgumentException("documents must be non-empty");
+    }
+    return result(documents, scoreBatch(documents));
+  }
+
   /** Scores {@code documents} as one padded batch. */
   public PerplexityScores score(List<String> documents) {
     List<TextTokenizer.Encoded> docs = encode(documents);
-    List<double[]> rows = scoreEncoded(docs);
+    List<double[]> rows = scoreBatch(docs);
     return result(docs, rows);
   }
 
@@ -61,7 +82,7 @@ public final class PerplexityScorer {
               for (int i : chunk) {
                 part.add(docs.get(i));
               }
-              return scoreEncoded(part);
+              return scoreBatch(part);
             });
     return result(docs, rows);
   }
@@ -72,13 +93,13 @@ public final class PerplexityScorer {
     }
     List<TextTokenizer.Encoded> out = new ArrayList<>(documents.size());
     for (String d : documents) {
-      out.add(model.tokenizer().encodeContent(d, budget));
+      out.add(encodeDocument(d));
     }
     return out;
   }
 
   /** Per document: {mean NLL, predicted tokens}. */
-  private List<double[]> scoreEncoded(List<TextTokenizer.Encoded> docs) {
+  private List<double[]> scoreBatch(List<TextTokenizer.Encoded> docs) {
     List<long[]> inputs = new ArrayList<>(docs.size());
     for (TextTokenizer.Encoded d : docs) {
       inputs.add(frame(d.ids()));

@@ -90,6 +90,21 @@ class SentenceEmbedderTest {
   }
 
   @Test
+  void preTokenizedEmbeddingEqualsTextEmbedding() {
+    SentenceEmbedder embedder = new SentenceEmbedder(withTypes);
+    List<long[]> ids = TEXTS.stream().map(embedder::encode).toList();
+    for (int i = 0; i < TEXTS.size(); i++) {
+      assertArrayEquals(ids(TEXTS.get(i)), ids.get(i));
+    }
+    float[][] fromIds = embedder.embedIds(ids);
+    float[][] fromText = embedder.embed(TEXTS);
+    for (int i = 0; i < TEXTS.size(); i++) {
+      assertArrayEquals(fromText[i], fromIds[i], 0f);
+    }
+    assertThrows(IllegalArgumentException.class, () -> embedder.embedIds(List.of()));
+  }
+
+  @Test
   void clsPoolingTakesTheFirstToken() {
     try (LoadedModel cls = LoadedModel.load(config(true).withPooling(Pooling.CLS))) {
       float[][] got = new SentenceEmbedder(cls).embed(TEXTS);

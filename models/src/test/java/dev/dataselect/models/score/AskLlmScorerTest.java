@@ -179,6 +179,21 @@ class AskLlmScorerTest {
     }
   }
 
+  @Test
+  void preTokenizedScoringEqualsTextScoring() {
+    AskLlmScorer scorer = new AskLlmScorer(seq2seq, AskLlmOptions.defaults().withTemplate(TEMPLATE));
+    List<dev.dataselect.models.text.TextTokenizer.Encoded> encoded =
+        DOCS.stream().map(scorer::encodeDocument).toList();
+    AskLlmScores fromText = scorer.score(DOCS);
+    AskLlmScores fromIds = scorer.scoreEncoded(encoded);
+    assertArrayEquals(fromText.scores(), fromIds.scores(), 0.0);
+    assertArrayEquals(fromText.inputTokens(), fromIds.inputTokens());
+    for (int i = 0; i < DOCS.size(); i++) {
+      assertEquals(scorer.inputIds(DOCS.get(i)).length, fromIds.inputTokens()[i]);
+    }
+    assertThrows(IllegalArgumentException.class, () -> scorer.scoreEncoded(List.of()));
+  }
+
   // ------------------------------------------------------------------ decoder-only
 
   private static ModelConfig causal(boolean positionIds, boolean past, PaddingSide side) {

@@ -48,6 +48,10 @@ class PerplexityScorerTest {
               expected, scorer.score(List.of(DOCS.get(i))).meanNll()[0], 1e-5, "alone " + i);
         }
         assertEquals(Math.exp(scores.meanNll()[0]), scores.perplexity(0), 1e-9);
+        PerplexityScores fromIds =
+            scorer.scoreEncoded(DOCS.stream().map(scorer::encodeDocument).toList());
+        assertArrayEquals(scores.meanNll(), fromIds.meanNll(), 0.0);
+        assertEquals(5, scorer.inputTokens(scorer.encodeDocument(DOCS.get(0))));
         assertArrayEquals(
             new long[] {Fixtures.BOS, Fixtures.id("▁the"), Fixtures.id("▁cat"),
               Fixtures.id("▁sat"), Fixtures.id("▁on")},

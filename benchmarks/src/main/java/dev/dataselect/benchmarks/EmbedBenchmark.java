@@ -1,0 +1,204 @@
+package dev.dataselect.benchmarks;
+
+import static dev.dataselect.benchmarks.BenchSupport.intArg;
+import static dev.dataselect.benchmarks.BenchSupport.print;
+import static dev.dataselect.benchmarks.BenchSupport.seconds;
+
+import dev.dataselect.models.ModelConfig;
+import dev.dataselect.models.ModelPresets;
+import dev.dataselect.models.SharedModels;
+import dev.dataselect.models.embed.SentenceEmbedder;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.inference.DocumentEmbedding;
+import dev.dataselect.transforms.inference.Embed;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+
+/**
+ * {@code embed}: the {@link Embed} stage's documents/s over real web documents vs langchain4j's
+ * in-process all-MiniLM-L6-v2 on the same documents (one {@code embed} call per document, and its
+ * {@code embedAll}), same model, same truncation (langchain4j's 128 tokens by default), same run.
+ * Also tokens/s, achieved GFLOP/s vs the CPU's FP32 peak, and the smallest cosine between the two
+ * implementations' vectors. Headline: {@code ratio} = Embed docs/s / the better langchain4j docs/s.
+ *
+ * <p>Arguments: {@code --docs=1000 --maxTokens=128 --batch=16 --parallelism=2 --threads=1}
+ * (parallelism = direct-runner threads, threads = ONNX Runtime intra-op threads per call).
+ */
+public final class EmbedBenchmark {
+  private EmbedBenchmark() {}
+
+  /** all-MiniLM-L6-v2: 6 layers, hidden 384, feed-forward 1536. */
+  private static final double LINEAR_FLOP_PER_TOKEN = 2.0 * 6 * (4.0 * 384 * 384 + 2.0 * 384 * 1536);
+
+  /** Attention (QK^T and AV) per token of a sequence of {@code length}: 6 layers x 2 x L x 384 MACs. */
+  private static double attentionFlopPerToken(int length) {
+    return 2.0 * 6 * 2 * length * 384;
+  }
+
+  /** Where the pipeline's vectors land for the cosine check (one JVM: the direct runner). */
+  static final Map<String, float[]> VECTORS = new ConcurrentHashMap<>();
+
+  private static final class KeepFn extends DoFn<DocumentEmbedding, Void> {
+    @ProcessElement
+    public void process(@Element DocumentEmbedding e) {
+      VECTORS.put(e.id(), e.vector());
+    }
+  }
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> args = BenchSupport.args(argv);
+    int count = intArg(args, "docs", 1000);
+    int maxTokens = intArg(args, "maxTokens", 128);
+    int batch = intArg(args, "batch", 16);
+    int parallelism = intArg(args, "parallelism", 2);
+    int threads = intArg(args, "threads", 1);
+
+    List<Document> docs = WebDocuments.load(BenchSupport.sharedData(), count);
+    List<String> texts = new ArrayList<>();
+    docs.forEach(d -> texts.add(d.text()));
+    print("load_average_at_start", BenchSupport.loadAverage());
+    print("documents", docs.size());
+    if (docs.size() < count) {
+      print("note", "only " + docs.size() + " documents available");
+    }
+    ModelConfig config =
+        ModelPresets.allMiniLmL6V2().withMaxTokens(maxTokens).withIntraOpThreads(threads);
+    print("max_tokens", maxTokens);
+    print("batch_size", batch);
+    print("runner_threads", parallelism);
+    print("ort_intra_op_threads", threads);
+
+    try (SharedModels.Handle handle = SharedModels.acquire(config)) {
+      SentenceEmbedder embedder = new SentenceEmbedder(handle.model());
+      int[] lengths = embedder.tokenCounts(texts);
+      long tokens = 0;
+      double flop = 0;
+      for (int l : lengths) {
+        tokens += l;
+        flop += l * (LINEAR_FLOP_PER_TOKEN + attentionFlopPerToken(l));
+      }
+      print("mean_tokens_per_document", (double) tokens / docs.size());
+
+      // langchain4j, warmed up on a few documents first.
+      boolean baseline = !"false".equals(args.get("baseline"));
+      AllMiniLmL6V2EmbeddingModel reference = new AllMiniLmL6V2EmbeddingModel();
+      for (int i = 0; i < 8; i++) {
+        reference.embed(texts.get(i));
+      }
+      Map<String, float[]> expected = new ConcurrentHashMap<>();
+      long start = System.nanoTime();
+      for (Document d : baseline ? docs : docs.subList(0, 16)) {
+        expected.put(d.id(), reference.embed(d.text()).content().vector());
+      }
+      double single = seconds(start);
+      List<TextSegment> segments = new ArrayList<>();
+      texts.forEach(t -> segments.add(TextSegment.from(t)));
+      start = System.nanoTime();
+      if (baseline) {
+        reference.embedAll(segments);
+      }
+      double all = seconds(start);
+      double singleRate = docs.size() / single;
+      double allRate = docs.size() / all;
+      print("langchain4j_embed_docs_per_s", singleRate);
+      print("langchain4j_embedAll_docs_per_s", allRate);
+
+      // The models layer alone, same batching, one thread: what the Beam stage wraps.
+      embedder.embed(texts.subList(0, 16), batch);
+      start = System.nanoTime();
+      embedder.embed(texts, batch);
+      print("direct_embedder_docs_per_s", docs.size() / seconds(start));
+
+      // Embed in a direct-runner pipeline; the model is already loaded (held above).
+      Embed embed = Embed.with(config).withMaxBatchSize(batch);
+      String[] options = {
+        "--targetParallelism=" + parallelism, "--enforceImmutability=false",
+        "--enforceEncodability=false"
+      };
+      Pipeline warm = Pipeline.create(PipelineOptionsFactory.fromArgs(options).create());
+      warm.apply(Create.of(docs.subList(0, Math.min(64, docs.size())))).apply(embed);
+      warm.run().waitUntilFinish();
+
+      Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs(options).create());
+      p.apply(Create.of(docs)).apply(embed).get(Embed.EMBEDDINGS).apply(ParDo.of(new KeepFn()));
+      start = System.nanoTime();
+      PipelineResult result = p.run();
+      result.waitUntilFinish();
+      double embedSeconds = seconds(start);
+
+      double minCos = 1;
+      for (Document d : docs) {
+        float[] a = VECTORS.get(d.id());
+        float[] b = expected.get(d.id());
+        if (b == null) {
+          continue;
+        }
+        double dot = 0;
+        for (int i = 0; i < a.length; i++) {
+          dot += (double) a[i] * b[i];
+        }
+        minCos = Math.min(minCos, dot);
+      }
+      long fed = counter(result, "tokens");
+      long padded = counter(result, "paddedTokens");
+      DistributionResult sizes = distribution(result, "batchSize");
+      double rate = docs.size() / embedSeconds;
+      double gflops = flop / embedSeconds / 1e9;
+      double peak = Runtime.getRuntime().availableProcessors() * BenchSupport.cpuGhz() * 32;
+      print("min_cosine_embed_vs_langchain4j", minCos);
+      print("embed_seconds", embedSeconds);
+      print("embed_mean_batch_size", sizes == null ? Double.NaN : sizes.getMean());
+      print("embed_padding_overhead", (double) padded / fed - 1);
+      print("embed_tokens_per_s", fed / embedSeconds);
+      print("embed_gflop_per_s", gflops);
+      print("cpu_fp32_peak_gflop_per_s", peak);
+      print("fraction_of_peak", gflops / peak);
+      print("load_average_at_end", BenchSupport.loadAverage());
+      print("embed_docs_per_s", rate);
+      print("ratio", rate / Math.max(singleRate, allRate));
+    }
+  }
+
+  private static long counter(PipelineResult result, String name) {
+    long sum = 0;
+    for (MetricResult<Long> c :
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(Embed.class, name))
+                    .build())
+            .getCounters()) {
+      sum += c.getAttempted();
+    }
+    return sum;
+  }
+
+  private static DistributionResult distribution(PipelineResult result, String name) {
+    for (MetricResult<DistributionResult> d :
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(Embed.class, name))
+                    .build())
+            .getDistributions()) {
+      return d.getAttempted();
+    }
+    return null;
+  }
+}

@@ -1,0 +1,426 @@
+package dev.dataselect.transforms.inference;
+
+import dev.dataselect.models.ModelConfig;
+import dev.dataselect.models.ModelException;
+import dev.dataselect.models.ModelReader;
+import dev.dataselect.models.SharedModels;
+import dev.dataselect.models.text.LengthBucketing;
+import dev.dataselect.transforms.DeadLetter;
+import dev.dataselect.transforms.Document;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.joda.time.Instant;
+
+/**
+ * The batched inference step behind {@link Embed}, {@link AskLlmScore} and {@link
+ * PerplexityScore}: one DoFn that runs an {@link InferenceTask} over the JVM's shared model.
+ *
+ * <ul>
+ *   <li><b>One model per JVM.</b> {@code @Setup} acquires the model from {@link SharedModels},
+ *       keyed by the immutable {@link ModelConfig}, so every DoFn instance and thread in the JVM
+ *       uses one ONNX Runtime session (sessions are thread-safe); {@code @Teardown} releases it and
+ *       the last release closes it. A model that cannot be read or has the wrong inputs fails
+ *       {@code @Setup}, i.e. the pipeline, at start, with a message naming the file or inputs.
+ *   <li><b>Batching within bundles</b> ({@link Batching}): documents are tokenized as they arrive
+ *       and buffered per window; a full or old buffer is flushed in {@code @ProcessElement}, the
+ *       rest in {@code @FinishBundle}. A flush sorts by token count and cuts the run into batches
+ *       bounded in documents and padded tokens. Batching within bundles needs no shuffle and no
+ *       state; its price is that batches never span bundles, which on a batch runner (bundles of
+ *       thousands) costs nothing and on a streaming runner means small bundles give small batches.
+ *   <li><b>Timestamps and windows.</b> A result keeps its document's window. Results flushed at
+ *       the end of a bundle keep their document's timestamp; results flushed while processing a
+ *       later document carry that document's timestamp when theirs is earlier (Beam does not let
+ *       {@code @ProcessElement} output before the current element), which stays inside the window.
+ *   <li><b>Failure isolation.</b> When the model fails on a batch, each of its documents is run
+ *       alone; only those that still fail become {@link DeadLetter.Reason#INFERENCE_FAILED} dead
+ *       letters (with the error), so one bad document never costs its batch. Tokenizer failures and
+ *       unusable results (e.g. a NaN score) are dead letters too. {@link Error}s propagate.
+ *   <li><b>Metrics</b> (namespace: the stage's class): {@code documents}, {@code results}, {@code
+ *       deadLetters}, {@code tokens} (fed to the model, unpadded), {@code paddedTokens}, {@code
+ *       batches}, {@code failedBatches}, distributions {@code batchSize}, {@code
+ *       batchLatencyMicros}, and {@code modelLoadMillis} (one update per JVM and model).
+ * </ul>
+ */
+final class BatchInference {
+  private BatchInference() {}
+
+  /** Applies the inference step as {@code name}; both outputs get their coders. */
+  static <P, R> PCollectionTuple apply(
+      PCollection<Document> input,
+      String name,
+      Class<?> stage,
+      InferenceTask<P, R> task,
+      Batching batching,
+      TupleTag<R> results,
+      Coder<R> resultCoder,
+      TupleTag<DeadLetter> deadLetters) {
+    batching.validate();
+    PCollectionTuple out =
+        input.apply(
+            name,
+            ParDo.of(
+                    new InferenceFn<>(
+                        stage.getSimpleName(),
+                        stage.getName(),
+                        task,
+                        batching,
+                        BeamModelReader.of(),
+                        results,
+                        deadLetters))
+                .withOutputTags(results, TupleTagList.of(deadLetters)));
+    out.get(results).setCoder(resultCoder);
+    out.get(deadLetters).setCoder(DeadLetter.DeadLetterCoder.of());
+    return out;
+  }
+
+  /** Display data every stage shows for its model. */
+  static void populateModelDisplayData(ModelConfig model, DisplayData.Builder builder) {
+    builder
+        .add(DisplayData.item("model", model.name()).withLabel("Model"))
+        .add(DisplayData.item("modelKind", model.kind().name()).withLabel("Model layout"))
+        .add(DisplayData.item("modelUri", model.model().toString()).withLabel("Model URI"))
+        .addIfNotNull(
+            DisplayData.item(
+                    "decoderUri", model.decoder() == null ? null : model.decoder().toString())
+                .withLabel("Decoder URI"))
+        .add(DisplayData.item("tokenizerUri", model.tokenizer().toString()).withLabel("Tokenizer"))
+        .add(DisplayData.item("maxTokens", model.maxTokens()).withLabel("Max tokens per input"))
+        .add(DisplayData.item("provider", providerLabel(model)).withLabel("Execution provider"))
+        .add(
+            DisplayData.item("intraOpThreads", model.intraOpThreads())
+                .withLabel("ONNX Runtime intra-op threads (0 = auto)"));
+  }
+
+  /** What every stage records about its model with persisted results. */
+  static Map<String, String> modelMetadata(ModelConfig model) {
+    Map<String, String> m = new TreeMap<>();
+    m.put("model", model.name());
+    m.put("modelKind", model.kind().name());
+    m.put("modelUri", model.model().toString());
+    if (model.decoder() != null) {
+      m.put("decoderUri", model.decoder().toString());
+    }
+    m.put("tokenizerUri", model.tokenizer().toString());
+    m.put("maxTokens", Integer.toString(model.maxTokens()));
+    return m;
+  }
+
+  private static String providerLabel(ModelConfig model) {
+    switch (model.provider()) {
+      case CUDA:
+        return "CUDA:" + model.cudaDeviceId() + (model.cpuFallback() ? " (CPU fallback allowed)" : "");
+      default:
+        return model.provider().name();
+    }
+  }
+
+  /** A tokenized document waiting for its batch. */
+  private static final class Pending<P> {
+    final Document document;
+    final P input;
+    final int tokens;
+    final Instant timestamp;
+
+    Pending(Document document, P input, int tokens, Instant timestamp) {
+      this.document = document;
+      this.input = input;
+      this.tokens = tokens;
+      this.timestamp = timestamp;
+    }
+  }
+
+  /** One window's buffered documents. */
+  private static final class Buffer<P> {
+    final List<Pending<P>> items = new ArrayList<>();
+    final long startNanos = System.nanoTime();
+  }
+
+  /** Where a flush sends what it makes. */
+  private interface Emitter<R> {
+    void result(R result, Instant timestamp);
+
+    void deadLetter(DeadLetter deadLetter, Instant timestamp);
+  }
+
+  private static final class InferenceFn<P, R> extends DoFn<Document, R> {
+    private static final int MAX_DETAIL_CHARS = 2000;
+
+    private final String stage;
+    private final InferenceTask<P, R> task;
+    private final Batching batching;
+    private final ModelReader reader;
+    private final TupleTag<R> resultsTag;
+    private final TupleTag<DeadLetter> deadLettersTag;
+
+    private final Counter documents;
+    private final Counter results;
+    private final Counter deadLetters;
+    private final Counter tokens;
+    private final Counter paddedTokens;
+    private final Counter batches;
+    private final Counter failedBatches;
+    private final Distribution batchSize;
+    private final Distribution batchLatencyMicros;
+    private final Distribution modelLoadMillis;
+
+    private transient SharedModels.Handle handle;
+    private transient InferenceTask.Runner<P, R> runner;
+    private transient long unreportedLoadMillis = -1;
+    private transient Map<BoundedWindow, Buffer<P>> buffers;
+
+    InferenceFn(
+        String stage,
+        String namespace,
+        InferenceTask<P, R> task,
+        Batching batching,
+        ModelReader reader,
+        TupleTag<R> resultsTag,
+        TupleTag<DeadLetter> deadLettersTag) {
+      this.stage = stage;
+      this.task = task;
+      this.batching = batching;
+      this.reader = reader;
+      this.resultsTag = resultsTag;
+      this.deadLettersTag = deadLettersTag;
+      this.documents = Metrics.counter(namespace, "documents");
+      this.results = Metrics.counter(namespace, "results");
+      this.deadLetters = Metrics.counter(namespace, "deadLetters");
+      this.tokens = Metrics.counter(namespace, "tokens");
+      this.paddedTokens = Metrics.counter(namespace, "paddedTokens");
+      this.batches = Metrics.counter(namespace, "batches");
+      this.failedBatches = Metrics.counter(namespace, "failedBatches");
+      this.batchSize = Metrics.distribution(namespace, "batchSize");
+      this.batchLatencyMicros = Metrics.distribution(namespace, "batchLatencyMicros");
+      this.modelLoadMillis = Metrics.distribution(namespace, "modelLoadMillis");
+    }
+
+    @Setup
+    public void setup() {
+      ModelConfig config = task.model();
+      SharedModels.Handle acquired;
+      try {
+        acquired = SharedModels.acquire(config, reader);
+      } catch (RuntimeException e) {
+        throw new ModelException(stage + " cannot load its model: " + e.getMessage(), e);
+      }
+      try {
+        runner = task.open(acquired.model());
+      } catch (RuntimeException e) {
+        acquired.close();
+        throw new ModelException(stage + " cannot use model " + config.name() + ": " + e.getMessage(), e);
+      }
+      handle = acquired;
+      // Metrics need a bundle's context; the load time is reported at the next @StartBundle.
+      unreportedLoadMillis = acquired.loadedByThisAcquire() ? acquired.loadTime().toMillis() : -1;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      buffers = new LinkedHashMap<>();
+      if (unreportedLoadMillis >= 0) {
+        modelLoadMillis.update(unreportedLoadMillis);
+        unreportedLoadMillis = -1;
+      }
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Document document,
+        @Timestamp Instant timestamp,
+        BoundedWindow window,
+        MultiOutputReceiver out) {
+      documents.inc();
+      Emitter<R> emitter =
+          new Emitter<R>() {
+            @Override
+            public void result(R result, Instant at) {
+              out.get(resultsTag).outputWithTimestamp(result, later(at, timestamp));
+            }
+
+            @Override
+            public void deadLetter(DeadLetter deadLetter, Instant at) {
+              out.get(deadLettersTag).outputWithTimestamp(deadLetter, later(at, timestamp));
+            }
+          };
+      P input;
+      try {
+        input = runner.prepare(document.text());
+      } catch (RuntimeException e) {
+        emitDeadLetter(document, "tokenizing", e, timestamp, emitter);
+        return;
+      }
+      Buffer<P> buffer = buffers.computeIfAbsent(window, w -> new Buffer<>());
+      buffer.items.add(new Pending<>(document, input, runner.tokens(input), timestamp));
+      long waitedMillis = (System.nanoTime() - buffer.startNanos) / 1_000_000L;
+      if (buffer.items.size() >= batching.maxBufferedDocuments()
+          || waitedMillis >= batching.maxBufferingDuration().getMillis()) {
+        buffers.remove(window);
+        flush(buffer.items, emitter);
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      for (Map.Entry<BoundedWindow, Buffer<P>> e : buffers.entrySet()) {
+        BoundedWindow window = e.getKey();
+        flush(
+            e.getValue().items,
+            new Emitter<R>() {
+              @Override
+              public void result(R result, Instant at) {
+                context.output(resultsTag, result, at, window);
+              }
+
+              @Override
+              public void deadLetter(DeadLetter deadLetter, Instant at) {
+                context.output(deadLettersTag, deadLetter, at, window);
+              }
+            });
+      }
+      buffers.clear();
+    }
+
+    @Teardown
+    public void teardown() {
+      if (handle != null) {
+        handle.close();
+        handle = null;
+        runner = null;
+      }
+    }
+
+    private static Instant later(Instant a, Instant b) {
+      return a.isBefore(b) ? b : a;
+    }
+
+    /** Length-sorts {@code pending} and runs it in batches bounded in documents and tokens. */
+    private void flush(List<Pending<P>> pending, Emitter<R> emitter) {
+      int[] lengths = new int[pending.size()];
+      for (int i = 0; i < lengths.length; i++) {
+        lengths[i] = pending.get(i).tokens;
+      }
+      List<Pending<P>> batch = new ArrayList<>();
+      int width = 0;
+      for (int i : LengthBucketing.sortedOrder(lengths)) {
+        Pending<P> p = pending.get(i);
+        int wider = Math.max(width, p.tokens);
+        if (!batch.isEmpty()
+            && (batch.size() >= batching.maxBatchSize()
+                || (long) (batch.size() + 1) * wider > batching.maxBatchTokens())) {
+          runBatch(batch, width, emitter);
+          batch = new ArrayList<>();
+          wider = p.tokens;
+        }
+        batch.add(p);
+        width = wider;
+      }
+      if (!batch.isEmpty()) {
+        runBatch(batch, width, emitter);
+      }
+    }
+
+    /** Runs one batch; on failure, runs its documents one by one. */
+    private void runBatch(List<Pending<P>> batch, int width, Emitter<R> emitter) {
+      List<R> out;
+      try {
+        out = call(batch, width);
+      } catch (RuntimeException e) {
+        failedBatches.inc();
+        if (batch.size() == 1) {
+          emitDeadLetter(batch.get(0).document, "inference", e, batch.get(0).timestamp, emitter);
+          return;
+        }
+        for (Pending<P> p : batch) {
+          List<Pending<P>> alone = List.of(p);
+          R r;
+          try {
+            r = call(alone, p.tokens).get(0);
+          } catch (RuntimeException single) {
+            failedBatches.inc();
+            emitDeadLetter(p.document, "inference", single, p.timestamp, emitter);
+            continue;
+          }
+          emitResult(p, r, emitter);
+        }
+        return;
+      }
+      for (int j = 0; j < batch.size(); j++) {
+        emitResult(batch.get(j), out.get(j), emitter);
+      }
+    }
+
+    private List<R> call(List<Pending<P>> batch, int width) {
+      List<P> inputs = new ArrayList<>(batch.size());
+      List<String> ids = new ArrayList<>(batch.size());
+      long real = 0;
+      for (Pending<P> p : batch) {
+        inputs.add(p.input);
+        ids.add(p.document.id());
+        real += p.tokens;
+      }
+      long start = System.nanoTime();
+      List<R> out = runner.run(inputs, ids);
+      long micros = (System.nanoTime() - start) / 1_000L;
+      if (out.size() != batch.size()) {
+        throw new IllegalStateException(
+            stage + " returned " + out.size() + " results for " + batch.size() + " documents");
+      }
+      batches.inc();
+      batchSize.update(batch.size());
+      batchLatencyMicros.update(micros);
+      tokens.inc(real);
+      paddedTokens.inc((long) width * batch.size());
+      return out;
+    }
+
+    private void emitResult(Pending<P> p, R result, Emitter<R> emitter) {
+      String problem = runner.problem(result);
+      if (problem != null) {
+        deadLetters.inc();
+        emitter.deadLetter(
+            DeadLetter.of(
+                DeadLetter.Reason.INFERENCE_FAILED,
+                p.document.source(),
+                detail(stage + " gave no usable result for document '" + p.document.id() + "': "
+                    + problem),
+                p.document.text()),
+            p.timestamp);
+        return;
+      }
+      results.inc();
+      emitter.result(result, p.timestamp);
+    }
+
+    private void emitDeadLetter(
+        Document document, String step, RuntimeException e, Instant timestamp, Emitter<R> emitter) {
+      deadLetters.inc();
+      String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
+      emitter.deadLetter(
+          DeadLetter.of(
+              DeadLetter.Reason.INFERENCE_FAILED,
+              document.source(),
+              detail(stage + " " + step + " failed for document '" + document.id() + "': " + message),
+              document.text()),
+          timestamp);
+    }
+
+    private static String detail(String s) {
+      return s.length() > MAX_DETAIL_CHARS ? s.substring(0, MAX_DETAIL_CHARS) + "..." : s;
+    }
+  }
+}

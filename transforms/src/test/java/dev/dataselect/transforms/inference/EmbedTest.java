@@ -1,0 +1,312 @@
+package dev.dataselect.transforms.inference;
+
+import static dev.dataselect.transforms.inference.AskLlmScoreTest.assertMessage;
+import static dev.dataselect.transforms.inference.InferenceTesting.counter;
+import static dev.dataselect.transforms.inference.InferenceTesting.distribution;
+import static dev.dataselect.transforms.inference.InferenceTesting.messages;
+import static dev.dataselect.transforms.inference.InferenceTesting.oneBundle;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dataselect.models.Fixtures;
+import dev.dataselect.models.LoadedModel;
+import dev.dataselect.models.ModelConfig;
+import dev.dataselect.models.ModelLocation;
+import dev.dataselect.models.ModelPresets;
+import dev.dataselect.models.SharedModels;
+import dev.dataselect.models.embed.SentenceEmbedder;
+import dev.dataselect.transforms.DeadLetter;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.testing.TestPipelines;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class EmbedTest {
+  /** Short texts (well under langchain4j's 128-token truncation). */
+  private static final List<String> TEXTS =
+      List.of(
+          "A man is playing a guitar on stage.",
+          "Someone performs music with a guitar in front of an audience.",
+          "The quarterly tax filing deadline is next Tuesday.",
+          "Photosynthesis converts light energy into chemical energy in plants.",
+          "short",
+          "Beam pipelines batch documents before running an ONNX model on them.");
+
+  private static AllMiniLmL6V2EmbeddingModel langchain4j;
+
+  @BeforeAll
+  static void loadReference() {
+    langchain4j = new AllMiniLmL6V2EmbeddingModel();
+  }
+
+  @AfterAll
+  static void noModelLeftLoaded() {
+    assertEquals(0, SharedModels.refCount(ModelPresets.allMiniLmL6V2()));
+  }
+
+  private static List<Document> documents(List<String> texts) {
+    List<Document> docs = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      docs.add(Document.of("doc" + i, texts.get(i), "test#" + i));
+    }
+    return docs;
+  }
+
+  private static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += (double) a[i] * b[i];
+      na += (double) a[i] * a[i];
+      nb += (double) b[i] * b[i];
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+
+  /** Asserts every embedding is within cosine {@code min} of {@code expected}'s vector for its id. */
+  private static void assertCosines(
+      PCollection<DocumentEmbedding> got, Map<String, float[]> expected, double min, String what) {
+    PAssert.that(got)
+        .satisfies(
+            all -> {
+              int n = 0;
+              for (DocumentEmbedding e : all) {
+                n++;
+                float[] want = expected.get(e.id());
+                assertNotNull(want, e.id());
+                assertEquals(want.length, e.dimension());
+                double c = cosine(want, e.vector());
+                assertTrue(c >= min, what + ": cosine " + c + " for " + e.id());
+              }
+              assertEquals(expected.size(), n, what);
+              return null;
+            });
+  }
+
+  @Test
+  void embeddingsEqualTheDirectEmbedderAndLangchain4j() {
+    ModelConfig config = ModelPresets.allMiniLmL6V2();
+    List<Document> docs = documents(TEXTS);
+    Map<String, float[]> direct = new HashMap<>();
+    Map<String, float[]> reference = new HashMap<>();
+    long loadsBefore;
+    // Holding a handle keeps the model loaded: the pipeline's DoFns share it instead of loading.
+    try (SharedModels.Handle handle = SharedModels.acquire(config)) {
+      SentenceEmbedder embedder = new SentenceEmbedder(handle.model());
+      for (Document d : docs) {
+        assertTrue(embedder.encode(d.text()).length < 128, d.text());
+        direct.put(d.id(), embedder.embed(List.of(d.text()))[0]);
+        reference.put(d.id(), langchain4j.embed(d.text()).content().vector());
+      }
+      loadsBefore = SharedModels.loadCount();
+      Pipeline p = TestPipelines.create();
+      PCollectionTuple out = p.apply(Create.of(docs)).apply(Embed.allMiniLmL6V2().withMaxBatchSize(4));
+      assertCosines(out.get(Embed.EMBEDDINGS), direct, 0.9999, "vs SentenceEmbedder");
+      assertCosines(out.get(Embed.EMBEDDINGS), reference, 0.9999, "vs langchain4j");
+      PAssert.that(out.get(Embed.DEAD_LETTERS)).empty();
+      PipelineResult result = p.run();
+      result.waitUntilFinish();
+      assertEquals(loadsBefore, SharedModels.loadCount(), "the pipeline reused the loaded model");
+      assertEquals(docs.size(), counter(result, Embed.class, "results", null));
+    }
+  }
+
+  @Test
+  void webDocumentsEqualLangchain4jAtItsTruncation() throws IOException {
+    Path data = Paths.get(System.getProperty("dataselect.sharedData", "../../shared/data"));
+    Path file = data.resolve("web/c4-en-30.jsonl.gz");
+    Assumptions.assumeTrue(
+        Files.isRegularFile(file),
+        "Skipped: no shared web documents at " + file + " (set -Ddataselect.sharedData)");
+    List<String> texts = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(
+                new GZIPInputStream(Files.newInputStream(file)), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null && texts.size() < 16) {
+        JsonNode text = json.readTree(line).get("text");
+        if (text != null && !text.asText().isBlank()) {
+          texts.add(text.asText());
+        }
+      }
+    }
+    List<Document> docs = documents(texts);
+    Map<String, float[]> reference = new HashMap<>();
+    for (Document d : docs) {
+      reference.put(d.id(), langchain4j.embed(d.text()).content().vector());
+    }
+    // langchain4j's tokenizer.json truncates at 128 tokens: compare at that budget.
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple out =
+        p.apply(Create.of(docs))
+            .apply(Embed.with(ModelPresets.allMiniLmL6V2().withMaxTokens(128)).withMaxBatchSize(8));
+    assertCosines(out.get(Embed.EMBEDDINGS), reference, 0.9999, "web vs langchain4j");
+    TestPipelines.run(p);
+  }
+
+  @Test
+  void aDocumentPastTheModelsPositionsBecomesADeadLetter() {
+    // all-MiniLM-L6-v2 has 512 positions; a 600-token budget lets a long document reach the model,
+    // which fails on it, and only on it.
+    ModelConfig config = ModelPresets.allMiniLmL6V2().withMaxTokens(600);
+    List<Document> docs = new ArrayList<>(documents(TEXTS.subList(0, 3)));
+    docs.add(Document.of("huge", "word ".repeat(700), "test#huge"));
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple out = oneBundle(p, "Docs", docs).apply(Embed.with(config).withMaxBatchSize(8));
+    PAssert.that(out.get(Embed.DEAD_LETTERS))
+        .satisfies(
+            letters -> {
+              List<DeadLetter> all = new ArrayList<>();
+              letters.forEach(all::add);
+              assertEquals(1, all.size(), all.toString());
+              assertEquals(DeadLetter.Reason.INFERENCE_FAILED, all.get(0).reason());
+              assertEquals("test#huge", all.get(0).source());
+              assertTrue(all.get(0).detail().contains("'huge'"), all.get(0).detail());
+              return null;
+            });
+    PAssert.that(out.get(Embed.EMBEDDINGS))
+        .satisfies(
+            all -> {
+              List<String> ids = new ArrayList<>();
+              all.forEach(e -> ids.add(e.id()));
+              ids.sort(null);
+              assertEquals(List.of("doc0", "doc1", "doc2"), ids);
+              return null;
+            });
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertEquals(2, counter(result, Embed.class, "failedBatches", null));
+  }
+
+  @Test
+  void oneModelPerJvmSharedByAllThreadsWithMetrics() {
+    ModelConfig config = InferenceTesting.embedding();
+    List<Document> docs = InferenceTesting.documents(40, 12);
+    Map<String, float[]> direct = new HashMap<>();
+    long tokens = 0;
+    try (LoadedModel model = LoadedModel.load(config)) {
+      SentenceEmbedder embedder = new SentenceEmbedder(model);
+      for (Document d : docs) {
+        direct.put(d.id(), embedder.embed(List.of(d.text()))[0]);
+        tokens += embedder.encode(d.text()).length;
+      }
+    }
+    long loadsBefore = SharedModels.loadCount();
+    Pipeline p = TestPipelines.create("--targetParallelism=4");
+    PCollectionTuple out = p.apply(Create.of(docs)).apply(Embed.with(config).withMaxBatchSize(4));
+    assertCosines(out.get(Embed.EMBEDDINGS), direct, 1 - 1e-9, "vs SentenceEmbedder");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertEquals(1, SharedModels.loadCount() - loadsBefore, "one load for every DoFn instance");
+    assertEquals(0, SharedModels.refCount(config), "released in @Teardown");
+    assertEquals(40, counter(result, Embed.class, "documents", null));
+    assertEquals(40, counter(result, Embed.class, "results", null));
+    assertEquals(0, counter(result, Embed.class, "deadLetters", null));
+    assertEquals(tokens, counter(result, Embed.class, "tokens", null));
+    assertTrue(counter(result, Embed.class, "paddedTokens", null) >= tokens);
+    long batches = counter(result, Embed.class, "batches", null);
+    assertTrue(batches >= 10, "at most 4 documents per batch: " + batches);
+    DistributionResult latency = distribution(result, Embed.class, "batchLatencyMicros", null);
+    assertEquals(batches, latency.getCount());
+    assertTrue(latency.getMin() > 0, latency.toString());
+    DistributionResult size = distribution(result, Embed.class, "batchSize", null);
+    assertEquals(40, size.getSum());
+    assertTrue(size.getMax() <= 4, size.toString());
+    DistributionResult load = distribution(result, Embed.class, "modelLoadMillis", null);
+    assertEquals(1, load.getCount(), "model load time is reported once per JVM: " + load);
+  }
+
+  @Test
+  void aMissingModelFileFailsAtStartNamingTheFile() {
+    ModelConfig missing =
+        ModelConfig.embedding(
+            ModelLocation.of("/nonexistent/minilm/model.onnx"),
+            Fixtures.tokenizer(Fixtures.Frame.WRAPPED));
+    Pipeline p = TestPipelines.create();
+    p.apply(Create.of(documents(TEXTS))).apply(Embed.with(missing));
+    Exception e = assertThrows(Exception.class, () -> TestPipelines.run(p));
+    assertTrue(messages(e).contains("/nonexistent/minilm/model.onnx"), messages(e));
+  }
+
+  @Test
+  void aModelWithTheWrongInputsFailsAtStartNamingThem() {
+    ModelConfig wrong =
+        ModelConfig.embedding(
+            ModelLocation.ofBytes("decoder-as-embedder.onnx", Fixtures.decoderModel()),
+            Fixtures.tokenizer(Fixtures.Frame.WRAPPED));
+    Pipeline p = TestPipelines.create();
+    p.apply(Create.of(documents(TEXTS))).apply(Embed.with(wrong));
+    Exception e = assertThrows(Exception.class, () -> TestPipelines.run(p));
+    String m = messages(e);
+    assertTrue(
+        m.contains("decoder-as-embedder.onnx")
+            && m.contains("no input 'attention_mask'")
+            && m.contains("encoder_hidden_states"),
+        m);
+  }
+
+  @Test
+  void withMethodsValidateAndNameTheParameter() {
+    Embed e = Embed.with(InferenceTesting.embedding());
+    assertMessage(() -> e.withMaxBatchSize(70_000), "maxBatchSize", "[1, 65536]", "got: 70000");
+    assertMessage(() -> e.withMaxBatchTokens(0), "maxBatchTokens", "got: 0");
+    assertMessage(() -> e.withMaxBufferedDocuments(-1), "maxBufferedDocuments", "got: -1");
+    assertMessage(
+        () -> e.withMaxBufferingDuration(Duration.millis(-1)), "maxBufferingDuration", "positive");
+    assertMessage(() -> e.withModel(InferenceTesting.causal()), "model", "EMBEDDING", "CAUSAL_LM");
+    assertMessage(() -> Embed.with(null), "model");
+  }
+
+  @Test
+  void displayDataShowsModelUriAndBatching() {
+    Embed e =
+        Embed.allMiniLmL6V2()
+            .withMaxBatchSize(12)
+            .withMaxBatchTokens(3000)
+            .withMaxBufferingDuration(Duration.standardSeconds(3));
+    Map<String, Object> items = new HashMap<>();
+    for (DisplayData.Item i : DisplayData.from(e).items()) {
+      items.put(i.getKey(), i.getValue());
+    }
+    assertEquals("classpath:all-minilm-l6-v2.onnx", items.get("modelUri"));
+    assertEquals("all-MiniLM-L6-v2", items.get("model"));
+    assertEquals(12, ((Number) items.get("maxBatchSize")).intValue());
+    assertEquals(3000, ((Number) items.get("maxBatchTokens")).intValue());
+    assertEquals(96, ((Number) items.get("maxBufferedDocuments")).intValue());
+    assertEquals(256, ((Number) items.get("maxTokens")).intValue());
+    assertEquals("MEAN", items.get("pooling"));
+    assertEquals("embed", e.metadata().get("stage"));
+    assertEquals("all-MiniLM-L6-v2", e.metadata().get("model"));
+  }
+}
