@@ -45,7 +45,7 @@ class SelectJobTest {
   @Test
   void summaryReconcilesAndSelectionFollowsTheHash() throws IOException {
     Path out = dir.resolve("out");
-    JsonNode summary = JobRuns.run("--input=" + corpus(), "--output=" + out, "--rate=0.5", "--seed=7", "--progressSeconds=0");
+    JsonNode summary = JobRuns.run("--input=" + corpus(), "--output=" + out, "--rate=0.5", "--seed=7", "--progressSeconds=0", "--sampler=random");
     assertEquals(46, summary.get("records").asLong(), summary.toString());
     assertEquals(43, summary.get("documents").asLong());
     assertEquals(2, summary.at("/deadLetters/empty_text").asLong());
@@ -82,7 +82,7 @@ class SelectJobTest {
   @Test
   void sameSeedGivesByteIdenticalIdsAndAnotherSeedAnotherSetOfTheSameSize() {
     Path in = manyDocs(1000);
-    String[] common = {"--input=" + in, "--rate=0.3", "--dedup=false", "--progressSeconds=0"};
+    String[] common = {"--input=" + in, "--rate=0.3", "--dedup=false", "--progressSeconds=0", "--sampler=random"};
     JobRuns.run(concat(common, "--output=" + dir.resolve("a"), "--seed=1"));
     JobRuns.run(concat(common, "--output=" + dir.resolve("b"), "--seed=1"));
     JsonNode c = JobRuns.run(concat(common, "--output=" + dir.resolve("c"), "--seed=2"));
@@ -98,23 +98,23 @@ class SelectJobTest {
   @Test
   void limitTakesADeterministicSubsetAndCountsTheRest() {
     Path in = manyDocs(200);
-    JsonNode s = JobRuns.run("--input=" + in, "--output=" + dir.resolve("l"), "--limit=50", "--rate=1", "--progressSeconds=0");
+    JsonNode s = JobRuns.run("--input=" + in, "--output=" + dir.resolve("l"), "--limit=50", "--rate=1", "--progressSeconds=0", "--sampler=random");
     assertEquals(150, s.get("beyondLimit").asLong());
     assertEquals(50, s.get("selected").asLong());
-    JobRuns.run("--input=" + in, "--output=" + dir.resolve("m"), "--limit=50", "--rate=1", "--progressSeconds=0");
+    JobRuns.run("--input=" + in, "--output=" + dir.resolve("m"), "--limit=50", "--rate=1", "--progressSeconds=0", "--sampler=random");
     assertEquals(JobRuns.selectedIds(dir.resolve("l")), JobRuns.selectedIds(dir.resolve("m")));
   }
 
   @Test
   void writesParquetOnRequest() throws IOException {
     Path out = dir.resolve("p");
-    JobRuns.run("--input=" + manyDocs(20), "--output=" + out, "--rate=1", "--outputFormat=parquet", "--progressSeconds=0");
+    JobRuns.run("--input=" + manyDocs(20), "--output=" + out, "--rate=1", "--outputFormat=parquet", "--progressSeconds=0", "--sampler=random");
     try (Stream<Path> files = Files.list(out.resolve("selected"))) {
       List<Path> parquet = files.filter(f -> f.toString().endsWith(".parquet")).collect(Collectors.toList());
       assertTrue(!parquet.isEmpty(), "parquet files written");
     }
     // The job reads its own output back: 20 documents.
-    JsonNode again = JobRuns.run("--input=" + out.resolve("selected") + "/", "--output=" + dir.resolve("p2"), "--rate=1", "--progressSeconds=0");
+    JsonNode again = JobRuns.run("--input=" + out.resolve("selected") + "/", "--output=" + dir.resolve("p2"), "--rate=1", "--progressSeconds=0", "--sampler=random");
     assertEquals(20, again.get("documents").asLong());
   }
 
@@ -128,7 +128,7 @@ class SelectJobTest {
   @Test
   void badOptionsFailWithMessagesNamingThem() {
     Path in = manyDocs(3);
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--input=" + in, "--rate=1.5"))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--input=" + in, "--sampler=random", "--rate=1.5"))
         .getMessage().contains("--rate"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--input=" + in, "--format=xml"))
         .getMessage().contains("--format"));

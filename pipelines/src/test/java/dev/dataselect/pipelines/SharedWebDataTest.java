@@ -34,7 +34,7 @@ class SharedWebDataTest {
     JsonNode s = JobRuns.run(
         "--input=" + WEB + "/*," + WEB + "/hplt-v2-en/*",
         "--textField=text,raw_content,contents,text_show",
-        "--output=" + out, "--rate=0.2", "--progressSeconds=0");
+        "--output=" + out, "--rate=0.2", "--progressSeconds=0", "--sampler=random");
     assertEquals(1677, s.get("records").asLong(), s.toString());
     long dead = 0;
     for (Iterator<JsonNode> it = s.get("deadLetters").elements(); it.hasNext(); ) {

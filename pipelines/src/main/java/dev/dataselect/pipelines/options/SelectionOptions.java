@@ -10,7 +10,7 @@ public interface SelectionOptions extends PipelineOptions {
       "Sampler: random (keep iff hash(id, seed) < rate); quality (the best rate fraction by --quality); density "
           + "(inverse-propensity sampling on embedding density: even coverage); densest / sparsest (top / bottom "
           + "rate fraction by density, the paper's comparison samplers).")
-  @Default.String("random")
+  @Default.String("density")
   String getSampler();
 
   void setSampler(String value);

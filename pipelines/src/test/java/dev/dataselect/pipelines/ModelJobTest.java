@@ -1,0 +1,134 @@
+package dev.dataselect.pipelines;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dataselect.models.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The main job with its model stages: DENSITY over real MiniLM embeddings, ASK-LLM over a fixture. */
+class ModelJobTest {
+  @TempDir Path dir;
+
+  private static final List<String> TOPICS = List.of(
+      "The central bank raised interest rates to slow inflation in the economy",
+      "A striker scored twice in the final minutes of the football match",
+      "The recipe calls for flour, butter, sugar and two eggs baked for an hour",
+      "Researchers sequenced the genome of a rare deep sea bacterium",
+      "The new smartphone has a larger battery and a faster processor");
+
+  /** 60 documents: 50 variations of the first topic (a dense cluster) and 10 spread over the rest. */
+  private Path corpus() {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < 50; i++) {
+      s.append("{\"id\": \"dense-").append(i).append("\", \"text\": \"").append(TOPICS.get(0)).append(", report number ").append(i).append(".\"}\n");
+    }
+    for (int i = 0; i < 10; i++) {
+      s.append("{\"id\": \"sparse-").append(i).append("\", \"text\": \"").append(TOPICS.get(1 + i % 4)).append(", story ").append(i).append(".\"}\n");
+    }
+    return dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("in/c.jsonl"), s.toString());
+  }
+
+  @Test
+  void densitySamplingIsDeterministicReconcilesAndFavoursSparseDocuments() throws IOException {
+    Path in = corpus();
+    String[] args = {"--input=" + in, "--sampler=density", "--rate=0.3", "--seed=3", "--kdeSampleSize=40", "--progressSeconds=0"};
+    JsonNode a = JobRuns.run(concat(args, "--output=" + dir.resolve("a")));
+    JobRuns.run(concat(args, "--output=" + dir.resolve("b")));
+    assertEquals(JobRuns.selectedIds(dir.resolve("a")), JobRuns.selectedIds(dir.resolve("b")));
+    assertEquals(0, a.get("unscored").asLong());
+    assertEquals(60, a.get("selected").asLong() + a.get("rejected").asLong());
+    assertTrue(a.at("/reconciles/documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    Map<String, Double> density = scores(dir.resolve("a/scores/density"));
+    assertEquals(60, density.size());
+    // Inverse propensity: the 10 documents outside the dense cluster are kept at a higher rate.
+    List<String> ids = List.of(JobRuns.selectedIds(dir.resolve("a")).split("\n"));
+    long sparseKept = ids.stream().filter(id -> id.startsWith("sparse-")).count();
+    long denseKept = ids.stream().filter(id -> id.startsWith("dense-")).count();
+    assertTrue(sparseKept / 10.0 > denseKept / 50.0, "sparse kept " + sparseKept + "/10, dense kept " + denseKept + "/50");
+  }
+
+  private Path askLlmFixture() {
+    Path model = dir.resolve("askllm");
+    try {
+      Files.createDirectories(model);
+      Files.write(model.resolve("encoder_model.onnx"), Fixtures.encoderModel());
+      Files.write(model.resolve("decoder_model.onnx"), Fixtures.decoderModel());
+      Files.write(model.resolve("tokenizer.json"), Fixtures.tokenizerJson(Fixtures.Frame.T5));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return model;
+  }
+
+  @Test
+  void qualitySamplingKeepsTheHighestAskLlmScores() throws IOException {
+    List<String> words = List.of("the cat", "the dog", "a big red ball", "the cat sat on the mat", "a dog ran", "the red mat", "a big cat", "the ball");
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      s.append("{\"id\": \"q").append(i).append("\", \"text\": \"").append(words.get(i % words.size())).append(" ").append(words.get((i * 3) % words.size())).append(i % 5 == 0 ? " yes" : "").append("\"}\n");
+    }
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("q.jsonl"), s.toString());
+    Path out = dir.resolve("q");
+    JsonNode summary = JobRuns.run("--input=" + in, "--output=" + out, "--quality=askllm", "--askLlmModel=" + askLlmFixture(),
+        "--sampler=quality", "--rate=0.5", "--dedup=false", "--progressSeconds=0");
+    Map<String, Double> score = scores(out.resolve("scores/askllm"));
+    assertEquals(40, score.size());
+    Set<String> kept = Set.of(JobRuns.selectedIds(out).split("\n"));
+    double minKept = kept.stream().mapToDouble(score::get).min().orElseThrow();
+    double maxDropped = score.entrySet().stream().filter(e -> !kept.contains(e.getKey())).mapToDouble(Map.Entry::getValue).max().orElseThrow();
+    assertTrue(minKept >= maxDropped, "kept min " + minKept + " < dropped max " + maxDropped);
+    assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
+  }
+
+  @Test
+  void anIncompleteModelFolderFailsAtLaunchNamingTheMissingFile() throws IOException {
+    Path model = askLlmFixture();
+    Files.delete(model.resolve("tokenizer.json"));
+    Path in = corpus();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobRuns.run(
+        "--input=" + in, "--output=" + dir.resolve("x"), "--quality=askllm", "--askLlmModel=" + model, "--sampler=quality"));
+    assertTrue(e.getMessage().contains("tokenizer.json") && e.getMessage().contains("--askLlmModel"), e.getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--input=" + in, "--sampler=quality"))
+        .getMessage().contains("--quality"));
+  }
+
+  static Map<String, Double> scores(Path folder) throws IOException {
+    Map<String, Double> out = new HashMap<>();
+    List<Path> files;
+    try (Stream<Path> s = Files.list(folder)) {
+      files = s.filter(f -> f.toString().endsWith(".parquet")).collect(Collectors.toList());
+    }
+    for (Path f : files) {
+      try (ParquetReader<GenericRecord> r = AvroParquetReader.<GenericRecord>builder(new org.apache.hadoop.fs.Path(f.toUri())).build()) {
+        GenericRecord rec;
+        while ((rec = r.read()) != null) {
+          out.put(rec.get("id").toString(), (Double) rec.get("score"));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = new String[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
