@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * {@code --name=value} arguments shared by the benchmarks, and the corpus they name: {@code
- * --embeddings=PATH} (an {@link EmbeddingsFile}) or {@code --synthetic} with {@code --n}, {@code
+ * --embeddings=PATH} (an {@link EmbeddingsFile}), {@code --synthetic} with {@code --n}, {@code
  * --dim}, {@code --clusters}, {@code --data-seed}.
  */
 final class BenchArgs {
@@ -57,9 +57,8 @@ final class BenchArgs {
           SyntheticEmbeddings.generate(n, dim, clusters, seed),
           "synthetic n=" + n + " dim=" + dim + " clusters=" + clusters + " data-seed=" + seed);
     }
-    throw new IllegalArgumentException(
-        "name a corpus: --embeddings=PATH (DSEMBF32 file) or --synthetic [--n= --dim="
-            + " --clusters=]");
+    List<Embedding> web = WebEmbeddings.load();
+    return new Corpus(web, "all-MiniLM-L6-v2 embeddings of " + web.size() + " real web documents (shared/data/web)");
   }
 
   static final class Corpus {

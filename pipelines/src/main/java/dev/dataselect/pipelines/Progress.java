@@ -32,8 +32,9 @@ final class Progress implements AutoCloseable {
                   Thread.sleep(seconds * 1000L);
                   Map<String, Long> c = counters(result);
                   long now = System.nanoTime();
-                  long docs = c.getOrDefault("documents", 0L);
-                  double rate = (docs - lastDocs) / ((now - lastNanos) / 1e9);
+                  // The rate of the slowest stage that has started: the model stage if any, else reading.
+                  long docs = modelDocuments(c) > 0 ? modelDocuments(c) : c.getOrDefault("ReadCorpus.documents", 0L);
+                  double rate = Math.max(0, docs - lastDocs) / ((now - lastNanos) / 1e9);
                   out.println(line((now - start) / 1e9, c, rate));
                   lastDocs = docs;
                   lastNanos = now;
@@ -56,21 +57,30 @@ final class Progress implements AutoCloseable {
     MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder().build());
     Map<String, Long> out = new TreeMap<>();
     for (MetricResult<Long> c : q.getCounters()) {
-      out.merge(c.getName().getName(), c.getAttempted(), Long::sum);
+      String ns = c.getName().getNamespace();
+      out.merge(ns.substring(ns.lastIndexOf('.') + 1) + "." + c.getName().getName(), c.getAttempted(), Long::sum);
     }
     return out;
+  }
+
+  static long modelDocuments(Map<String, Long> c) {
+    return Math.max(
+        c.getOrDefault("Embed.documents", 0L),
+        Math.max(c.getOrDefault("AskLlmScore.documents", 0L), c.getOrDefault("PerplexityScore.documents", 0L)));
   }
 
   static String line(double elapsedSeconds, Map<String, Long> c, double docsPerSecond) {
     return String.format(
         Locale.ROOT,
-        "progress %6.0fs  records=%d documents=%d deadLetters=%d duplicates=%d selected=%d  %.0f documents/s",
+        "progress %6.0fs  records=%d documents=%d deadLetters=%d duplicates=%d embedded=%d scored=%d selected=%d  %.1f documents/s",
         elapsedSeconds,
-        c.getOrDefault("records", 0L),
-        c.getOrDefault("documents", 0L),
-        c.getOrDefault("deadLetters", 0L),
-        c.getOrDefault("duplicates", 0L),
-        c.getOrDefault("selected", 0L),
+        c.getOrDefault("ReadCorpus.records", 0L),
+        c.getOrDefault("ReadCorpus.documents", 0L),
+        c.getOrDefault("ReadCorpus.deadLetters", 0L),
+        c.getOrDefault("RemoveDuplicates.duplicates", 0L),
+        c.getOrDefault("Embed.documents", 0L),
+        c.getOrDefault("AskLlmScore.documents", 0L) + c.getOrDefault("PerplexityScore.documents", 0L),
+        c.getOrDefault("Select.selected", 0L) + c.getOrDefault("SampleByDensity.selected", 0L),
         docsPerSecond);
   }
 

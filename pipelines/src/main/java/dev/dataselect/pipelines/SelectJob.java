@@ -39,6 +39,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.Top;
 import org.apache.beam.sdk.transforms.Values;
@@ -115,6 +116,7 @@ public final class SelectJob {
       PCollectionTuple deduped = candidates.apply("RemoveDuplicates", RemoveDuplicates.byNormalizedText());
       candidates = deduped.get(RemoveDuplicates.UNIQUE);
       counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
+      candidates = rebundleOnDirectRunner(options, candidates, "Deduplicated");
     }
     String out = options.getOutput();
     PCollection<Document> selected;
@@ -135,7 +137,7 @@ public final class SelectJob {
       PCollectionTuple decisions = scored.select(options, sampler, quality);
       PCollectionTuple joined =
           candidates.apply("JoinDecisions", new JoinDecisions(decisions.get(SampleByDensity.SELECTED), decisions.get(SampleByDensity.REJECTED)));
-      selected = joined.get(JoinDecisions.SELECTED);
+      selected = rebundleOnDirectRunner(options, joined.get(JoinDecisions.SELECTED), "Selected");
       rejected = joined.get(JoinDecisions.REJECTED);
       counts.add(named(joined.get(JoinDecisions.UNSCORED).apply("CountUnscored", Count.globally()), "unscored"));
     }
@@ -155,6 +157,19 @@ public final class SelectJob {
         .apply("AllCounts", Flatten.pCollections())
         .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options), startMillis));
     return p;
+  }
+
+  /**
+   * The DirectRunner emits one bundle per key after a GroupByKey, so after deduplication (or a join
+   * by id) every document would travel alone: batched inference would see batches of one and every
+   * later step would pay the DirectRunner's per-bundle set-up once per document. On that runner
+   * only, regroup into a few bundles; Flink and Dataflow bundle many keys together already.
+   */
+  static <T> PCollection<T> rebundleOnDirectRunner(PipelineOptions options, PCollection<T> in, String name) {
+    if (!options.getRunner().getSimpleName().equals("DirectRunner")) {
+      return in;
+    }
+    return in.apply("Rebundle" + name, Reshuffle.<T>viaRandomKey().withNumBuckets(4));
   }
 
   static ReadCorpus readCorpus(DataselectOptions options, List<String> inputs) {
