@@ -139,7 +139,15 @@ public final class AskLlmOverheadBenchmark {
       double stageSeconds = Double.MAX_VALUE;
       long rawPadded = 0;
       PipelineResult result = null;
+      double runnerSeconds = Double.MAX_VALUE;
       for (int round = 0; round < rounds; round++) {
+        // The runner alone on the same documents, for the breakdown.
+        Pipeline empty = Pipeline.create(PipelineOptionsFactory.fromArgs(options).create());
+        empty.apply(Create.of(docs)).apply(Count.globally());
+        long emptyStart = System.nanoTime();
+        empty.run().waitUntilFinish();
+        runnerSeconds = Math.min(runnerSeconds, seconds(emptyStart));
+
         long start = System.nanoTime();
         rawPadded = raw(model, inputs, batch, yes);
         rawSeconds = Math.min(rawSeconds, seconds(start));
@@ -166,6 +174,7 @@ public final class AskLlmOverheadBenchmark {
       print("stage_results", counter(result, "results"));
       print("stage_batches", counter(result, "batches"));
       print("stage_model_call_seconds", latencySeconds(result));
+      print("runner_alone_seconds", runnerSeconds);
       print("load_average_at_end", BenchSupport.loadAverage());
       print("ratio", rawSeconds / stageSeconds);
     }

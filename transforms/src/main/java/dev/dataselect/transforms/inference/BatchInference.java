@@ -129,15 +129,27 @@ final class BatchInference {
     }
   }
 
-  /** A tokenized document waiting for its batch. */
+  /**
+   * A tokenized document waiting for its batch. It keeps only what a dead letter needs besides
+   * the tokens (id, source, the payload's first {@link DeadLetter#MAX_PAYLOAD_CHARS} characters),
+   * so a buffer's memory does not grow with document size.
+   */
   private static final class Pending<P> {
-    final Document document;
+    final String id;
+    final String source;
+    final String payload;
     final P input;
     final int tokens;
     final Instant timestamp;
 
     Pending(Document document, P input, int tokens, Instant timestamp) {
-      this.document = document;
+      this.id = document.id();
+      this.source = document.source();
+      String text = document.text();
+      this.payload =
+          text.length() > DeadLetter.MAX_PAYLOAD_CHARS
+              ? text.substring(0, DeadLetter.MAX_PAYLOAD_CHARS)
+              : text;
       this.input = input;
       this.tokens = tokens;
       this.timestamp = timestamp;
@@ -261,7 +273,8 @@ final class BatchInference {
       try {
         input = runner.prepare(document.text());
       } catch (RuntimeException e) {
-        emitDeadLetter(document, "tokenizing", e, timestamp, emitter);
+        emitDeadLetter(
+            document.id(), document.source(), document.text(), "tokenizing", e, timestamp, emitter);
         return;
       }
       Buffer<P> buffer = buffers.computeIfAbsent(window, w -> new Buffer<>());
@@ -342,7 +355,7 @@ final class BatchInference {
       } catch (RuntimeException e) {
         failedBatches.inc();
         if (batch.size() == 1) {
-          emitDeadLetter(batch.get(0).document, "inference", e, batch.get(0).timestamp, emitter);
+          emitDeadLetter(batch.get(0), e, emitter);
           return;
         }
         for (Pending<P> p : batch) {
@@ -352,7 +365,7 @@ final class BatchInference {
             r = call(alone, p.tokens).get(0);
           } catch (RuntimeException single) {
             failedBatches.inc();
-            emitDeadLetter(p.document, "inference", single, p.timestamp, emitter);
+            emitDeadLetter(p, single, emitter);
             continue;
           }
           emitResult(p, r, emitter);
@@ -370,7 +383,7 @@ final class BatchInference {
       long real = 0;
       for (Pending<P> p : batch) {
         inputs.add(p.input);
-        ids.add(p.document.id());
+        ids.add(p.id);
         real += p.tokens;
       }
       long start = System.nanoTime();
@@ -395,10 +408,9 @@ final class BatchInference {
         emitter.deadLetter(
             DeadLetter.of(
                 DeadLetter.Reason.INFERENCE_FAILED,
-                p.document.source(),
-                detail(stage + " gave no usable result for document '" + p.document.id() + "': "
-                    + problem),
-                p.document.text()),
+                p.source,
+                detail(stage + " gave no usable result for document '" + p.id + "': " + problem),
+                p.payload),
             p.timestamp);
         return;
       }
@@ -406,16 +418,26 @@ final class BatchInference {
       emitter.result(result, p.timestamp);
     }
 
+    private void emitDeadLetter(Pending<P> p, RuntimeException e, Emitter<R> emitter) {
+      emitDeadLetter(p.id, p.source, p.payload, "inference", e, p.timestamp, emitter);
+    }
+
     private void emitDeadLetter(
-        Document document, String step, RuntimeException e, Instant timestamp, Emitter<R> emitter) {
+        String id,
+        String source,
+        String payload,
+        String step,
+        RuntimeException e,
+        Instant timestamp,
+        Emitter<R> emitter) {
       deadLetters.inc();
       String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
       emitter.deadLetter(
           DeadLetter.of(
               DeadLetter.Reason.INFERENCE_FAILED,
-              document.source(),
-              detail(stage + " " + step + " failed for document '" + document.id() + "': " + message),
-              document.text()),
+              source,
+              detail(stage + " " + step + " failed for document '" + id + "': " + message),
+              payload),
           timestamp);
     }
 
