@@ -39,9 +39,13 @@ import org.joda.time.Instant;
  *   <li><b>Batching within bundles</b> ({@link Batching}): documents are tokenized as they arrive
  *       and buffered per window; a full or old buffer is flushed in {@code @ProcessElement}, the
  *       rest in {@code @FinishBundle}. A flush sorts by token count and cuts the run into batches
- *       bounded in documents and padded tokens. Batching within bundles needs no shuffle and no
- *       state; its price is that batches never span bundles, which on a batch runner (bundles of
- *       thousands) costs nothing and on a streaming runner means small bundles give small batches.
+ *       bounded in documents and padded tokens. A buffered document keeps its tokens, id, source
+ *       and at most {@link DeadLetter#MAX_PAYLOAD_CHARS} characters of text (for a dead letter),
+ *       so buffer memory is bounded by the buffer size, not by document size. Batching within
+ *       bundles needs no shuffle and no state; its price is that batches never span bundles, which
+ *       on a batch runner (bundles of thousands) costs little and on a streaming runner means
+ *       small bundles give small batches. ({@code GroupIntoBatches} would batch across bundles at
+ *       the cost of a keyed shuffle of every document and per-key state.)
  *   <li><b>Timestamps and windows.</b> A result keeps its document's window. Results flushed at
  *       the end of a bundle keep their document's timestamp; results flushed while processing a
  *       later document carry that document's timestamp when theirs is earlier (Beam does not let
