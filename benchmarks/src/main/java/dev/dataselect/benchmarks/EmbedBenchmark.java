@@ -40,6 +40,16 @@ import org.apache.beam.sdk.transforms.ParDo;
  * call; rounds alternate the four measurements and the best of each is reported). Also printed:
  * the models layer alone ({@code SentenceEmbedder}, same batching, one caller), which shows what
  * the Beam stage adds.
+ *
+ * <p>Run from the repository root (not part of {@code mvn verify}):
+ *
+ * <pre>
+ * ./mvnw -B -o -q -pl benchmarks -am package dependency:build-classpath -DskipTests \
+ *     -Dmdep.outputFile=target/classpath.txt
+ * java --add-opens=java.base/java.nio=ALL-UNNAMED -Xss8m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+ *     -cp benchmarks/target/classes:$(cat benchmarks/target/classpath.txt) \
+ *     dev.dataselect.benchmarks.EmbedBenchmark
+ * </pre>
  */
 public final class EmbedBenchmark {
   private EmbedBenchmark() {}
