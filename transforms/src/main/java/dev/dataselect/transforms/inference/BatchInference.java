@@ -107,7 +107,11 @@ final class BatchInference {
         .add(DisplayData.item("provider", providerLabel(model)).withLabel("Execution provider"))
         .add(
             DisplayData.item("intraOpThreads", model.intraOpThreads())
-                .withLabel("ONNX Runtime intra-op threads (0 = auto)"));
+                .withLabel("ONNX Runtime intra-op threads (0 = auto)"))
+        .add(
+            DisplayData.item("optimizationLevel", model.optimizationLevel().name())
+                .withLabel("ONNX Runtime graph optimisation"))
+        .add(DisplayData.item("paddingSide", model.paddingSide().name()).withLabel("Padding side"));
   }
 
   /** What every stage records about its model with persisted results. */
