@@ -115,7 +115,7 @@ public final class AskLlmScore extends PTransform<PCollection<Document>, PCollec
     return new AskLlmScore(model, options, batching.withMaxBatchTokens(maxBatchTokens));
   }
 
-  /** Documents buffered per window before a length-sorted flush; default 8 x the batch size. */
+  /** Documents buffered per window before a length-sorted flush; default 16 x the batch size. */
   public AskLlmScore withMaxBufferedDocuments(int maxBufferedDocuments) {
     return new AskLlmScore(model, options, batching.withMaxBufferedDocuments(maxBufferedDocuments));
   }

@@ -39,9 +39,13 @@ import org.joda.time.Instant;
  *   <li><b>Batching within bundles</b> ({@link Batching}): documents are tokenized as they arrive
  *       and buffered per window; a full or old buffer is flushed in {@code @ProcessElement}, the
  *       rest in {@code @FinishBundle}. A flush sorts by token count and cuts the run into batches
- *       bounded in documents and padded tokens. Batching within bundles needs no shuffle and no
- *       state; its price is that batches never span bundles, which on a batch runner (bundles of
- *       thousands) costs nothing and on a streaming runner means small bundles give small batches.
+ *       bounded in documents and padded tokens. A buffered document keeps its tokens, id, source
+ *       and at most {@link DeadLetter#MAX_PAYLOAD_CHARS} characters of text (for a dead letter),
+ *       so buffer memory is bounded by the buffer size, not by document size. Batching within
+ *       bundles needs no shuffle and no state; its price is that batches never span bundles, which
+ *       on a batch runner (bundles of thousands) costs little and on a streaming runner means
+ *       small bundles give small batches. ({@code GroupIntoBatches} would batch across bundles at
+ *       the cost of a keyed shuffle of every document and per-key state.)
  *   <li><b>Timestamps and windows.</b> A result keeps its document's window. Results flushed at
  *       the end of a bundle keep their document's timestamp; results flushed while processing a
  *       later document carry that document's timestamp when theirs is earlier (Beam does not let
@@ -103,7 +107,11 @@ final class BatchInference {
         .add(DisplayData.item("provider", providerLabel(model)).withLabel("Execution provider"))
         .add(
             DisplayData.item("intraOpThreads", model.intraOpThreads())
-                .withLabel("ONNX Runtime intra-op threads (0 = auto)"));
+                .withLabel("ONNX Runtime intra-op threads (0 = auto)"))
+        .add(
+            DisplayData.item("optimizationLevel", model.optimizationLevel().name())
+                .withLabel("ONNX Runtime graph optimisation"))
+        .add(DisplayData.item("paddingSide", model.paddingSide().name()).withLabel("Padding side"));
   }
 
   /** What every stage records about its model with persisted results. */
@@ -129,15 +137,27 @@ final class BatchInference {
     }
   }
 
-  /** A tokenized document waiting for its batch. */
+  /**
+   * A tokenized document waiting for its batch. It keeps only what a dead letter needs besides
+   * the tokens (id, source, the payload's first {@link DeadLetter#MAX_PAYLOAD_CHARS} characters),
+   * so a buffer's memory does not grow with document size.
+   */
   private static final class Pending<P> {
-    final Document document;
+    final String id;
+    final String source;
+    final String payload;
     final P input;
     final int tokens;
     final Instant timestamp;
 
     Pending(Document document, P input, int tokens, Instant timestamp) {
-      this.document = document;
+      this.id = document.id();
+      this.source = document.source();
+      String text = document.text();
+      this.payload =
+          text.length() > DeadLetter.MAX_PAYLOAD_CHARS
+              ? text.substring(0, DeadLetter.MAX_PAYLOAD_CHARS)
+              : text;
       this.input = input;
       this.tokens = tokens;
       this.timestamp = timestamp;
@@ -261,7 +281,8 @@ final class BatchInference {
       try {
         input = runner.prepare(document.text());
       } catch (RuntimeException e) {
-        emitDeadLetter(document, "tokenizing", e, timestamp, emitter);
+        emitDeadLetter(
+            document.id(), document.source(), document.text(), "tokenizing", e, timestamp, emitter);
         return;
       }
       Buffer<P> buffer = buffers.computeIfAbsent(window, w -> new Buffer<>());
@@ -342,7 +363,7 @@ final class BatchInference {
       } catch (RuntimeException e) {
         failedBatches.inc();
         if (batch.size() == 1) {
-          emitDeadLetter(batch.get(0).document, "inference", e, batch.get(0).timestamp, emitter);
+          emitDeadLetter(batch.get(0), e, emitter);
           return;
         }
         for (Pending<P> p : batch) {
@@ -352,7 +373,7 @@ final class BatchInference {
             r = call(alone, p.tokens).get(0);
           } catch (RuntimeException single) {
             failedBatches.inc();
-            emitDeadLetter(p.document, "inference", single, p.timestamp, emitter);
+            emitDeadLetter(p, single, emitter);
             continue;
           }
           emitResult(p, r, emitter);
@@ -370,7 +391,7 @@ final class BatchInference {
       long real = 0;
       for (Pending<P> p : batch) {
         inputs.add(p.input);
-        ids.add(p.document.id());
+        ids.add(p.id);
         real += p.tokens;
       }
       long start = System.nanoTime();
@@ -395,10 +416,9 @@ final class BatchInference {
         emitter.deadLetter(
             DeadLetter.of(
                 DeadLetter.Reason.INFERENCE_FAILED,
-                p.document.source(),
-                detail(stage + " gave no usable result for document '" + p.document.id() + "': "
-                    + problem),
-                p.document.text()),
+                p.source,
+                detail(stage + " gave no usable result for document '" + p.id + "': " + problem),
+                p.payload),
             p.timestamp);
         return;
       }
@@ -406,16 +426,26 @@ final class BatchInference {
       emitter.result(result, p.timestamp);
     }
 
+    private void emitDeadLetter(Pending<P> p, RuntimeException e, Emitter<R> emitter) {
+      emitDeadLetter(p.id, p.source, p.payload, "inference", e, p.timestamp, emitter);
+    }
+
     private void emitDeadLetter(
-        Document document, String step, RuntimeException e, Instant timestamp, Emitter<R> emitter) {
+        String id,
+        String source,
+        String payload,
+        String step,
+        RuntimeException e,
+        Instant timestamp,
+        Emitter<R> emitter) {
       deadLetters.inc();
       String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
       emitter.deadLetter(
           DeadLetter.of(
               DeadLetter.Reason.INFERENCE_FAILED,
-              document.source(),
-              detail(stage + " " + step + " failed for document '" + document.id() + "': " + message),
-              document.text()),
+              source,
+              detail(stage + " " + step + " failed for document '" + id + "': " + message),
+              payload),
           timestamp);
     }
 

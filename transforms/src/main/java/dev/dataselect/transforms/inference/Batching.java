@@ -24,7 +24,7 @@ final class Batching implements Serializable {
   static final int MAX_BATCH_TOKENS_LIMIT = 1 << 30;
   static final int MAX_BUFFERED_LIMIT = 1 << 20;
   /** Without an explicit buffer size, this many batches' worth are buffered and length-sorted. */
-  static final int DEFAULT_BATCHES_PER_BUFFER = 8;
+  static final int DEFAULT_BATCHES_PER_BUFFER = 16;
 
   private final int maxBatchSize;
   private final int maxBatchTokens;

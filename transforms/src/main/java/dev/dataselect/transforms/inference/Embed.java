@@ -86,7 +86,7 @@ public final class Embed extends PTransform<PCollection<Document>, PCollectionTu
 
   /**
    * Documents buffered (per window, within a bundle) before they are length-sorted and run; at
-   * least the batch size. Default 8 x the batch size.
+   * least the batch size. Default 16 x the batch size.
    */
   public Embed withMaxBufferedDocuments(int maxBufferedDocuments) {
     return new Embed(model, batching.withMaxBufferedDocuments(maxBufferedDocuments));

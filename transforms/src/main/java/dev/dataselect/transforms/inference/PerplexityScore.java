@@ -73,7 +73,7 @@ public final class PerplexityScore extends PTransform<PCollection<Document>, PCo
     return new PerplexityScore(model, batching.withMaxBatchTokens(maxBatchTokens));
   }
 
-  /** Documents buffered per window before a length-sorted flush; default 8 x the batch size. */
+  /** Documents buffered per window before a length-sorted flush; default 16 x the batch size. */
   public PerplexityScore withMaxBufferedDocuments(int maxBufferedDocuments) {
     return new PerplexityScore(model, batching.withMaxBufferedDocuments(maxBufferedDocuments));
   }

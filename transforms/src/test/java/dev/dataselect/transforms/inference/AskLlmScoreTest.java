@@ -60,10 +60,20 @@ class AskLlmScoreTest {
 
   /** Expected P(yes) per id, by the closed form of the fixture's logits. */
   private static Map<String, Double> closedForm(ModelConfig config, ScoreMode mode) {
+    return closedForm(config, mode, "▁yes", "▁no");
+  }
+
+  private static Map<String, Double> closedForm(
+      ModelConfig config, ScoreMode mode, String yesToken, String noToken) {
     Map<String, Double> expected = new HashMap<>();
     try (LoadedModel model = LoadedModel.load(config)) {
       AskLlmScorer direct =
-          new AskLlmScorer(model, AskLlmOptions.defaults().withTemplate(TEMPLATE).withMode(mode));
+          new AskLlmScorer(
+              model,
+              AskLlmOptions.defaults()
+                  .withTemplate(TEMPLATE)
+                  .withMode(mode)
+                  .withYesNoTokens(yesToken, noToken));
       for (Document d : DOCS) {
         long[] ids = direct.inputIds(d.text());
         assertTrue(ids.length <= MAX_TOKENS, d.id());
@@ -71,8 +81,8 @@ class AskLlmScoreTest {
             config.kind() == ModelKind.ENCODER_DECODER
                 ? Fixtures.decoderLogits(ids, 0)
                 : Fixtures.causalLogits(ids[ids.length - 1], ids.length - 1, true);
-        double yes = l[(int) Fixtures.id("▁yes")];
-        double no = l[(int) Fixtures.id("▁no")];
+        double yes = l[(int) Fixtures.id(yesToken)];
+        double no = l[(int) Fixtures.id(noToken)];
         double p =
             mode == ScoreMode.YES_NO
                 ? 1 / (1 + Math.exp(no - yes))
@@ -132,9 +142,18 @@ class AskLlmScoreTest {
         PAssert.that(out.get(AskLlmScore.DEAD_LETTERS)).empty();
       }
     }
+    // Naming other yes/no entries changes the scores, to theirs.
+    ModelConfig seq2seq = layouts.get("Seq2seq");
+    PCollectionTuple named =
+        docs.apply(
+            "NamedTokens",
+            AskLlmScore.with(seq2seq).withTemplate(TEMPLATE).withYesNoTokens("yes", "no"));
+    assertScores(
+        named.get(AskLlmScore.SCORES),
+        closedForm(seq2seq, ScoreMode.FULL_VOCABULARY, "yes", "no"));
     PipelineResult result = p.run();
     result.waitUntilFinish();
-    assertEquals(6L * DOCS.size(), counter(result, AskLlmScore.class, "results", null));
+    assertEquals(7L * DOCS.size(), counter(result, AskLlmScore.class, "results", null));
   }
 
   /** Emits "id: |a - b|" for every id whose two scores differ by more than 1e-6 or are missing. */

@@ -40,10 +40,16 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -247,6 +253,58 @@ class EmbedTest {
     assertEquals(1, load.getCount(), "model load time is reported once per JVM: " + load);
   }
 
+  /** Stamps document {@code dNN} at NN minutes. */
+  private static final class StampFn extends DoFn<Document, Document> {
+    @ProcessElement
+    public void process(@Element Document d, OutputReceiver<Document> out) {
+      out.outputWithTimestamp(d, minute(Integer.parseInt(d.id().substring(1))));
+    }
+  }
+
+  private static Instant minute(int m) {
+    return new Instant(0).plus(Duration.standardMinutes(m));
+  }
+
+  /** "id@millis" of each embedding, in its window. */
+  private static final class DescribeFn extends DoFn<DocumentEmbedding, String> {
+    @ProcessElement
+    public void process(
+        @Element DocumentEmbedding e, @Timestamp Instant t, OutputReceiver<String> out) {
+      out.output(e.id() + "@" + t.getMillis());
+    }
+  }
+
+  @Test
+  void resultsKeepTheirDocumentsWindowAndTimestamp() {
+    List<Document> docs = InferenceTesting.documents(6, 5); // d00 .. d05 at minutes 0 .. 5
+    Pipeline p = TestPipelines.create();
+    PCollection<Document> windowed =
+        oneBundle(p, "Docs", docs)
+            .apply("Stamp", ParDo.of(new StampFn()))
+            .apply(Window.into(FixedWindows.of(Duration.standardMinutes(3))));
+    Embed embed = Embed.with(InferenceTesting.embedding());
+    // Flushed at the end of the bundle (one buffer per window) ...
+    PCollection<String> atFinish =
+        windowed.apply("AtFinish", embed).get(Embed.EMBEDDINGS).apply("D1", ParDo.of(new DescribeFn()));
+    // ... and flushed document by document while processing.
+    PCollection<String> atProcess =
+        windowed
+            .apply("AtProcess", embed.withMaxBatchSize(1).withMaxBufferedDocuments(1))
+            .get(Embed.EMBEDDINGS)
+            .apply("D2", ParDo.of(new DescribeFn()));
+    IntervalWindow first = new IntervalWindow(minute(0), minute(3));
+    IntervalWindow second = new IntervalWindow(minute(3), minute(6));
+    for (PCollection<String> out : List.of(atFinish, atProcess)) {
+      PAssert.that(out)
+          .inWindow(first)
+          .containsInAnyOrder("d00@0", "d01@60000", "d02@120000");
+      PAssert.that(out)
+          .inWindow(second)
+          .containsInAnyOrder("d03@180000", "d04@240000", "d05@300000");
+    }
+    TestPipelines.run(p);
+  }
+
   @Test
   void aMissingModelFileFailsAtStartNamingTheFile() {
     ModelConfig missing =
@@ -303,7 +361,7 @@ class EmbedTest {
     assertEquals("all-MiniLM-L6-v2", items.get("model"));
     assertEquals(12, ((Number) items.get("maxBatchSize")).intValue());
     assertEquals(3000, ((Number) items.get("maxBatchTokens")).intValue());
-    assertEquals(96, ((Number) items.get("maxBufferedDocuments")).intValue());
+    assertEquals(192, ((Number) items.get("maxBufferedDocuments")).intValue());
     assertEquals(256, ((Number) items.get("maxTokens")).intValue());
     assertEquals("MEAN", items.get("pooling"));
     assertEquals("embed", e.metadata().get("stage"));

@@ -28,10 +28,14 @@ class OutputTypesTest {
     T back = CoderUtils.decodeFromByteArray(coder, bytes);
     assertEquals(value, back);
     assertArrayEquals(bytes, CoderUtils.encodeToByteArray(coder, back), "deterministic");
-    assertEquals(
-        bytes.length,
-        CoderUtils.encodeToByteArray(coder, value, Coder.Context.NESTED).length,
-        "nested and outer encodings agree in size");
+    // Self-delimiting: two values back to back decode as two values.
+    java.io.ByteArrayOutputStream two = new java.io.ByteArrayOutputStream();
+    coder.encode(value, two);
+    coder.encode(value, two);
+    java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(two.toByteArray());
+    assertEquals(value, coder.decode(in));
+    assertEquals(value, coder.decode(in));
+    assertEquals(0, in.available());
   }
 
   @Test
