@@ -1,6 +1,9 @@
 package dev.dataselect.pipelines;
 
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.Hashes;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -25,35 +28,52 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * Joins keep/drop decisions made over ids (by samplers that see only scores) back onto the
  * documents: {@link #SELECTED}, {@link #REJECTED}, and {@link #UNSCORED} for documents no decision
  * names (a model stage failed on them; their dead letters say why).
+ *
+ * <p>Documents and decisions meet in {@code shards} groups keyed by a hash of the id, not one group
+ * per id: a group holds its decisions in a map (N / shards ids: 15k at 1e9 documents and the default
+ * 65,536 shards) and streams its documents. Few shards keep the DirectRunner, which pays a set-up
+ * cost per group, fast on samples.
  */
 final class JoinDecisions extends PTransform<PCollection<Document>, PCollectionTuple> {
   static final TupleTag<Document> SELECTED = new TupleTag<>("selected") {};
   static final TupleTag<Document> REJECTED = new TupleTag<>("rejected") {};
   static final TupleTag<Document> UNSCORED = new TupleTag<>("unscored") {};
 
+  static final int DEFAULT_SHARDS = 1 << 16;
+  private static final long SHARD_SALT = 0x2545F4914F6CDD1DL;
+
   private final PCollection<String> selectedIds;
   private final PCollection<String> rejectedIds;
+  private final int shards;
 
-  JoinDecisions(PCollection<String> selectedIds, PCollection<String> rejectedIds) {
+  JoinDecisions(PCollection<String> selectedIds, PCollection<String> rejectedIds, int shards) {
     this.selectedIds = selectedIds;
     this.rejectedIds = rejectedIds;
+    this.shards = shards;
+  }
+
+  static Integer shardOf(String id, int shards) {
+    return (int) (Hashes.unit(id, SHARD_SALT) * shards);
   }
 
   @Override
   public PCollectionTuple expand(PCollection<Document> docs) {
     TupleTag<Document> docTag = new TupleTag<>("docs");
-    TupleTag<Boolean> keepTag = new TupleTag<>("keep");
+    TupleTag<KV<String, Boolean>> keepTag = new TupleTag<>("keep");
+    int n = shards;
     PCollection<KV<String, Boolean>> decisions =
         PCollectionList.of(
                 selectedIds.apply("Keep", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.booleans())).via(id -> KV.of(id, true))))
             .and(rejectedIds.apply("Drop", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.booleans())).via(id -> KV.of(id, false))))
             .apply("Decisions", Flatten.pCollections())
             .setCoder(KvCoder.of(StringUtf8Coder.of(), BooleanCoder.of()));
-    PCollection<KV<String, Document>> keyed =
-        docs.apply("ById", WithKeys.of(Document::id).withKeyType(TypeDescriptors.strings()));
+    PCollection<KV<Integer, KV<String, Boolean>>> shardedDecisions =
+        decisions.apply("ShardDecisions", WithKeys.of((KV<String, Boolean> d) -> shardOf(d.getKey(), n)).withKeyType(TypeDescriptors.integers()));
+    PCollection<KV<Integer, Document>> keyed =
+        docs.apply("ShardDocuments", WithKeys.of((Document d) -> shardOf(d.id(), n)).withKeyType(TypeDescriptors.integers()));
     PCollectionTuple out =
         KeyedPCollectionTuple.of(docTag, keyed)
-            .and(keepTag, decisions)
+            .and(keepTag, shardedDecisions)
             .apply("Join", CoGroupByKey.create())
             .apply("Route", ParDo.of(new RouteFn(docTag, keepTag)).withOutputTags(SELECTED, TupleTagList.of(REJECTED).and(UNSCORED)));
     for (TupleTag<Document> tag : java.util.List.of(SELECTED, REJECTED, UNSCORED)) {
@@ -62,24 +82,24 @@ final class JoinDecisions extends PTransform<PCollection<Document>, PCollectionT
     return out;
   }
 
-  private static final class RouteFn extends DoFn<KV<String, CoGbkResult>, Document> {
+  private static final class RouteFn extends DoFn<KV<Integer, CoGbkResult>, Document> {
     private final TupleTag<Document> docTag;
-    private final TupleTag<Boolean> keepTag;
+    private final TupleTag<KV<String, Boolean>> keepTag;
 
-    RouteFn(TupleTag<Document> docTag, TupleTag<Boolean> keepTag) {
+    RouteFn(TupleTag<Document> docTag, TupleTag<KV<String, Boolean>> keepTag) {
       this.docTag = docTag;
       this.keepTag = keepTag;
     }
 
     @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> group, MultiOutputReceiver out) {
-      Boolean keep = null;
-      for (Boolean k : group.getValue().getAll(keepTag)) {
-        keep = k;
+    public void process(@Element KV<Integer, CoGbkResult> group, MultiOutputReceiver out) {
+      Map<String, Boolean> keep = new HashMap<>();
+      for (KV<String, Boolean> d : group.getValue().getAll(keepTag)) {
+        keep.put(d.getKey(), d.getValue());
       }
-      TupleTag<Document> target = keep == null ? UNSCORED : keep ? SELECTED : REJECTED;
       for (Document d : group.getValue().getAll(docTag)) {
-        out.get(target).output(d);
+        Boolean k = keep.get(d.id());
+        out.get(k == null ? UNSCORED : k ? SELECTED : REJECTED).output(d);
       }
     }
   }

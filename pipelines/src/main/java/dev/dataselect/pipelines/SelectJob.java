@@ -136,8 +136,8 @@ public final class SelectJob {
     } else {
       PCollectionTuple decisions = scored.select(options, sampler, quality);
       PCollectionTuple joined =
-          candidates.apply("JoinDecisions", new JoinDecisions(decisions.get(SampleByDensity.SELECTED), decisions.get(SampleByDensity.REJECTED)));
-      selected = rebundleOnDirectRunner(options, joined.get(JoinDecisions.SELECTED), "Selected");
+          candidates.apply("JoinDecisions", new JoinDecisions(decisions.get(SampleByDensity.SELECTED), decisions.get(SampleByDensity.REJECTED), joinShards(options)));
+      selected = joined.get(JoinDecisions.SELECTED);
       rejected = joined.get(JoinDecisions.REJECTED);
       counts.add(named(joined.get(JoinDecisions.UNSCORED).apply("CountUnscored", Count.globally()), "unscored"));
     }
@@ -170,6 +170,11 @@ public final class SelectJob {
       return in;
     }
     return in.apply("Rebundle" + name, Reshuffle.<T>viaRandomKey().withNumBuckets(4));
+  }
+
+  /** Few join groups on the DirectRunner (a set-up cost per group), many elsewhere (bounded memory per group). */
+  static int joinShards(PipelineOptions options) {
+    return options.getRunner().getSimpleName().equals("DirectRunner") ? 4 : JoinDecisions.DEFAULT_SHARDS;
   }
 
   static ReadCorpus readCorpus(DataselectOptions options, List<String> inputs) {

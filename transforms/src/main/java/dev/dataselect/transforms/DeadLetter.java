@@ -122,6 +122,12 @@ public final class DeadLetter implements Serializable {
     private static final DeadLetterCoder INSTANCE = new DeadLetterCoder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
 
+    /** Lets {@code @DefaultCoder} resolve this coder (Beam looks for this method). */
+    public static org.apache.beam.sdk.coders.CoderProvider getCoderProvider() {
+      return org.apache.beam.sdk.coders.CoderProviders.forCoder(
+          org.apache.beam.sdk.values.TypeDescriptor.of(DeadLetter.class), of());
+    }
+
     public static DeadLetterCoder of() {
       return INSTANCE;
     }

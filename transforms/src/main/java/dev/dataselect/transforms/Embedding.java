@@ -108,6 +108,12 @@ public final class Embedding implements Serializable {
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final VarIntCoder INT = VarIntCoder.of();
 
+    /** Lets {@code @DefaultCoder} resolve this coder (Beam looks for this method). */
+    public static org.apache.beam.sdk.coders.CoderProvider getCoderProvider() {
+      return org.apache.beam.sdk.coders.CoderProviders.forCoder(
+          org.apache.beam.sdk.values.TypeDescriptor.of(Embedding.class), of());
+    }
+
     public static EmbeddingCoder of() {
       return INSTANCE;
     }
