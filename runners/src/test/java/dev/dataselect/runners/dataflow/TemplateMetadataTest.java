@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -79,6 +80,39 @@ class TemplateMetadataTest {
     assertTrue(m.find(), "the Dockerfile declares ARG MAIN_CLASS");
     if (spec == FlexTemplates.DATASELECT) {
       assertEquals(spec.launcher().getName(), m.group(1), "the image's default launcher");
+    }
+  }
+
+  /** The gcloud, Airflow and Argo examples pass only parameters the template declares, and the required ones. */
+  @Test
+  void launchExamplesUseDeclaredParameters() throws IOException {
+    Set<String> declared = new TreeSet<>();
+    Set<String> required = new TreeSet<>();
+    stored(FlexTemplates.DATASELECT).path("parameters").forEach(p -> {
+      declared.add(p.path("name").asText());
+      if (!p.path("isOptional").asBoolean()) {
+        required.add(p.path("name").asText());
+      }
+    });
+    Path launch = ROOT.resolve("runners/dataflow/templates/launch");
+    Map<String, Pattern> examples = Map.of(
+        "gcloud-run.sh", Pattern.compile("--parameters=([a-z][A-Za-z]*)="),
+        "argo-workflow.yaml", Pattern.compile("--parameters=([a-z][A-Za-z]*)="),
+        "airflow_dataselect.py", Pattern.compile("^ {20}\"([A-Za-z]+)\": ", Pattern.MULTILINE));
+    for (Map.Entry<String, Pattern> e : examples.entrySet()) {
+      Set<String> used = new TreeSet<>();
+      String text = Files.readString(launch.resolve(e.getKey()));
+      if (e.getKey().endsWith(".py")) { // the launchParameter's "parameters" dict, not its "environment"
+        text = text.substring(text.indexOf("\"parameters\": {"), text.indexOf("\"environment\": {"));
+      }
+      Matcher m = e.getValue().matcher(text);
+      while (m.find()) {
+        used.add(m.group(1));
+      }
+      Set<String> unknown = new TreeSet<>(used);
+      unknown.removeAll(declared);
+      assertEquals(Set.of(), unknown, e.getKey() + " passes parameters the template does not declare");
+      assertTrue(used.containsAll(required), e.getKey() + " passes every required parameter " + required + ": " + used);
     }
   }
 
