@@ -49,6 +49,10 @@ if jm="$(owned_pid "$cluster_dir/jobmanager.pid")" && tm="$(owned_pid "$cluster_
 fi
 # A half-started or crashed cluster: clear it before starting afresh.
 "$flink_here/stop-cluster.sh" --dir "$cluster_dir" >/dev/null
+if rest_get "$rest_port" / >/dev/null 2>&1; then
+  echo "port $rest_port on 127.0.0.1 is taken (another cluster?): choose one with --rest-port" >&2
+  exit 1
+fi
 
 # 1. The class path: Flink, log4j, ONNX Runtime, DJL, resolved by Maven into DIR/lib.
 stamp="$(cat "$flink_here/pom.xml" | cksum) gpu=$gpu"
@@ -119,22 +123,21 @@ start_process() { # name main-class resource-command
   read -r -a jvm <<<"$(sed -n 1p <<<"$params")"
   read -r -a dyn <<<"$(sed -n 2p <<<"$params")"
   : >"$cluster_dir/log/$name.log"
-  # setsid + no inherited descriptors: the cluster outlives this script and holds none of its pipes.
-  setsid "$java_bin" "${jvm[@]}" "${java_opts[@]}" "${common[@]}" -Dlog.file="$cluster_dir/log/$name.log" \
+  # Own session (where setsid exists) and no inherited descriptors: the cluster outlives this
+  # script and holds none of its pipes.
+  $detach "$java_bin" "${jvm[@]}" "${java_opts[@]}" "${common[@]}" -Dlog.file="$cluster_dir/log/$name.log" \
       -cp "$classpath" "$main" --configDir "$cluster_dir/conf" "${dyn[@]}" \
       </dev/null >"$cluster_dir/log/$name.out" 2>&1 &
   echo $! >"$cluster_dir/$name.pid"
 }
+detach=nohup
+if command -v setsid >/dev/null; then detach=setsid; fi
 start_process jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint GET_JM_RESOURCE_PARAMS
 start_process taskmanager org.apache.flink.runtime.taskexecutor.TaskManagerRunner GET_TM_RESOURCE_PARAMS
 
 # 3. Ready when the TaskManager has registered all its slots with the JobManager.
 deadline=$((SECONDS + timeout))
 while :; do
-  overview="$(rest_get "$rest_port" /overview || true)"
-  if [[ "$overview" =~ \"slots-total\":([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge "$slots" ]; then
-    break
-  fi
   for name in jobmanager taskmanager; do
     if ! owned_pid "$cluster_dir/$name.pid" >/dev/null; then
       echo "the Flink $name exited while starting; last lines of $cluster_dir/log/$name.{out,log}:" >&2
@@ -143,6 +146,10 @@ while :; do
       exit 1
     fi
   done
+  overview="$(rest_get "$rest_port" /overview || true)"
+  if [[ "$overview" =~ \"slots-total\":([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge "$slots" ]; then
+    break
+  fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "the Flink cluster did not offer $slots slots within ${timeout}s; logs in $cluster_dir/log" >&2
     "$flink_here/stop-cluster.sh" --dir "$cluster_dir" >&2

@@ -59,6 +59,9 @@ class FlinkClusterIT {
     Path flinkOut = WORK.resolve("flink-out");
     try {
       run("start-cluster", start);
+      run("start-cluster-again", start);
+      assertTrue(Files.readString(WORK.resolve("start-cluster-again.log")).contains("already running"),
+          "starting a running cluster leaves it alone");
       runJob("flink", job(corpus, flinkOut, List.of(
           "--runner=FlinkRunner",
           "--flinkMaster=localhost:" + restPort,
