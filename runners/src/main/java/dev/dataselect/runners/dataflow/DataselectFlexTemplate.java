@@ -7,6 +7,8 @@ import dev.dataselect.pipelines.options.DataselectOptions;
 import java.util.Arrays;
 import org.apache.beam.runners.dataflow.DataflowPipelineJob;
 import org.apache.beam.runners.dataflow.DataflowRunner;
+import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
+import org.apache.beam.runners.dataflow.util.DataflowTemplateJob;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.slf4j.Logger;
@@ -28,7 +30,13 @@ public final class DataselectFlexTemplate {
       options.setRunner(DataflowRunner.class);
     }
     PipelineResult result = launch(options);
-    LOG.info("submitted {}", result instanceof DataflowPipelineJob job ? "Dataflow job " + job.getJobId() : result);
+    if (result instanceof DataflowTemplateJob) {
+      LOG.info("wrote the job specification to {}", options.as(DataflowPipelineOptions.class).getTemplateLocation());
+    } else if (result instanceof DataflowPipelineJob job) {
+      LOG.info("submitted Dataflow job {}", job.getJobId());
+    } else {
+      LOG.info("started {}", result);
+    }
   }
 
   /** Validates what only a local run may omit, adds {@link DataflowDefaults}, starts the job. */

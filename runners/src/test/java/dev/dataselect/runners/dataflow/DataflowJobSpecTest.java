@@ -108,6 +108,30 @@ class DataflowJobSpecTest {
     assertEquals(List.of("java.base/java.nio=ALL-UNNAMED"), sdkOptions.get("jdkAddOpenModules"));
   }
 
+  /**
+   * The launcher's main, as the Flex Template launcher runs it (parameters as --name=value, no
+   * --runner): it submits and returns. Waiting on the result would throw here, since the result of
+   * an offline translation cannot be waited on.
+   */
+  @Test
+  void mainSubmitsOnDataflowAndReturnsWithoutWaiting() throws IOException {
+    Path corpus = dir.resolve("corpus.jsonl");
+    Files.writeString(corpus, "{\"id\": \"a\", \"text\": \"one document\"}\n");
+    List<String> args = new ArrayList<>();
+    for (String a : DataflowJobs.gpuJobArgs()) {
+      if (!a.startsWith("--runner=")) {
+        args.add(a);
+      }
+    }
+    args.addAll(DataflowJobs.offline(dir.resolve("job.json")));
+    args.addAll(List.of("--jobName=dataselect-main-test", "--input=" + corpus, "--output=" + dir.resolve("out"),
+        "--filesToStage=" + corpus));
+    DataselectFlexTemplate.main(args.toArray(String[]::new));
+    Job job = DataflowJobs.read(dir.resolve("job.json"));
+    assertEquals("dataselect-main-test", job.getName());
+    assertTrue(job.getEnvironment().getExperiments().contains("use_runner_v2"));
+  }
+
   @Test
   void launcherRejectsTheLocalDemoCorpus() throws IOException {
     DataselectOptions options = options();
