@@ -14,9 +14,13 @@ import dev.dataselect.transforms.density.LshFamily;
 import dev.dataselect.transforms.density.SampleByDensity;
 import dev.dataselect.transforms.inference.AskLlmScore;
 import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.inference.DocumentEmbedding;
 import dev.dataselect.transforms.inference.Embed;
+import dev.dataselect.transforms.inference.ReadEmbeddings;
+import dev.dataselect.transforms.inference.WriteEmbeddings;
 import dev.dataselect.transforms.inference.PerplexityScore;
 import dev.dataselect.transforms.inference.WriteScores;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +29,8 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.KV;
@@ -101,9 +107,19 @@ final class ScoreStages {
     if (needsDensity(sampler)) {
       ModelConfig model = Models.embedding(o);
       Embed embed = Embed.with(model).withMaxBatchSize(o.getBatchSize());
-      PCollectionTuple t = docs.apply("Embed", embed);
-      dead.add(t.get(Embed.DEAD_LETTERS));
-      PCollection<Embedding> embeddings = t.get(Embed.EMBEDDINGS)
+      String cache = o.getEmbeddingsCache();
+      PCollection<DocumentEmbedding> computed;
+      if (!cache.isEmpty() && cacheHolds(cache, embed)) {
+        computed = docs.getPipeline().apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
+      } else {
+        PCollectionTuple t = docs.apply("Embed", embed);
+        dead.add(t.get(Embed.DEAD_LETTERS));
+        computed = t.get(Embed.EMBEDDINGS);
+        if (!cache.isEmpty()) {
+          computed.apply("WriteEmbeddingsCache", WriteEmbeddings.to(cache).withMetadata(embed.metadata()));
+        }
+      }
+      PCollection<Embedding> embeddings = computed
           .apply("AsEmbedding", MapElements.into(TypeDescriptor.of(Embedding.class)).via(e -> Embedding.of(e.id(), e.vector())));
       KdeDensity kde = kde(o);
       densities = embeddings.apply("KdeDensity", kde);
@@ -115,6 +131,26 @@ final class ScoreStages {
     PCollection<DeadLetter> allDead = dead.isEmpty() ? null
         : PCollectionList.of(dead).apply("InferenceDeadLetters", Flatten.pCollections());
     return new Scored(qualityScores, densities, allDead);
+  }
+
+  /**
+   * True when the cache folder holds embeddings written by the same model settings; a cache from
+   * another model fails the launch rather than mixing vector spaces.
+   */
+  static boolean cacheHolds(String cache, Embed embed) {
+    try {
+      if (FileSystems.match(ReadEmbeddings.from(cache).filePattern(), EmptyMatchTreatment.ALLOW).metadata().isEmpty()) {
+        return false;
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--embeddingsCache=" + cache + " cannot be listed: " + e.getMessage(), e);
+    }
+    SortedMap<String, String> stored = ReadEmbeddings.metadata(cache);
+    checkArgument(
+        stored.equals(embed.metadata()),
+        "--embeddingsCache=%s holds embeddings of another model or settings: %s; this run needs %s (use another folder)",
+        cache, stored, embed.metadata());
+    return true;
   }
 
   private static PCollection<KV<String, Double>> persist(

@@ -63,6 +63,28 @@ class ModelJobTest {
     assertTrue(sparseKept / 10.0 > denseKept / 50.0, "sparse kept " + sparseKept + "/10, dense kept " + denseKept + "/50");
   }
 
+  @Test
+  void embeddingsCacheIsWrittenOnceAndReadOnTheNextRun() throws IOException {
+    Path in = corpus();
+    Path cache = dir.resolve("cache");
+    String[] args = {"--input=" + in, "--sampler=density", "--rate=0.3", "--seed=5", "--kdeSampleSize=40",
+        "--progressSeconds=0", "--embeddingsCache=" + cache};
+    JobRuns.run(concat(args, "--output=" + dir.resolve("first")));
+    Map<Path, java.nio.file.attribute.FileTime> written = new HashMap<>();
+    try (Stream<Path> files = Files.list(cache)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        written.put(f, Files.getLastModifiedTime(f));
+      }
+    }
+    assertTrue(written.keySet().stream().anyMatch(f -> f.toString().endsWith(".parquet")), "cache written: " + written);
+    JsonNode second = JobRuns.run(concat(args, "--output=" + dir.resolve("second")));
+    assertEquals(JobRuns.selectedIds(dir.resolve("first")), JobRuns.selectedIds(dir.resolve("second")));
+    assertEquals(0, second.get("unscored").asLong());
+    for (Map.Entry<Path, java.nio.file.attribute.FileTime> e : written.entrySet()) {
+      assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()), "the cache is read, not rewritten: " + e.getKey());
+    }
+  }
+
   private Path askLlmFixture() {
     Path model = dir.resolve("askllm");
     try {

@@ -55,6 +55,15 @@ public interface ModelOptions extends PipelineOptions {
 
   void setEmbeddingModel(String value);
 
+  @Description(
+      "Embeddings cache folder (local or gs://). Empty: embeddings are computed and not kept. If the folder holds "
+          + "embeddings of the same model (from an earlier run over the same input, limit and dedup settings), they "
+          + "are read instead of computed; otherwise this run computes them and writes them there.")
+  @Default.String("")
+  String getEmbeddingsCache();
+
+  void setEmbeddingsCache(String value);
+
   @Description("Pooling of a user embedding model: mean (MiniLM, e5) or cls (bge).")
   @Default.String("mean")
   String getEmbeddingPooling();

@@ -57,7 +57,8 @@ class DataflowJobSpecTest {
     // The pipeline that runs: the stages under their names, every one in the GPU worker container.
     RunnerApi.Pipeline pipeline = DataflowJobs.pipeline(dir.resolve("job.json"));
     List<String> transforms = DataflowJobs.transformNames(pipeline);
-    for (String stage : List.of("ReadCorpus", "RemoveDuplicates", "Select", "WriteJsonl", "WriteIds", "WriteDeadLetters", "WriteSummary")) {
+    for (String stage : List.of("ReadCorpus", "RemoveDuplicates", "Embed", "KdeDensity", "SelectByInverseDensity", "JoinDecisions",
+        "WriteDensityScores", "WriteJsonl", "WriteIds", "WriteDeadLetters", "WriteSummary")) {
       assertTrue(transforms.contains(stage), stage + " is a stage: " + transforms);
     }
     assertTrue(transforms.stream().anyMatch(t -> t.startsWith("ReadCorpus/")), "ReadCorpus is expanded: " + transforms);

@@ -195,16 +195,16 @@ class TemplateMetadataTest {
     FlexTemplates.Spec grown = new FlexTemplates.Spec("grown", "test", GrownOptions.class, DataselectFlexTemplate.class,
         FlexTemplates.DATASELECT.metadataFile());
     List<String> problems = TemplateMetadata.problems(grown, stored(FlexTemplates.DATASELECT));
-    assertTrue(problems.stream().anyMatch(p -> p.startsWith("missing parameters") && p.contains("embeddingModel")), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("missing parameters") && p.contains("studentModel")), problems.toString());
     assertEquals(List.of(), TemplateMetadata.problems(grown, TemplateMetadata.generate(grown)));
   }
 
   /** The main job's options plus one an engineer might add. */
   public interface GrownOptions extends DataselectOptions, PipelineOptions {
-    @Description("Embedding model to use.")
-    @org.apache.beam.sdk.options.Default.String("all-minilm-l6-v2")
-    String getEmbeddingModel();
+    @Description("Student scorer file (a future option).")
+    @org.apache.beam.sdk.options.Default.String("")
+    String getStudentModel();
 
-    void setEmbeddingModel(String value);
+    void setStudentModel(String value);
   }
 }
