@@ -32,6 +32,7 @@ import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
@@ -279,13 +280,18 @@ public final class SelectJob {
   static void clearPreviousOutput(String out) {
     try {
       List<ResourceId> stale = new ArrayList<>();
+      List<String> specs = new ArrayList<>();
       for (String part : OUTPUT_PARTS) {
-        for (MatchResult.Metadata m : FileSystems.match(resolve(out, part) + "*").metadata()) {
-          stale.add(m.resourceId());
+        specs.add(resolve(out, part) + "**"); // scores/ holds a folder per stage
+      }
+      specs.add(resolve(out, "summary.json"));
+      for (String spec : specs) {
+        MatchResult r = FileSystems.match(spec, EmptyMatchTreatment.ALLOW);
+        if (r.status() == MatchResult.Status.OK) {
+          r.metadata().forEach(m -> stale.add(m.resourceId()));
         }
       }
-      FileSystems.match(resolve(out, "summary.json")).metadata().forEach(m -> stale.add(m.resourceId()));
-      FileSystems.delete(stale);
+      FileSystems.delete(stale, org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot clear the previous output in " + out, e);
     }

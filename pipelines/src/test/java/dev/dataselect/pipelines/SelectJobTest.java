@@ -106,6 +106,19 @@ class SelectJobTest {
   }
 
   @Test
+  void aRerunReplacesWhatAnEarlierRunWroteIncludingScoreFolders() throws IOException {
+    Path in = manyDocs(30);
+    Path out = dir.resolve("again");
+    JobRuns.run("--input=" + in, "--output=" + out, "--rate=0.5", "--progressSeconds=0", "--sampler=random");
+    Path stale = Files.createDirectories(out.resolve("scores/density")).resolve("scores-00000-of-00001.parquet");
+    Files.writeString(stale, "from an earlier run");
+    Files.writeString(out.resolve("selected-ids/part-99999-of-99999.txt"), "ghost\n");
+    JsonNode s = JobRuns.run("--input=" + in, "--output=" + out, "--rate=0.5", "--progressSeconds=0", "--sampler=random");
+    assertTrue(!Files.exists(stale), "stale score file removed");
+    assertEquals(s.get("selected").asLong(), JobRuns.selectedIds(out).split("\n").length);
+  }
+
+  @Test
   void writesParquetOnRequest() throws IOException {
     Path out = dir.resolve("p");
     JobRuns.run("--input=" + manyDocs(20), "--output=" + out, "--rate=1", "--outputFormat=parquet", "--progressSeconds=0", "--sampler=random");
