@@ -167,7 +167,7 @@ public final class SelectJob {
    * only, regroup into a few bundles; Flink and Dataflow bundle many keys together already.
    */
   static <T> PCollection<T> rebundleOnDirectRunner(PipelineOptions options, PCollection<T> in, String name) {
-    if (!options.getRunner().getSimpleName().equals("DirectRunner")) {
+    if (!onDirectRunner(options)) {
       return in;
     }
     return in.apply("Rebundle" + name, Reshuffle.<T>viaRandomKey().withNumBuckets(4));
@@ -175,7 +175,11 @@ public final class SelectJob {
 
   /** Few join groups on the DirectRunner (a set-up cost per group), many elsewhere (bounded memory per group). */
   static int joinShards(PipelineOptions options) {
-    return options.getRunner().getSimpleName().equals("DirectRunner") ? 4 : JoinDecisions.DEFAULT_SHARDS;
+    return onDirectRunner(options) ? 4 : JoinDecisions.DEFAULT_SHARDS;
+  }
+
+  private static boolean onDirectRunner(PipelineOptions options) {
+    return options.getRunner().getSimpleName().equals("DirectRunner");
   }
 
   static ReadCorpus readCorpus(DataselectOptions options, List<String> inputs) {
