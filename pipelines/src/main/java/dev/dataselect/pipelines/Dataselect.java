@@ -52,12 +52,21 @@ public final class Dataselect {
     PipelineOptionsFactory.printHelp(out, DataselectOptions.class);
   }
 
-  /** Builds and starts the main job; does not wait for it to finish. */
+  /** The jobs {@code --job} names. */
+  static final List<String> JOBS = List.of("select");
+
+  /** Builds and starts the job {@code --job} names; does not wait for it to finish. */
   public static PipelineResult run(DataselectOptions options) {
-    Demo.apply(options);
+    String job = options.getJob().toLowerCase(java.util.Locale.ROOT);
     FileSystems.setDefaultPipelineOptions(options);
-    SelectJob.clearPreviousOutput(options.getOutput());
-    return SelectJob.build(options).run();
+    switch (job) {
+      case "select":
+        Demo.apply(options);
+        SelectJob.clearPreviousOutput(options.getOutput());
+        return SelectJob.build(options).run();
+      default:
+        throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
+    }
   }
 
   /** On the DirectRunner, run() must return at once so progress can be shown while it runs. */

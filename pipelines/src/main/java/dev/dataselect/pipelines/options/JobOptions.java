@@ -1,0 +1,15 @@
+package dev.dataselect.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Which job {@code bin/dataselect} runs. */
+public interface JobOptions extends PipelineOptions {
+  @Description(
+      "Job to run: select (the main job: read, deduplicate, score, select, write).")
+  @Default.String("select")
+  String getJob();
+
+  void setJob(String value);
+}
