@@ -1,0 +1,192 @@
+package dev.dataselect.transforms.select;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.dataselect.transforms.Hashes;
+import dev.dataselect.transforms.density.SampleByDensity;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.join.CoGbkResult;
+import org.apache.beam.sdk.transforms.join.CoGroupByKey;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * The combined quality x coverage sampler: densities (id, density) in, with the quality scores
+ * (id, quality) given to {@link #with}; the ids split into {@link #SELECTED}, {@link #REJECTED} and
+ * {@link #UNSCORED} (an id with only one of the two scores, or a quality that is not positive).
+ *
+ * <p>A document is kept with probability {@code p = min(1, c x q^alpha / d^beta)}, c solved so that
+ * {@code sum p = rate x N}: inverse-propensity sampling ({@link SampleByDensity#inversePropensity})
+ * on the effective density {@code d^beta / q^alpha}. q is the quality oriented so that larger is
+ * better and positive: ASK-LLM's P(yes) as it is, a perplexity as {@code 1 / perplexity}.
+ *
+ * <ul>
+ *   <li>{@code alpha} (quality exponent, default 1): larger favours higher quality; {@code alpha =
+ *       0} ignores quality, so with {@code beta = 1} this is the paper's DENSITY sampler exactly.
+ *   <li>{@code beta} (density exponent, default 1): larger favours sparse regions (more even
+ *       coverage of embedding space); {@code beta = 0} ignores density: quality-weighted sampling.
+ * </ul>
+ *
+ * <p>The two score streams meet in hash-sharded groups (as the decisions do in the main job), so a
+ * group holds {@code N / shards} qualities, never the corpus. Every decision is {@code
+ * Hashes.unit(id, seed) < p}: a function of (id, seed, scores).
+ */
+public final class QualityCoverage extends PTransform<PCollection<KV<String, Double>>, PCollectionTuple> {
+  public static final TupleTag<String> SELECTED = SampleByDensity.SELECTED;
+  public static final TupleTag<String> REJECTED = SampleByDensity.REJECTED;
+  public static final TupleTag<String> UNSCORED = new TupleTag<>("unscored") {};
+
+  private static final TupleTag<KV<String, Double>> EFFECTIVE = new TupleTag<>("effective") {};
+  private static final long SHARD_SALT = 0x7F4A7C159E3779B9L;
+
+  private final PCollection<KV<String, Double>> quality;
+  private final ScoreOrder qualityOrder;
+  private final double alpha;
+  private final double beta;
+  private final double rate;
+  private final long seed;
+  private final int shards;
+
+  private QualityCoverage(PCollection<KV<String, Double>> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards) {
+    this.quality = quality;
+    this.qualityOrder = qualityOrder;
+    this.alpha = alpha;
+    this.beta = beta;
+    this.rate = rate;
+    this.seed = seed;
+    this.shards = shards;
+  }
+
+  /** Combines these quality scores (higher is better) with the densities it is applied to; rate 0.2. */
+  public static QualityCoverage with(PCollection<KV<String, Double>> quality) {
+    return new QualityCoverage(quality, ScoreOrder.HIGHEST_FIRST, 1, 1, 0.2, 0, 1 << 16);
+  }
+
+  /** LOWEST_FIRST for a quality where lower is better (perplexity): q = 1 / score. */
+  public QualityCoverage withQualityOrder(ScoreOrder order) {
+    return new QualityCoverage(quality, order, alpha, beta, rate, seed, shards);
+  }
+
+  public QualityCoverage withQualityExponent(double alpha) {
+    checkArgument(alpha >= 0 && Double.isFinite(alpha), "quality exponent must be finite and >= 0, got %s", alpha);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+  }
+
+  public QualityCoverage withDensityExponent(double beta) {
+    checkArgument(beta >= 0 && Double.isFinite(beta), "density exponent must be finite and >= 0, got %s", beta);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+  }
+
+  public QualityCoverage withRate(double rate) {
+    checkArgument(rate >= 0 && rate <= 1, "rate must be in [0, 1], got %s", rate);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+  }
+
+  public QualityCoverage withSeed(long seed) {
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+  }
+
+  /** Groups the two score streams meet in (default 65,536; a few on the DirectRunner). */
+  public QualityCoverage withShards(int shards) {
+    checkArgument(shards >= 1, "shards must be >= 1, got %s", shards);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+  }
+
+  /** The effective density {@code d^beta / q^alpha} (q oriented and positive), or NaN when q <= 0. */
+  static double effectiveDensity(double density, double quality, ScoreOrder order, double alpha, double beta) {
+    double q = order == ScoreOrder.HIGHEST_FIRST ? quality : 1 / quality;
+    if (!(q > 0) || !Double.isFinite(q) || !(density >= 0) || !Double.isFinite(density)) {
+      return Double.NaN;
+    }
+    double logV = (beta == 0 ? 0 : beta * Math.log(density)) - (alpha == 0 ? 0 : alpha * Math.log(q));
+    double v = Math.exp(logV);
+    return Math.min(v, Double.MAX_VALUE);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<KV<String, Double>> densities) {
+    TupleTag<KV<String, Double>> densityTag = new TupleTag<>("density");
+    TupleTag<KV<String, Double>> qualityTag = new TupleTag<>("quality");
+    int n = shards;
+    PCollectionTuple joined =
+        KeyedPCollectionTuple.of(densityTag, densities.apply("ShardDensities", WithKeys.of((KV<String, Double> kv) -> shard(kv.getKey(), n)).withKeyType(TypeDescriptors.integers())))
+            .and(qualityTag, quality.apply("ShardQuality", WithKeys.of((KV<String, Double> kv) -> shard(kv.getKey(), n)).withKeyType(TypeDescriptors.integers())))
+            .apply("JoinScores", CoGroupByKey.create())
+            .apply("EffectiveDensity", ParDo.of(new EffectiveFn(densityTag, qualityTag, qualityOrder, alpha, beta))
+                .withOutputTags(EFFECTIVE, TupleTagList.of(UNSCORED)));
+    joined.get(EFFECTIVE).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    joined.get(UNSCORED).setCoder(StringUtf8Coder.of());
+    PCollectionTuple sampled = joined.get(EFFECTIVE).apply("SampleByEffectiveDensity", SampleByDensity.inversePropensity(rate).withSeed(seed));
+    return PCollectionTuple.of(SELECTED, sampled.get(SELECTED)).and(REJECTED, sampled.get(REJECTED)).and(UNSCORED, joined.get(UNSCORED));
+  }
+
+  private static Integer shard(String id, int shards) {
+    return (int) (Hashes.unit(id, SHARD_SALT) * shards);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("qualityExponent", alpha).withLabel("Quality exponent (alpha)"))
+        .add(DisplayData.item("densityExponent", beta).withLabel("Density exponent (beta)"))
+        .add(DisplayData.item("qualityOrder", qualityOrder.name()).withLabel("Quality order"))
+        .add(DisplayData.item("rate", rate).withLabel("Rate"))
+        .add(DisplayData.item("seed", seed).withLabel("Seed"));
+  }
+
+  private static final class EffectiveFn extends DoFn<KV<Integer, CoGbkResult>, KV<String, Double>> {
+    private final TupleTag<KV<String, Double>> densityTag;
+    private final TupleTag<KV<String, Double>> qualityTag;
+    private final ScoreOrder order;
+    private final double alpha;
+    private final double beta;
+    private final Counter unscored = Metrics.counter(QualityCoverage.class, "unscored");
+
+    EffectiveFn(TupleTag<KV<String, Double>> densityTag, TupleTag<KV<String, Double>> qualityTag, ScoreOrder order, double alpha, double beta) {
+      this.densityTag = densityTag;
+      this.qualityTag = qualityTag;
+      this.order = order;
+      this.alpha = alpha;
+      this.beta = beta;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, CoGbkResult> group, MultiOutputReceiver out) {
+      Map<String, Double> quality = new HashMap<>();
+      for (KV<String, Double> q : group.getValue().getAll(qualityTag)) {
+        quality.put(q.getKey(), q.getValue());
+      }
+      for (KV<String, Double> d : group.getValue().getAll(densityTag)) {
+        Double q = quality.remove(d.getKey());
+        double v = q == null ? Double.NaN : effectiveDensity(d.getValue(), q, order, alpha, beta);
+        if (Double.isNaN(v)) {
+          unscored.inc();
+          out.get(UNSCORED).output(d.getKey());
+        } else {
+          out.get(EFFECTIVE).output(KV.of(d.getKey(), v));
+        }
+      }
+      for (String id : quality.keySet()) { // a quality with no density
+        unscored.inc();
+        out.get(UNSCORED).output(id);
+      }
+    }
+  }
+}
