@@ -53,7 +53,7 @@ public final class Dataselect {
   }
 
   /** The jobs {@code --job} names. */
-  static final List<String> JOBS = List.of("select");
+  static final List<String> JOBS = List.of("select", "reselect");
 
   /** Builds and starts the job {@code --job} names; does not wait for it to finish. */
   public static PipelineResult run(DataselectOptions options) {
@@ -64,6 +64,10 @@ public final class Dataselect {
         Demo.apply(options);
         SelectJob.clearPreviousOutput(options.getOutput());
         return SelectJob.build(options).run();
+      case "reselect":
+        org.apache.beam.sdk.Pipeline reselect = ReselectJob.build(options); // validates before anything is cleared
+        ReselectJob.clearPreviousOutput(options.getOutput());
+        return reselect.run();
       default:
         throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
     }

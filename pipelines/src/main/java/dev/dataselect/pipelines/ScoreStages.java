@@ -49,7 +49,7 @@ final class ScoreStages {
   private ScoreStages() {}
 
   static boolean needsDensity(String sampler) {
-    return sampler.equals("density") || sampler.equals("densest") || sampler.equals("sparsest");
+    return Samplers.needsDensity(sampler);
   }
 
   /** Launch-time checks: model folders exist and hold their files, enum options parse. */
@@ -180,23 +180,27 @@ final class ScoreStages {
       return deadLetters;
     }
 
-    /** Keep/drop decisions over ids for the score-based samplers. */
-    PCollectionTuple select(DataselectOptions o, String sampler, String qualityName) {
-      double rate = o.getRate();
-      switch (sampler) {
-        case "quality":
-          // ASK-LLM: the highest P(yes); perplexity: the lowest.
-          SampleByDensity best = qualityName.equals("perplexity") ? SampleByDensity.sparsest(rate) : SampleByDensity.densest(rate);
-          return quality.apply("SelectByQuality", best.withSeed(o.getSeed()));
-        case "density":
-          return densities.apply("SelectByInverseDensity", SampleByDensity.inversePropensity(rate).withSeed(o.getSeed()));
-        case "densest":
-          return densities.apply("SelectDensest", SampleByDensity.densest(rate).withSeed(o.getSeed()));
-        case "sparsest":
-          return densities.apply("SelectSparsest", SampleByDensity.sparsest(rate).withSeed(o.getSeed()));
-        default:
-          throw new IllegalArgumentException("no score-based sampler '" + sampler + "'");
-      }
+    @Nullable
+    PCollection<KV<String, Double>> quality() {
+      return quality;
+    }
+
+    @Nullable
+    PCollection<KV<String, Double>> densities() {
+      return densities;
+    }
+
+    /** The sampler's inputs over these scores. */
+    Samplers.Inputs inputs(DataselectOptions o, String qualityName, int shards) {
+      Samplers.Inputs in = new Samplers.Inputs();
+      in.quality = quality;
+      in.qualityName = qualityName;
+      in.densities = densities;
+      in.seed = o.getSeed();
+      in.qualityExponent = o.getQualityExponent();
+      in.densityExponent = o.getDensityExponent();
+      in.shards = shards;
+      return in;
     }
   }
 }

@@ -12,7 +12,7 @@ import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
 import dev.dataselect.transforms.RemoveDuplicates;
 import dev.dataselect.transforms.Select;
-import dev.dataselect.transforms.density.SampleByDensity;
+import dev.dataselect.transforms.select.Target;
 import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
 import java.io.IOException;
@@ -58,7 +58,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
   static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores");
-  static final List<String> SAMPLERS = List.of("random", "quality", "density", "densest", "sparsest");
+  static final List<String> SAMPLERS = Samplers.NAMES;
   static final List<String> QUALITY = List.of("none", "askllm", "perplexity");
 
   private SelectJob() {}
@@ -76,8 +76,11 @@ public final class SelectJob {
     String quality = options.getQuality().toLowerCase(Locale.ROOT);
     checkArgument(QUALITY.contains(quality), "--quality must be one of %s, got '%s'", QUALITY, options.getQuality());
     checkArgument(
-        !sampler.equals("quality") || !quality.equals("none"),
-        "--sampler=quality needs a quality scorer: --quality=askllm or --quality=perplexity");
+        !Samplers.needsQuality(sampler) || !quality.equals("none"),
+        "--sampler=%s needs a quality scorer: --quality=askllm or --quality=perplexity", sampler);
+    checkArgument(options.getCount() >= 0, "--count must be >= 0 (0 uses --rate), got %s", options.getCount());
+    checkArgument(options.getQualityExponent() >= 0 && options.getDensityExponent() >= 0,
+        "--qualityExponent and --densityExponent must be >= 0, got %s and %s", options.getQualityExponent(), options.getDensityExponent());
     checkArgument(options.getBatchSize() >= 1 && options.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", options.getBatchSize());
     ScoreStages.validate(options, sampler, quality);
     String outputFormat = options.getOutputFormat().toLowerCase(Locale.ROOT);
@@ -130,14 +133,24 @@ public final class SelectJob {
               TextIO.write().to(resolve(out, "dead-letters") + "inference").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
       counts.add(named(scored.deadLetters().apply("CountInferenceFailures", Count.globally()), "inferenceFailures"));
     }
-    if (sampler.equals("random")) {
+    Target target = options.getCount() > 0 ? Target.count(options.getCount()) : Target.rate(options.getRate());
+    if (sampler.equals("random") && target.kind() == Target.Kind.RATE) {
+      // Each decision needs only the id: no join.
       PCollectionTuple selection = candidates.apply("Select", Select.random(options.getRate()).withSeed(options.getSeed()));
       selected = selection.get(Select.SELECTED);
       rejected = selection.get(Select.REJECTED);
+      counts.add(named(candidates.apply("CountForTarget", Count.globally()).apply("Target", expected(target)), "target"));
     } else {
-      PCollectionTuple decisions = scored.select(options, sampler, quality);
+      Samplers.Inputs in = scored.inputs(options, quality, joinShards(options));
+      if (sampler.equals("random")) {
+        in.densities = candidates.apply("IdsForRandom", Samplers.idsWithoutScore())
+            .setCoder(org.apache.beam.sdk.coders.KvCoder.of(org.apache.beam.sdk.coders.StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of()));
+      }
+      Samplers.Decision decision = Samplers.apply(sampler, List.of(target), in).get(0);
+      PCollection<KV<String, Double>> universe = Samplers.needsDensity(sampler) || sampler.equals("random") ? in.densities : in.quality;
+      counts.add(named(universe.apply("CountScored", Count.globally()).apply("Target", expected(target)), "target"));
       PCollectionTuple joined =
-          candidates.apply("JoinDecisions", new JoinDecisions(decisions.get(SampleByDensity.SELECTED), decisions.get(SampleByDensity.REJECTED), joinShards(options)));
+          candidates.apply("JoinDecisions", new JoinDecisions(decision.selected, decision.rejected, joinShards(options)));
       selected = joined.get(JoinDecisions.SELECTED);
       rejected = joined.get(JoinDecisions.REJECTED);
       counts.add(named(joined.get(JoinDecisions.UNSCORED).apply("CountUnscored", Count.globally()), "unscored"));
@@ -282,10 +295,15 @@ public final class SelectJob {
 
   /** Deletes what an earlier run wrote into this job's parts of the output folder. */
   static void clearPreviousOutput(String out) {
+    clearParts(out, OUTPUT_PARTS);
+  }
+
+  /** Deletes the given parts (folders, recursively) and summary.json of an output folder. */
+  static void clearParts(String out, List<String> parts) {
     try {
       List<ResourceId> stale = new ArrayList<>();
       List<String> specs = new ArrayList<>();
-      for (String part : OUTPUT_PARTS) {
+      for (String part : parts) {
         specs.add(resolve(out, part) + "**"); // scores/ holds a folder per stage
       }
       specs.add(resolve(out, "summary.json"));
@@ -305,6 +323,11 @@ public final class SelectJob {
   static String resolve(String out, String name) {
     String base = out.endsWith("/") ? out : out + "/";
     return name.contains(".") ? base + name : base + name + "/";
+  }
+
+  /** The expected kept count of a target over n scored documents, rounded. */
+  static MapElements<Long, Long> expected(Target target) {
+    return MapElements.into(TypeDescriptors.longs()).via(n -> Math.round(target.wanted(n)));
   }
 
   private static KV<String, Long> kv(String k, Long v) {

@@ -34,18 +34,29 @@ final class WriteSummary extends PTransform<PCollection<KV<String, Long>>, PDone
   private final String path;
   private final String optionsJson;
   private final long startMillis;
+  private final Layout layout;
+
+  /** How a job lays its counts out in summary.json. */
+  interface Layout extends java.io.Serializable {
+    ObjectNode toJson(ObjectMapper mapper, Map<String, Long> counts, com.fasterxml.jackson.databind.JsonNode options, double wallSeconds);
+  }
 
   WriteSummary(String path, String optionsJson, long startMillis) {
+    this(path, optionsJson, startMillis, Summary::toJson);
+  }
+
+  WriteSummary(String path, String optionsJson, long startMillis, Layout layout) {
     this.path = path;
     this.optionsJson = optionsJson;
     this.startMillis = startMillis;
+    this.layout = layout;
   }
 
   @Override
   public PDone expand(PCollection<KV<String, Long>> counts) {
     counts
         .apply("ToMap", Combine.globally(new ToMap()))
-        .apply("Write", ParDo.of(new WriteFn(path, optionsJson, startMillis)));
+        .apply("Write", ParDo.of(new WriteFn(path, optionsJson, startMillis, layout)));
     return PDone.in(counts.getPipeline());
   }
 
@@ -91,17 +102,19 @@ final class WriteSummary extends PTransform<PCollection<KV<String, Long>>, PDone
     private final String path;
     private final String optionsJson;
     private final long startMillis;
+    private final Layout layout;
 
-    WriteFn(String path, String optionsJson, long startMillis) {
+    WriteFn(String path, String optionsJson, long startMillis, Layout layout) {
       this.path = path;
       this.optionsJson = optionsJson;
       this.startMillis = startMillis;
+      this.layout = layout;
     }
 
     @ProcessElement
     public void process(@Element Map<String, Long> counts) throws IOException {
       ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-      ObjectNode summary = Summary.toJson(mapper, counts, mapper.readTree(optionsJson),
+      ObjectNode summary = layout.toJson(mapper, counts, mapper.readTree(optionsJson),
           (System.currentTimeMillis() - startMillis) / 1000.0);
       ResourceId target = FileSystems.matchNewResource(path, false);
       try (OutputStream out = Channels.newOutputStream(FileSystems.create(target, MimeTypes.TEXT))) {

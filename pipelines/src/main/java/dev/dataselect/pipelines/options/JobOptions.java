@@ -7,7 +7,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Which job {@code bin/dataselect} runs. */
 public interface JobOptions extends PipelineOptions {
   @Description(
-      "Job to run: select (the main job: read, deduplicate, score, select, write).")
+      "Job to run: select (the main job: read, deduplicate, score, select, write); reselect (new selections at "
+          + "several rates from the scores of an earlier run, no model: see --scores, --rates, --withDocuments).")
   @Default.String("select")
   String getJob();
 

@@ -9,7 +9,9 @@ public interface SelectionOptions extends PipelineOptions {
   @Description(
       "Sampler: random (keep iff hash(id, seed) < rate); quality (the best rate fraction by --quality); density "
           + "(inverse-propensity sampling on embedding density: even coverage); densest / sparsest (top / bottom "
-          + "rate fraction by density, the paper's comparison samplers).")
+          + "rate fraction by density, the paper's comparison samplers); combined (quality x coverage: keep with "
+          + "p = min(1, c q^alpha / d^beta), see --qualityExponent and --densityExponent). The reselect job takes "
+          + "a comma-separated list.")
   @Default.String("density")
   String getSampler();
 
@@ -20,6 +22,30 @@ public interface SelectionOptions extends PipelineOptions {
   Double getRate();
 
   void setRate(Double value);
+
+  @Description(
+      "Number of documents to keep instead of --rate (0: use --rate). Top-k samplers keep exactly this many "
+          + "(ties broken by hash); density, combined and random keep it in expectation.")
+  @Default.Long(0)
+  Long getCount();
+
+  void setCount(Long value);
+
+  @Description(
+      "Combined sampler: alpha, the weight of quality (>= 0). Larger keeps more high-quality documents; 0 "
+          + "ignores quality (with --densityExponent=1 this is the density sampler).")
+  @Default.Double(1.0)
+  Double getQualityExponent();
+
+  void setQualityExponent(Double value);
+
+  @Description(
+      "Combined sampler: beta, the weight of coverage (>= 0). Larger keeps more documents from sparse regions "
+          + "of embedding space; 0 ignores density (quality-weighted sampling).")
+  @Default.Double(1.0)
+  Double getDensityExponent();
+
+  void setDensityExponent(Double value);
 
   @Description("Seed of every sampling decision: the same seed and ids give the same selection on every runner.")
   @Default.Long(42)

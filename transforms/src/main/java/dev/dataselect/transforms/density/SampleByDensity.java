@@ -58,12 +58,18 @@ public final class SampleByDensity
   private final double rate;
   private final long seed;
   private final double relativeAccuracy;
+  private final long count; // -1: keep rate x N
 
   private SampleByDensity(KeepRule.Kind kind, double rate, long seed, double relativeAccuracy) {
+    this(kind, rate, seed, relativeAccuracy, -1);
+  }
+
+  private SampleByDensity(KeepRule.Kind kind, double rate, long seed, double relativeAccuracy, long count) {
     this.kind = kind;
     this.rate = rate;
     this.seed = seed;
     this.relativeAccuracy = relativeAccuracy;
+    this.count = count;
   }
 
   private static double checkRate(double rate) {
@@ -93,9 +99,18 @@ public final class SampleByDensity
     return new SampleByDensity(kind, checkRate(rate), seed, relativeAccuracy);
   }
 
+  /**
+   * Keeps {@code min(count, N)} documents in expectation instead of a rate: the rate becomes {@code
+   * count / N}, N counted by the same histogram.
+   */
+  public SampleByDensity withCount(long count) {
+    checkArgument(count >= 0, "count must be >= 0, got %s", count);
+    return new SampleByDensity(kind, rate, seed, relativeAccuracy, count);
+  }
+
   /** The seed of the per-document hash; use a seed other than the KDE's for independence. */
   public SampleByDensity withSeed(long seed) {
-    return new SampleByDensity(kind, rate, seed, relativeAccuracy);
+    return new SampleByDensity(kind, rate, seed, relativeAccuracy, count);
   }
 
   /**
@@ -109,7 +124,7 @@ public final class SampleByDensity
         "relativeAccuracy must be in (0, %s], got %s",
         MAX_RELATIVE_ACCURACY,
         relativeAccuracy);
-    return new SampleByDensity(kind, rate, seed, relativeAccuracy);
+    return new SampleByDensity(kind, rate, seed, relativeAccuracy, count);
   }
 
   @Override
@@ -119,7 +134,7 @@ public final class SampleByDensity
             .apply(
                 "HistogramOfDensities",
                 Combine.globally(new HistogramFn(relativeAccuracy)).withoutDefaults())
-            .apply("SolveKeepRule", ParDo.of(new SolveFn(kind, rate)))
+            .apply("SolveKeepRule", ParDo.of(new SolveFn(kind, rate, count)))
             .setCoder(KeepRule.KeepRuleCoder.of())
             .apply("AsRule", View.asSingleton());
     PCollectionTuple out =
@@ -138,7 +153,7 @@ public final class SampleByDensity
     super.populateDisplayData(builder);
     builder
         .add(DisplayData.item("sampler", kind.name()).withLabel("Sampler"))
-        .add(DisplayData.item("rate", rate).withLabel("Rate"))
+        .add(count < 0 ? DisplayData.item("rate", rate).withLabel("Rate") : DisplayData.item("count", count).withLabel("Count"))
         .add(DisplayData.item("seed", seed).withLabel("Seed"))
         .add(
             DisplayData.item("relativeAccuracy", relativeAccuracy)
@@ -191,15 +206,18 @@ public final class SampleByDensity
 
   private static final class SolveFn extends DoFn<LogHistogram, KeepRule> {
     private final KeepRule.Kind kind;
-    private final double rate;
+    private final double fixedRate;
+    private final long count;
 
-    SolveFn(KeepRule.Kind kind, double rate) {
+    SolveFn(KeepRule.Kind kind, double rate, long count) {
       this.kind = kind;
-      this.rate = rate;
+      this.fixedRate = rate;
+      this.count = count;
     }
 
     @ProcessElement
     public void process(@Element LogHistogram h, OutputReceiver<KeepRule> out) {
+      double rate = count < 0 ? fixedRate : h.total() == 0 ? 0 : Math.min(1.0, count / (double) h.total());
       KeepRule rule;
       switch (kind) {
         case INVERSE_PROPENSITY:

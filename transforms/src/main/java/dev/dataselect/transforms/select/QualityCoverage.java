@@ -62,8 +62,13 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
   private final double rate;
   private final long seed;
   private final int shards;
+  private final long count; // -1: rate x N
 
   private QualityCoverage(PCollection<KV<String, Double>> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards) {
+    this(quality, qualityOrder, alpha, beta, rate, seed, shards, -1);
+  }
+
+  private QualityCoverage(PCollection<KV<String, Double>> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards, long count) {
     this.quality = quality;
     this.qualityOrder = qualityOrder;
     this.alpha = alpha;
@@ -71,6 +76,7 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
     this.rate = rate;
     this.seed = seed;
     this.shards = shards;
+    this.count = count;
   }
 
   /** Combines these quality scores (higher is better) with the densities it is applied to; rate 0.2. */
@@ -80,32 +86,38 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
 
   /** LOWEST_FIRST for a quality where lower is better (perplexity): q = 1 / score. */
   public QualityCoverage withQualityOrder(ScoreOrder order) {
-    return new QualityCoverage(quality, order, alpha, beta, rate, seed, shards);
+    return new QualityCoverage(quality, order, alpha, beta, rate, seed, shards, count);
   }
 
   public QualityCoverage withQualityExponent(double alpha) {
     checkArgument(alpha >= 0 && Double.isFinite(alpha), "quality exponent must be finite and >= 0, got %s", alpha);
-    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards, count);
   }
 
   public QualityCoverage withDensityExponent(double beta) {
     checkArgument(beta >= 0 && Double.isFinite(beta), "density exponent must be finite and >= 0, got %s", beta);
-    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards, count);
   }
 
   public QualityCoverage withRate(double rate) {
     checkArgument(rate >= 0 && rate <= 1, "rate must be in [0, 1], got %s", rate);
-    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards, count);
   }
 
   public QualityCoverage withSeed(long seed) {
-    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards, count);
+  }
+
+  /** Keeps {@code min(count, N)} documents in expectation instead of a rate. */
+  public QualityCoverage withCount(long count) {
+    checkArgument(count >= 0, "count must be >= 0, got %s", count);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards, count);
   }
 
   /** Groups the two score streams meet in (default 65,536; a few on the DirectRunner). */
   public QualityCoverage withShards(int shards) {
     checkArgument(shards >= 1, "shards must be >= 1, got %s", shards);
-    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards);
+    return new QualityCoverage(quality, qualityOrder, alpha, beta, rate, seed, shards, count);
   }
 
   /** The effective density {@code d^beta / q^alpha} (q oriented and positive), or NaN when q <= 0. */
@@ -132,7 +144,9 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
                 .withOutputTags(EFFECTIVE, TupleTagList.of(UNSCORED)));
     joined.get(EFFECTIVE).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
     joined.get(UNSCORED).setCoder(StringUtf8Coder.of());
-    PCollectionTuple sampled = joined.get(EFFECTIVE).apply("SampleByEffectiveDensity", SampleByDensity.inversePropensity(rate).withSeed(seed));
+    PCollectionTuple sampled = joined.get(EFFECTIVE).apply("SampleByEffectiveDensity", count < 0
+        ? SampleByDensity.inversePropensity(rate).withSeed(seed)
+        : SampleByDensity.inversePropensity(rate).withSeed(seed).withCount(count));
     return PCollectionTuple.of(SELECTED, sampled.get(SELECTED)).and(REJECTED, sampled.get(REJECTED)).and(UNSCORED, joined.get(UNSCORED));
   }
 

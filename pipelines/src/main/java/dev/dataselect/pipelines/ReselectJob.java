@@ -1,0 +1,333 @@
+package dev.dataselect.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.Hashes;
+import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.inference.ReadScores;
+import dev.dataselect.transforms.io.ReadCorpus;
+import dev.dataselect.transforms.select.Target;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.join.CoGbkResult;
+import org.apache.beam.sdk.transforms.join.CoGroupByKey;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * Score once, select many ({@code --job=reselect}): reads the {@code scores/<stage>/} an earlier run
+ * persisted and writes, for every sampler in {@code --sampler} and every rate in {@code --rates}
+ * (or count in {@code --counts}), a selection under {@code <output>/selections/<sampler>-<rate>/}:
+ * its ids, and with {@code --withDocuments} its documents joined back from the earlier run's
+ * corpus in one shuffle for all selections. No model runs. {@code summary.json} gives, per
+ * selection, the target, the kept and dropped counts and whether they add up to the scores read.
+ */
+final class ReselectJob {
+  static final List<String> QUALITY_STAGES = List.of("askllm", "student", "perplexity");
+  private static final long SHARD_SALT = 0x2545F4914F6CDD1DL;
+
+  private ReselectJob() {}
+
+  static Pipeline build(DataselectOptions o) {
+    FileSystems.setDefaultPipelineOptions(o);
+    String earlier = o.getScores();
+    checkArgument(!earlier.isEmpty(), "--job=reselect needs --scores=<the output folder of an earlier run>");
+    checkArgument(!SelectJob.resolve(earlier, "x").equals(SelectJob.resolve(o.getOutput(), "x")),
+        "--output must be another folder than --scores (%s): the reselect run would replace the earlier run's summary.json", earlier);
+    List<String> samplers = new ArrayList<>();
+    for (String s : SelectJob.split(o.getSampler())) {
+      String name = s.toLowerCase(Locale.ROOT);
+      checkArgument(Samplers.NAMES.contains(name), "--sampler must list samplers of %s, got '%s'", Samplers.NAMES, s);
+      if (!samplers.contains(name)) {
+        samplers.add(name);
+      }
+    }
+    checkArgument(!samplers.isEmpty(), "--sampler names no sampler");
+    List<Target> targets = Samplers.targets(parseRates(o), parseCounts(o));
+    String scoresDir = SelectJob.resolve(earlier, "scores");
+    String quality = o.getQuality().toLowerCase(Locale.ROOT);
+    if (quality.equals("none")) {
+      quality = QUALITY_STAGES.stream().filter(q -> holdsScores(scoresDir + q + "/")).findFirst().orElse("none");
+    }
+    boolean density = holdsScores(scoresDir + "density/");
+    for (String s : samplers) {
+      checkArgument(!Samplers.needsDensity(s) || density,
+          "--sampler=%s needs densities, but %sdensity/ holds none (run the main job with a density sampler first)", s, scoresDir);
+      checkArgument(!Samplers.needsQuality(s) || !quality.equals("none"),
+          "--sampler=%s needs quality scores, but %s holds none of %s", s, scoresDir, QUALITY_STAGES);
+      checkArgument(!s.equals("random") || density || !quality.equals("none"), "--sampler=random needs some scores in %s", scoresDir);
+    }
+    JsonNode earlierSummary = o.getWithDocuments() ? readSummary(earlier) : null;
+
+    long startMillis = System.currentTimeMillis();
+    Pipeline p = Pipeline.create(o);
+    Samplers.Inputs in = new Samplers.Inputs();
+    in.seed = o.getSeed();
+    in.qualityExponent = o.getQualityExponent();
+    in.densityExponent = o.getDensityExponent();
+    in.shards = SelectJob.joinShards(o);
+    in.qualityName = quality;
+    List<PCollection<KV<String, Long>>> counts = new ArrayList<>();
+    boolean needsDensity = samplers.stream().anyMatch(s -> Samplers.needsDensity(s) || (s.equals("random") && density));
+    boolean needsQuality = samplers.stream().anyMatch(s -> Samplers.needsQuality(s) || (s.equals("random") && !density));
+    if (needsDensity) {
+      in.densities = read(p, scoresDir + "density/", "Density");
+      counts.add(named(in.densities.apply("CountDensities", Count.globally()), "scores|density"));
+    }
+    if (needsQuality) {
+      in.quality = read(p, scoresDir + quality + "/", "Quality");
+      counts.add(named(in.quality.apply("CountQuality", Count.globally()), "scores|" + quality));
+    }
+
+    String out = SelectJob.resolve(o.getOutput(), "selections");
+    List<PCollection<KV<String, String>>> keptIds = new ArrayList<>();
+    for (String sampler : samplers) {
+      List<Samplers.Decision> decisions = Samplers.apply(sampler, targets, in);
+      PCollection<KV<String, Double>> universe = sampler.equals("quality") || (sampler.equals("random") && in.densities == null)
+          ? in.quality : in.densities;
+      PCollection<Long> scored = universe.apply(sampler + " CountScored", Count.globally());
+      for (Samplers.Decision d : decisions) {
+        String label = sampler + "-" + d.target.label();
+        counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target)), "selection|" + label + "|target"));
+        counts.add(named(d.selected.apply(label + " CountSelected", Count.globally()), "selection|" + label + "|selected"));
+        counts.add(named(d.rejected.apply(label + " CountRejected", Count.globally()), "selection|" + label + "|rejected"));
+        counts.add(named(scored.apply(label + " Scored", MapElements.into(TypeDescriptors.longs()).via(n -> n)), "selection|" + label + "|scored"));
+        d.selected.apply(label + " WriteIds", TextIO.write().to(out + label + "/selected-ids/part").withSuffix(".txt"));
+        if (earlierSummary != null) {
+          keptIds.add(d.selected.apply(label + " Tag", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+              .via(id -> KV.of(id, label))));
+        }
+      }
+    }
+    if (earlierSummary != null) {
+      PCollection<Document> docs = p.apply("ReadCorpus", corpus(o, earlierSummary)).get(ReadCorpus.DOCUMENTS);
+      PCollection<KV<String, Document>> routed = docs.apply("JoinSelections",
+          new JoinSelections(PCollectionList.of(keptIds).apply("AllSelected", Flatten.pCollections()), in.shards));
+      counts.add(routed.apply("CountJoined", Count.perKey())
+          .apply("NameJoinedCounts", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+              .via(kv -> KV.of("selection|" + kv.getKey() + "|documents", kv.getValue()))));
+      routed.apply("WriteSelectedDocuments", FileIO.<String, KV<String, Document>>writeDynamic()
+          .by(KV::getKey)
+          .withDestinationCoder(StringUtf8Coder.of())
+          .via(Contextful.fn(kv -> DocumentJson.of(kv.getValue())), TextIO.sink())
+          .to(out)
+          .withNaming(label -> FileIO.Write.defaultNaming(label + "/selected/part", ".jsonl.gz"))
+          .withCompression(Compression.GZIP));
+    }
+    PCollectionList.of(counts)
+        .apply("AllCounts", Flatten.pCollections())
+        .apply("WriteSummary", new WriteSummary(SelectJob.resolve(o.getOutput(), "summary.json"), SelectJob.optionsJson(o), startMillis, ReselectJob::summary));
+    return p;
+  }
+
+  static List<Double> parseRates(DataselectOptions o) {
+    List<Double> rates = new ArrayList<>();
+    for (String r : SelectJob.split(o.getRates())) {
+      try {
+        rates.add(Double.parseDouble(r));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--rates must be comma-separated numbers in [0, 1], got '" + r + "'");
+      }
+      checkArgument(rates.get(rates.size() - 1) >= 0 && rates.get(rates.size() - 1) <= 1, "--rates must be in [0, 1], got %s", r);
+    }
+    if (rates.isEmpty()) {
+      rates.add(o.getRate());
+    }
+    return rates;
+  }
+
+  static List<Long> parseCounts(DataselectOptions o) {
+    List<Long> counts = new ArrayList<>();
+    for (String c : SelectJob.split(o.getCounts())) {
+      try {
+        counts.add(Long.parseLong(c));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--counts must be comma-separated whole numbers, got '" + c + "'");
+      }
+      checkArgument(counts.get(counts.size() - 1) >= 0, "--counts must be >= 0, got %s", c);
+    }
+    if (counts.isEmpty() && SelectJob.split(o.getRates()).isEmpty() && o.getCount() > 0) {
+      counts.add(o.getCount());
+    }
+    return counts;
+  }
+
+  private static boolean holdsScores(String dir) {
+    try {
+      return !FileSystems.match(ReadScores.from(dir).filePattern(), EmptyMatchTreatment.ALLOW).metadata().isEmpty();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static PCollection<KV<String, Double>> read(Pipeline p, String dir, String name) {
+    return p.apply("Read" + name + "Scores", ReadScores.from(dir))
+        .apply(name + "AsKv", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
+            .via((DocumentScore s) -> KV.of(s.id(), s.score())))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of()));
+  }
+
+  /** The earlier run's summary.json (its options name the corpus it read). */
+  static JsonNode readSummary(String earlier) {
+    String path = SelectJob.resolve(earlier, "summary.json");
+    try {
+      MatchResult m = FileSystems.match(path, EmptyMatchTreatment.ALLOW);
+      checkArgument(m.status() == MatchResult.Status.OK && !m.metadata().isEmpty(),
+          "--withDocuments reads the corpus named in %s, which does not exist: is --scores the output folder of a finished run?", path);
+      ResourceId id = m.metadata().get(0).resourceId();
+      try (InputStream in = Channels.newInputStream(FileSystems.open(id))) {
+        return new ObjectMapper().readTree(in);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+  }
+
+  /** Reads the corpus exactly as the earlier run did, so ids (given or derived) come out the same. */
+  static ReadCorpus corpus(DataselectOptions o, JsonNode summary) {
+    JsonNode e = summary.path("options");
+    checkArgument(e.hasNonNull("input"), "the earlier run's summary.json records no input");
+    String input = e.path("input").asText();
+    if (input.equals(Demo.extract().toString())) {
+      Demo.extract(); // the demo corpus lives in the temporary folder; put it back if it was cleaned
+    }
+    DataselectOptions earlier = o.as(DataselectOptions.class);
+    DataselectOptions copy = org.apache.beam.sdk.options.PipelineOptionsFactory.create().as(DataselectOptions.class);
+    copy.setInput(input);
+    copy.setFormat(e.path("format").asText(earlier.getFormat()));
+    copy.setTextField(e.path("textField").asText(earlier.getTextField()));
+    copy.setIdField(e.path("idField").asText(earlier.getIdField()));
+    copy.setMetadataFields(e.path("metadataFields").asText(""));
+    copy.setMaxRecordBytes(e.path("maxRecordBytes").asInt(earlier.getMaxRecordBytes()));
+    copy.setCsvHeader(e.path("csvHeader").asText(""));
+    copy.setCsvQuoting(e.path("csvQuoting").asBoolean(earlier.getCsvQuoting()));
+    return SelectJob.readCorpus(copy, SelectJob.inputPatterns(input));
+  }
+
+  private static PCollection<KV<String, Long>> named(PCollection<Long> count, String name) {
+    return count.apply("Name " + name, MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs())).via(n -> KV.of(name, n)));
+  }
+
+  /** summary.json of a reselect run: scores read, then per selection its counts and checks. */
+  static ObjectNode summary(ObjectMapper mapper, Map<String, Long> counts, JsonNode options, double wallSeconds) {
+    ObjectNode root = mapper.createObjectNode();
+    ObjectNode scores = root.putObject("scores");
+    Map<String, ObjectNode> selections = new LinkedHashMap<>();
+    ObjectNode sel = root.putObject("selections");
+    for (Map.Entry<String, Long> c : counts.entrySet()) {
+      String[] parts = c.getKey().split("\\|");
+      if (parts[0].equals("scores")) {
+        scores.put(parts[1], c.getValue());
+      } else {
+        selections.computeIfAbsent(parts[1], l -> sel.putObject(l)).put(parts[2], c.getValue());
+      }
+    }
+    ObjectNode checks = root.putObject("reconciles");
+    for (Map.Entry<String, ObjectNode> s : selections.entrySet()) {
+      ObjectNode n = s.getValue();
+      long scored = n.path("scored").asLong();
+      long decided = n.path("selected").asLong() + n.path("rejected").asLong();
+      n.put("unscored", scored - decided);
+      n.put("achievedOverTarget", n.path("target").asLong() == 0 ? 0 : Math.round(1e4 * n.path("selected").asDouble() / n.path("target").asDouble()) / 1e4);
+      checks.put(s.getKey() + ".selectedPlusRejectedEqualsScored", decided == scored);
+      if (n.has("documents") || options.path("withDocuments").asBoolean(false)) {
+        checks.put(s.getKey() + ".documentsEqualSelected", n.path("documents").asLong() == n.path("selected").asLong());
+      }
+    }
+    root.set("options", options);
+    root.put("wallSeconds", Math.round(wallSeconds * 1000) / 1000.0);
+    return root;
+  }
+
+  /** Clears what an earlier reselect run wrote into this output folder. */
+  static void clearPreviousOutput(String out) {
+    SelectJob.clearParts(out, List.of("selections"));
+  }
+
+  /** Routes every corpus document to the selections that kept its id, in hash-sharded groups. */
+  static final class JoinSelections extends org.apache.beam.sdk.transforms.PTransform<PCollection<Document>, PCollection<KV<String, Document>>> {
+    private final PCollection<KV<String, String>> kept;
+    private final int shards;
+
+    JoinSelections(PCollection<KV<String, String>> kept, int shards) {
+      this.kept = kept;
+      this.shards = shards;
+    }
+
+    @Override
+    public PCollection<KV<String, Document>> expand(PCollection<Document> docs) {
+      TupleTag<Document> docTag = new TupleTag<>("docs");
+      TupleTag<KV<String, String>> keptTag = new TupleTag<>("kept");
+      int n = shards;
+      return KeyedPCollectionTuple
+          .of(docTag, docs.apply("ShardDocuments", WithKeys.of((Document d) -> shard(d.id(), n)).withKeyType(TypeDescriptors.integers())))
+          .and(keptTag, kept.setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
+              .apply("ShardSelected", WithKeys.of((KV<String, String> kv) -> shard(kv.getKey(), n)).withKeyType(TypeDescriptors.integers())))
+          .apply("Join", CoGroupByKey.create())
+          .apply("Route", ParDo.of(new RouteFn(docTag, keptTag)))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), Document.DocumentCoder.of()));
+    }
+
+    private static Integer shard(String id, int shards) {
+      return (int) (Hashes.unit(id, SHARD_SALT) * shards);
+    }
+  }
+
+  /** In one shard group: each document once per selection that kept its id. */
+  private static final class RouteFn extends DoFn<KV<Integer, CoGbkResult>, KV<String, Document>> {
+    private final TupleTag<Document> docTag;
+    private final TupleTag<KV<String, String>> keptTag;
+
+    RouteFn(TupleTag<Document> docTag, TupleTag<KV<String, String>> keptTag) {
+      this.docTag = docTag;
+      this.keptTag = keptTag;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, CoGbkResult> group, OutputReceiver<KV<String, Document>> out) {
+      Map<String, List<String>> labels = new HashMap<>();
+      for (KV<String, String> k : group.getValue().getAll(keptTag)) {
+        labels.computeIfAbsent(k.getKey(), x -> new ArrayList<>()).add(k.getValue());
+      }
+      for (Document d : group.getValue().getAll(docTag)) {
+        for (String label : labels.getOrDefault(d.id(), List.of())) {
+          out.output(KV.of(label, d));
+        }
+      }
+    }
+  }
+}
