@@ -28,4 +28,6 @@ resource "google_artifact_registry_repository" "images" {
 locals {
   image_repository = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}"
   image            = "${local.image_repository}/${var.image_name}:${var.image_tag}"
+  # The same build with the select-only launcher as its main class (build-image.sh IMAGE dataselect-select).
+  select_image = "${local.image_repository}/${var.image_name}-select:${var.image_tag}"
 }

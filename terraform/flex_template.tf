@@ -27,8 +27,25 @@ resource "google_storage_bucket_object" "dataselect_template" {
   })
 }
 
-# ---- SELECT-ONLY JOB: its spec goes here, like dataselect_template, from
-# runners/dataflow/templates/dataselect-select-metadata.json and its image. ----
+# The select-only template (score once, select many): the same build, with its own launcher main
+# class baked in (runners/dataflow/build-image.sh IMAGE-select dataselect-select); no model runs,
+# so its workers are Dataflow's default CPU machines, without accelerators.
+resource "google_storage_bucket_object" "dataselect_select_template" {
+  bucket       = local.staging_bucket
+  name         = "templates/dataselect-select.json"
+  content_type = "application/json"
+  content = jsonencode({
+    image    = local.select_image
+    sdkInfo  = { language = "JAVA" }
+    metadata = jsondecode(file("${path.module}/../runners/dataflow/templates/dataselect-select-metadata.json"))
+    defaultEnvironment = {
+      additionalExperiments = ["use_runner_v2"]
+      serviceAccountEmail   = local.worker_email
+      tempLocation          = "gs://${local.staging_bucket}/temp"
+      stagingLocation       = "gs://${local.staging_bucket}/staging"
+    }
+  })
+}
 
 # An example launch on GPU workers (off unless launch_example_job = true). Batch jobs end by
 # themselves; terraform launches a new one when an argument changes.

@@ -32,3 +32,8 @@ output "example_job_id" {
   description = "Id of the example job, when launch_example_job is true."
   value       = one(google_dataflow_flex_template_job.example[*].job_id)
 }
+
+output "select_image" {
+  description = "The select-only template's image: build and push it with runners/dataflow/build-image.sh IMAGE dataselect-select."
+  value       = local.select_image
+}

@@ -17,7 +17,7 @@ image="${1:?usage: build-image.sh IMAGE [TEMPLATE]}"
 template="${2:-dataselect}"
 case "$template" in
   dataselect) main_class=dev.dataselect.runners.dataflow.DataselectFlexTemplate ;;
-  # SELECT-ONLY JOB: add its template name and launcher main class here.
+  dataselect-select) main_class=dev.dataselect.runners.dataflow.ReselectFlexTemplate ;;
   *) echo "unknown template '$template'" >&2; exit 2 ;;
 esac
 

@@ -86,7 +86,7 @@ final class Samplers {
   }
 
   static List<Decision> apply(String sampler, List<Target> targets, Inputs in) {
-    String prefix = capitalize(sampler);
+    String prefix = stageName(sampler);
     List<Decision> out = new ArrayList<>();
     switch (sampler) {
       case "quality":
@@ -112,7 +112,7 @@ final class Samplers {
           if (t.kind() == Target.Kind.COUNT) {
             ips = ips.withCount((long) t.value());
           }
-          PCollectionTuple r = require(in.densities, sampler, "densities").apply(prefix + "@" + t.label(), ips);
+          PCollectionTuple r = require(in.densities, sampler, "densities").apply(targets.size() == 1 ? prefix : prefix + "@" + t.label(), ips);
           out.add(new Decision(t, r.get(SampleByDensity.SELECTED), r.get(SampleByDensity.REJECTED)));
         }
         return out;
@@ -128,7 +128,7 @@ final class Samplers {
           if (t.kind() == Target.Kind.COUNT) {
             qc = qc.withCount((long) t.value());
           }
-          PCollectionTuple r = require(in.densities, sampler, "densities").apply(prefix + "@" + t.label(), qc);
+          PCollectionTuple r = require(in.densities, sampler, "densities").apply(targets.size() == 1 ? prefix : prefix + "@" + t.label(), qc);
           out.add(new Decision(t, r.get(QualityCoverage.SELECTED), r.get(QualityCoverage.REJECTED)));
         }
         return out;
@@ -156,8 +156,18 @@ final class Samplers {
     return value;
   }
 
-  private static String capitalize(String s) {
-    return "Select" + Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  /** The stage name of a sampler in the pipeline graph (and the monitoring UI). */
+  static String stageName(String sampler) {
+    switch (sampler) {
+      case "quality":
+        return "SelectByQuality";
+      case "density":
+        return "SelectByInverseDensity";
+      case "combined":
+        return "SelectByQualityAndCoverage";
+      default:
+        return "Select" + Character.toUpperCase(sampler.charAt(0)) + sampler.substring(1);
+    }
   }
 
   /** Zero scores for documents, for the random sampler with a count. */

@@ -1,6 +1,7 @@
 package dev.dataselect.runners.dataflow;
 
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.ReselectTemplateOptions;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
 
@@ -24,14 +25,16 @@ public final class FlexTemplates {
       DataselectFlexTemplate.class,
       "runners/dataflow/templates/dataselect-metadata.json");
 
-  // ---- SELECT-ONLY JOB: its template goes here. ----
-  // Add a Spec for it (name "dataselect-select", its options interface, its launcher main class,
-  // "runners/dataflow/templates/dataselect-select-metadata.json"), list it in ALL, then run
-  // runners/dataflow/templates/update-metadata.sh: TemplateMetadataTest covers it from then on,
-  // and runners/dataflow/templates/build.sh and build-image.sh take its name.
+  public static final Spec RESELECT = new Spec(
+      "dataselect-select",
+      "Score once, select many: new selections (samplers x rates or counts) from the scores an earlier dataselect "
+          + "run persisted, with their ids and optionally their documents; no model runs, CPU workers suffice.",
+      ReselectTemplateOptions.class,
+      ReselectFlexTemplate.class,
+      "runners/dataflow/templates/dataselect-select-metadata.json");
 
   /** Every published template; TemplateMetadataTest checks each. */
-  public static final List<Spec> ALL = List.of(DATASELECT);
+  public static final List<Spec> ALL = List.of(DATASELECT, RESELECT);
 
   private FlexTemplates() {}
 

@@ -66,6 +66,8 @@ public final class TemplateMetadata {
   public record DataflowParameter(String name, String label, String helpText, String regex) {}
 
   private static final String FIELD_LIST = "[^,\\s]+(,[^,\\s]+)*";
+  private static final String SAMPLER = "(random|quality|density|densest|sparsest|combined)";
+  private static final String RATE = "(0|1|0?\\.[0-9]+|0\\.|1\\.0*)";
   private static final String GCS_PATH = "gs://[a-z0-9][-_.a-z0-9]*[a-z0-9](/[^,]*)?";
 
   /** Per-option rules, by option name; every name must be an option of some template. */
@@ -78,7 +80,14 @@ public final class TemplateMetadata {
       Map.entry("idField", Rule.regex("^[^,\\s]*$")),
       Map.entry("metadataFields", Rule.regex("^(" + FIELD_LIST + ")?$")),
       Map.entry("csvHeader", Rule.regex("^(" + FIELD_LIST + ")?$")),
-      Map.entry("sampler", Rule.oneOf(List.of("density", "quality", "random", "densest", "sparsest"))),
+      Map.entry("sampler", Rule.regex("^" + SAMPLER + "(," + SAMPLER + ")*$")),
+      Map.entry("job", Rule.oneOf(List.of("select", "reselect"))),
+      Map.entry("scores", Rule.regex("^(" + GCS_PATH + ")?$")),
+      Map.entry("rates", Rule.regex("^(" + RATE + "(," + RATE + ")*)?$")),
+      Map.entry("counts", Rule.regex("^([0-9]{1,19}(,[0-9]{1,19})*)?$")),
+      Map.entry("count", Rule.regex("^[0-9]{1,19}$")),
+      Map.entry("qualityExponent", Rule.regex("^[0-9]+(\\.[0-9]*)?$")),
+      Map.entry("densityExponent", Rule.regex("^[0-9]+(\\.[0-9]*)?$")),
       Map.entry("quality", Rule.oneOf(List.of("none", "askllm", "perplexity"))),
       Map.entry("askLlmMode", Rule.oneOf(List.of("full_vocabulary", "yes_no"))),
       Map.entry("embeddingPooling", Rule.oneOf(List.of("mean", "cls"))),
@@ -86,7 +95,7 @@ public final class TemplateMetadata {
       Map.entry("kde", Rule.oneOf(List.of("reference", "sketch"))),
       Map.entry("kdeKernel", Rule.oneOf(List.of("gaussian", "laplacian"))),
       Map.entry("sketchHash", Rule.oneOf(List.of("p_stable", "signed_random_projection"))),
-      Map.entry("rate", Rule.regex("^(0|1|0?\\.[0-9]+|0\\.|1\\.0*)$")),
+      Map.entry("rate", Rule.regex("^" + RATE + "$")),
       Map.entry("seed", Rule.regex("^-?[0-9]{1,19}$")),
       Map.entry("maxRecordBytes", Rule.regex("^[1-9][0-9]{0,9}$")));
 
