@@ -77,7 +77,7 @@ final class ReselectJob {
       }
     }
     checkArgument(!samplers.isEmpty(), "--sampler names no sampler");
-    List<Target> targets = Samplers.targets(parseRates(o), parseCounts(o));
+    List<Target> targets = Samplers.targets(parseRates(o), parseCounts(o), parseThresholds(o));
     String scoresDir = SelectJob.resolve(earlier, "scores");
     String quality = o.getQuality().toLowerCase(Locale.ROOT);
     if (quality.equals("none")) {
@@ -122,7 +122,9 @@ final class ReselectJob {
       PCollection<Long> scored = universe.apply(sampler + " CountScored", Count.globally());
       for (Samplers.Decision d : decisions) {
         String label = sampler + "-" + d.target.label();
-        counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target)), "selection|" + label + "|target"));
+        if (d.target.kind() != Target.Kind.THRESHOLD) {
+          counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target)), "selection|" + label + "|target"));
+        }
         counts.add(named(d.selected.apply(label + " CountSelected", Count.globally()), "selection|" + label + "|selected"));
         counts.add(named(d.rejected.apply(label + " CountRejected", Count.globally()), "selection|" + label + "|rejected"));
         counts.add(named(scored.apply(label + " Scored", MapElements.into(TypeDescriptors.longs()).via(n -> n)), "selection|" + label + "|scored"));
@@ -168,6 +170,19 @@ final class ReselectJob {
       rates.add(o.getRate());
     }
     return rates;
+  }
+
+  static List<Double> parseThresholds(DataselectOptions o) {
+    List<Double> out = new ArrayList<>();
+    for (String t : SelectJob.split(o.getThresholds())) {
+      try {
+        out.add(Double.parseDouble(t));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--thresholds must be comma-separated numbers, got '" + t + "'");
+      }
+      checkArgument(Double.isFinite(out.get(out.size() - 1)), "--thresholds must be finite, got %s", t);
+    }
+    return out;
   }
 
   static List<Long> parseCounts(DataselectOptions o) {
@@ -262,7 +277,9 @@ final class ReselectJob {
       long scored = n.path("scored").asLong();
       long decided = n.path("selected").asLong() + n.path("rejected").asLong();
       n.put("unscored", scored - decided);
-      n.put("achievedOverTarget", n.path("target").asLong() == 0 ? 0 : Math.round(1e4 * n.path("selected").asDouble() / n.path("target").asDouble()) / 1e4);
+      if (n.path("target").asLong() > 0) {
+        n.put("achievedOverTarget", Math.round(1e4 * n.path("selected").asDouble() / n.path("target").asDouble()) / 1e4);
+      }
       checks.put(s.getKey() + ".selectedPlusRejectedEqualsScored", decided == scored);
       if (n.has("documents") || options.path("withDocuments").asBoolean(false)) {
         checks.put(s.getKey() + ".documentsEqualSelected", n.path("documents").asLong() == n.path("selected").asLong());

@@ -44,10 +44,12 @@ final class Samplers {
     return quality.equals("perplexity") ? ScoreOrder.LOWEST_FIRST : ScoreOrder.HIGHEST_FIRST;
   }
 
-  /** The rate targets, or the count targets when counts are given. */
-  static List<Target> targets(List<Double> rates, List<Long> counts) {
+  /** The rate targets, or the count targets when counts are given, or thresholds. */
+  static List<Target> targets(List<Double> rates, List<Long> counts, List<Double> thresholds) {
     List<Target> out = new ArrayList<>();
-    if (!counts.isEmpty()) {
+    if (!thresholds.isEmpty()) {
+      thresholds.forEach(t -> out.add(Target.threshold(t)));
+    } else if (!counts.isEmpty()) {
       counts.forEach(c -> out.add(Target.count(c)));
     } else {
       rates.forEach(r -> out.add(Target.rate(r)));
@@ -87,6 +89,9 @@ final class Samplers {
 
   static List<Decision> apply(String sampler, List<Target> targets, Inputs in) {
     String prefix = stageName(sampler);
+    checkArgument(
+        List.of("quality", "densest", "sparsest").contains(sampler) || targets.stream().noneMatch(t -> t.kind() == Target.Kind.THRESHOLD),
+        "--sampler=%s takes rates or counts; thresholds apply to quality, densest and sparsest", sampler);
     List<Decision> out = new ArrayList<>();
     switch (sampler) {
       case "quality":

@@ -119,6 +119,26 @@ class ModelJobTest {
   }
 
   @Test
+  void combinedSamplerWeighsAskLlmScoresAgainstDensities() throws IOException {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      s.append("{\"id\": \"c").append(i).append("\", \"text\": \"").append(TOPICS.get(i % 5)).append(i % 3 == 0 ? " yes" : "")
+          .append(", item ").append(i).append(".\"}\n");
+    }
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("combined.jsonl"), s.toString());
+    Path out = dir.resolve("combined");
+    JsonNode summary = JobRuns.run("--input=" + in, "--output=" + out, "--quality=askllm", "--askLlmModel=" + askLlmFixture(),
+        "--sampler=combined", "--rate=0.5", "--kdeSampleSize=30", "--progressSeconds=0");
+    assertEquals(40, scores(out.resolve("scores/askllm")).size());
+    assertEquals(40, scores(out.resolve("scores/density")).size());
+    assertEquals(0, summary.get("unscored").asLong());
+    assertEquals(20, summary.get("target").asLong());
+    assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
+    assertTrue(Math.abs(summary.get("selected").asLong() - 20) <= 12, "selected " + summary.get("selected"));
+    assertTrue(summary.at("/reconciles/documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+  }
+
+  @Test
   void anIncompleteModelFolderFailsAtLaunchNamingTheMissingFile() throws IOException {
     Path model = askLlmFixture();
     Files.delete(model.resolve("tokenizer.json"));

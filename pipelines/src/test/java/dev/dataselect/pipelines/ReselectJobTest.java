@@ -75,6 +75,13 @@ class ReselectJobTest {
     assertEquals(7, counted.get("target").asLong());
     assertEquals(53, counted.get("rejected").asLong());
 
+    // Thresholds: every document at least as dense as the densest-0.3 selection's least dense one.
+    Map<String, Double> density = ModelJobTest.scores(main.resolve("scores/density"));
+    double cut = java.util.Arrays.stream(ids(re.resolve("selections/densest-0.3")).split("\n")).mapToDouble(density::get).min().orElseThrow();
+    JsonNode thresholded = JobRuns.run("--job=reselect", "--scores=" + main, "--output=" + dir.resolve("t"), "--sampler=densest",
+        "--thresholds=" + cut, "--progressSeconds=0");
+    assertEquals(density.values().stream().filter(v -> v >= cut).count(), thresholded.at("/selections/densest-t" + cut + "/selected").asLong());
+
     // Reselect refuses what it cannot do, before writing anything.
     assertTrue(assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--job=reselect", "--scores=" + main,
         "--output=" + dir.resolve("q"), "--sampler=quality")).getMessage().contains("needs quality scores"));

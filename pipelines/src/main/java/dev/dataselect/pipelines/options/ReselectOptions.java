@@ -27,6 +27,14 @@ public interface ReselectOptions extends PipelineOptions {
   void setCounts(String value);
 
   @Description(
+      "reselect job: comma-separated score thresholds, each a selection of every document scoring at least as well "
+          + "(quality: P(yes) >= t, perplexity <= t; densest: density >= t; sparsest: density <= t), instead of --rates.")
+  @Default.String("")
+  String getThresholds();
+
+  void setThresholds(String value);
+
+  @Description(
       "reselect job: also write each selection's documents, joined back from the earlier run's corpus (read "
           + "with the corpus options recorded in its summary.json).")
   @Default.Boolean(false)
