@@ -180,6 +180,18 @@ final class ScoreStages {
       return deadLetters;
     }
 
+    /** (id, quality score), or null without --quality. */
+    @Nullable
+    PCollection<KV<String, Double>> quality() {
+      return quality;
+    }
+
+    /** (id, density), or null when the sampler needs none. */
+    @Nullable
+    PCollection<KV<String, Double>> densities() {
+      return densities;
+    }
+
     /** Keep/drop decisions over ids for the score-based samplers. */
     PCollectionTuple select(DataselectOptions o, String sampler, String qualityName) {
       double rate = o.getRate();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Splitter;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
@@ -57,7 +58,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
-  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores");
+  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores", "report");
   static final List<String> SAMPLERS = List.of("random", "quality", "density", "densest", "sparsest");
   static final List<String> QUALITY = List.of("none", "askllm", "perplexity");
 
@@ -122,6 +123,7 @@ public final class SelectJob {
     String out = options.getOutput();
     PCollection<Document> selected;
     PCollection<Document> rejected;
+    PCollectionTuple scoredDecisions = null;
     ScoreStages.Scored scored = ScoreStages.apply(candidates, options, sampler, quality);
     if (scored.deadLetters() != null) {
       scored.deadLetters()
@@ -136,6 +138,7 @@ public final class SelectJob {
       rejected = selection.get(Select.REJECTED);
     } else {
       PCollectionTuple decisions = scored.select(options, sampler, quality);
+      scoredDecisions = decisions;
       PCollectionTuple joined =
           candidates.apply("JoinDecisions", new JoinDecisions(decisions.get(SampleByDensity.SELECTED), decisions.get(SampleByDensity.REJECTED), joinShards(options)));
       selected = joined.get(JoinDecisions.SELECTED);
@@ -145,6 +148,7 @@ public final class SelectJob {
     counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
     counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
 
+    report(options, sampler, quality, candidates, selected, scored, scoredDecisions);
     writeDocuments(selected, resolve(out, "selected"), outputFormat);
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
@@ -158,6 +162,33 @@ public final class SelectJob {
         .apply("AllCounts", Flatten.pCollections())
         .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options), startMillis));
     return p;
+  }
+
+  /** The run report's data: score histograms, kept vs dropped overlays, examples, counts per source. */
+  private static void report(DataselectOptions options, String sampler, String quality, PCollection<Document> candidates,
+      PCollection<Document> selected, ScoreStages.Scored scored, PCollectionTuple scoredDecisions) {
+    RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selected);
+    if (scored.quality() != null) {
+      report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE, scored.quality());
+    }
+    if (scored.densities() != null) {
+      report.scores("density", RunReport.Scale.POSITIVE, scored.densities());
+    }
+    String label = sampler + "@" + options.getRate();
+    if (scoredDecisions != null) {
+      report.decisions(label, sampler.equals("quality") ? quality : "density",
+          scoredDecisions.get(SampleByDensity.SELECTED_SCORES), scoredDecisions.get(SampleByDensity.REJECTED_SCORES));
+    } else {
+      // The random sampler decides by hash alone: split each score by the same rule.
+      for (String name : List.of(quality, "density")) {
+        PCollection<KV<String, Double>> s = name.equals("density") ? scored.densities() : scored.quality();
+        if (s != null) {
+          PCollectionTuple split = s.apply("Report random split " + name, RunReport.splitLikeRandom(options.getRate(), options.getSeed()));
+          report.decisions(label, name, split.get(RunReport.KEPT), split.get(RunReport.DROPPED));
+        }
+      }
+    }
+    report.apply();
   }
 
   /**

@@ -7,7 +7,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Which job {@code bin/dataselect} runs. */
 public interface JobOptions extends PipelineOptions {
   @Description(
-      "Job to run: select (the main job: read, deduplicate, score, select, write).")
+      "Job to run: select (the main job: read, deduplicate, score, select, write); report (renders"
+          + " report/index.html from the summary and report data already in --output).")
   @Default.String("select")
   String getJob();
 

@@ -107,7 +107,7 @@ public final class ReportPage {
     row("Sampler", esc(options.path("sampler").asText()) + " at rate " + esc(options.path("rate").asText()) + ", seed " + esc(options.path("seed").asText()));
     row("Quality score", esc(options.path("quality").asText()));
     row("Runner", esc(options.path("runner").asText()));
-    html.append("<tr><td>Wall time</td><td data-summary=\"/wallSeconds\">").append(fmt(summary.path("wallSeconds").asDouble())).append("</td></tr>\n");
+    html.append("<tr><td>Wall time</td><td><span data-summary=\"/wallSeconds\">").append(fmt(summary.path("wallSeconds").asDouble())).append("</span> s</td></tr>\n");
     Iterator<Map.Entry<String, JsonNode>> checks = summary.path("reconciles").fields();
     while (checks.hasNext()) {
       Map.Entry<String, JsonNode> c = checks.next();
@@ -362,7 +362,6 @@ public final class ReportPage {
         .append(" metrics.</p>\n");
     if (!labels.isEmpty()) {
       CategoryChart chart = bars("Throughput of the timed stages", "", "documents per busy second", labels, rates, ALL);
-      chart.getStyler().setYAxisLogarithmic(labels.size() > 1);
       img(chart, "Throughput per stage");
     }
     html.append("</section>\n");
@@ -375,6 +374,7 @@ public final class ReportPage {
     style(chart.getStyler());
     chart.getStyler().setLegendVisible(false);
     chart.getStyler().setLabelsVisible(true);
+    chart.getStyler().setLabelsFontColorAutomaticEnabled(true);
     chart.getStyler().setLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
     chart.getStyler().setAvailableSpaceFill(0.6);
     chart.getStyler().setYAxisDecimalPattern("#,##0.#");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.Hashes;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ import java.util.TreeMap;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -29,12 +32,16 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Top;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
@@ -64,6 +71,10 @@ public final class RunReport {
     /** A positive score spanning decades, like a density or a perplexity: log-spaced bins. */
     POSITIVE
   }
+
+  /** The kept and dropped (id, score) of {@link #splitLikeRandom}. */
+  public static final TupleTag<KV<String, Double>> KEPT = new TupleTag<>("kept") {};
+  public static final TupleTag<KV<String, Double>> DROPPED = new TupleTag<>("dropped") {};
 
   /** Top and bottom examples per score. */
   public static final int DEFAULT_EXAMPLES = 5;
@@ -165,6 +176,28 @@ public final class RunReport {
         examples();
       }
     }
+  }
+
+  /**
+   * Splits (id, score) by the random sampler's rule, {@code Hashes.unit(id, seed) < rate}, into
+   * {@link #KEPT} and {@link #DROPPED}: the scores of what {@code Select.random} kept, without a join.
+   */
+  public static PTransform<PCollection<KV<String, Double>>, PCollectionTuple> splitLikeRandom(double rate, long seed) {
+    checkArgument(rate >= 0 && rate <= 1, "rate must be in [0, 1], got %s", rate);
+    return new PTransform<>() {
+      @Override
+      public PCollectionTuple expand(PCollection<KV<String, Double>> in) {
+        PCollectionTuple out = in.apply("SplitByHash", ParDo.of(new DoFn<KV<String, Double>, KV<String, Double>>() {
+          @ProcessElement
+          public void process(@Element KV<String, Double> kv, MultiOutputReceiver o) {
+            o.get(Hashes.unit(kv.getKey(), seed) < rate ? KEPT : DROPPED).output(kv);
+          }
+        }).withOutputTags(KEPT, TupleTagList.of(DROPPED)));
+        out.get(KEPT).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+        out.get(DROPPED).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+        return out;
+      }
+    };
   }
 
   private static ObjectNode header(String kind) {

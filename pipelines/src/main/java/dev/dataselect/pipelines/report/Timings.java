@@ -24,7 +24,7 @@ public final class Timings {
   /** Stage, its metrics namespace's simple name, its document counter, its time distribution (or null). */
   private static final List<String[]> STAGES = List.of(
       new String[] {"Read corpus", "ReadCorpus", "documents", null},
-      new String[] {"Remove duplicates", "RemoveDuplicates", "duplicates", null},
+      new String[] {"Remove duplicates (duplicates found)", "RemoveDuplicates", "duplicates", null},
       new String[] {"ASK-LLM score", "AskLlmScore", "documents", "batchLatencyMicros"},
       new String[] {"Perplexity score", "PerplexityScore", "documents", "batchLatencyMicros"},
       new String[] {"Embed", "Embed", "documents", "batchLatencyMicros"},
