@@ -164,24 +164,32 @@ public final class SelectJob {
     return p;
   }
 
-  /** The run report's data: score histograms, kept vs dropped overlays, examples, counts per source. */
+  /**
+   * The run report's data: score histograms, kept vs dropped overlays, examples, counts per source.
+   * On the DirectRunner the scores arrive one per bundle (after the model stages' groupings), and
+   * every bundle would add a partial combine to a state the runner copies on each access: regroup
+   * them into a few bundles first.
+   */
   private static void report(DataselectOptions options, String sampler, String quality, PCollection<Document> candidates,
       PCollection<Document> selected, ScoreStages.Scored scored, PCollectionTuple scoredDecisions) {
     RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selected);
     if (scored.quality() != null) {
-      report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE, scored.quality());
+      report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE,
+          rebundleOnDirectRunner(options, scored.quality(), "ReportQuality"));
     }
     if (scored.densities() != null) {
-      report.scores("density", RunReport.Scale.POSITIVE, scored.densities());
+      report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
     }
     String label = sampler + "@" + options.getRate();
     if (scoredDecisions != null) {
       report.decisions(label, sampler.equals("quality") ? quality : "density",
-          scoredDecisions.get(SampleByDensity.SELECTED_SCORES), scoredDecisions.get(SampleByDensity.REJECTED_SCORES));
+          rebundleOnDirectRunner(options, scoredDecisions.get(SampleByDensity.SELECTED_SCORES), "ReportKept"),
+          rebundleOnDirectRunner(options, scoredDecisions.get(SampleByDensity.REJECTED_SCORES), "ReportDropped"));
     } else {
       // The random sampler decides by hash alone: split each score by the same rule.
       for (String name : List.of(quality, "density")) {
         PCollection<KV<String, Double>> s = name.equals("density") ? scored.densities() : scored.quality();
+        s = s == null ? null : rebundleOnDirectRunner(options, s, "ReportRandom" + name);
         if (s != null) {
           PCollectionTuple split = s.apply("Report random split " + name, RunReport.splitLikeRandom(options.getRate(), options.getSeed()));
           report.decisions(label, name, split.get(RunReport.KEPT), split.get(RunReport.DROPPED));

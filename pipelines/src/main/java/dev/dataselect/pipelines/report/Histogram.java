@@ -2,9 +2,16 @@ package dev.dataselect.pipelines.report;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.util.VarInt;
 
 /**
  * A mergeable histogram over fixed bins, so histograms built on different workers (and the kept
@@ -78,6 +85,52 @@ final class Histogram implements Serializable {
 
   Map<Integer, Long> bins() {
     return bins;
+  }
+
+  /** A compact coder: the scale, the totals and the non-empty bins as (index, count) varints. */
+  static final class HistogramCoder extends AtomicCoder<Histogram> {
+    private static final HistogramCoder INSTANCE = new HistogramCoder();
+
+    static HistogramCoder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(Histogram h, OutputStream out) throws IOException {
+      DataOutputStream data = new DataOutputStream(out);
+      VarInt.encode(h.scale.ordinal(), out);
+      VarInt.encode(h.count, out);
+      VarInt.encode(h.outOfRange, out);
+      data.writeDouble(h.sum);
+      data.writeDouble(h.min);
+      data.writeDouble(h.max);
+      VarInt.encode(h.bins.size(), out);
+      for (Map.Entry<Integer, Long> e : h.bins.entrySet()) {
+        VarInt.encode((e.getKey() << 1) ^ (e.getKey() >> 31), out); // zig-zag: log bins go negative
+        VarInt.encode(e.getValue(), out);
+      }
+      data.flush();
+    }
+
+    @Override
+    public Histogram decode(InputStream in) throws IOException {
+      DataInputStream data = new DataInputStream(in);
+      Histogram h = new Histogram(RunReport.Scale.values()[VarInt.decodeInt(in)]);
+      h.count = VarInt.decodeLong(in);
+      h.outOfRange = VarInt.decodeLong(in);
+      h.sum = data.readDouble();
+      h.min = data.readDouble();
+      h.max = data.readDouble();
+      int n = VarInt.decodeInt(in);
+      for (int i = 0; i < n; i++) {
+        int z = VarInt.decodeInt(in);
+        h.bins.put((z >>> 1) ^ -(z & 1), VarInt.decodeLong(in));
+      }
+      return h;
+    }
+
+    @Override
+    public void verifyDeterministic() {}
   }
 
   /** {@code {count, outOfRange, min, max, mean, bins: [{lo, hi, count}]}}; min/max/mean are null when empty. */

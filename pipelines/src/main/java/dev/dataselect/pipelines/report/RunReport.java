@@ -23,7 +23,6 @@ import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.MapCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Combine;
@@ -375,7 +374,7 @@ public final class RunReport {
 
     @Override
     public Coder<Map<String, Histogram>> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
-      return MapCoder.of(StringUtf8Coder.of(), SerializableCoder.of(Histogram.class));
+      return MapCoder.of(StringUtf8Coder.of(), Histogram.HistogramCoder.of());
     }
 
     @Override

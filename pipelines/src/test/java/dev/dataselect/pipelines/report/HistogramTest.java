@@ -56,6 +56,14 @@ class HistogramTest {
   }
 
   @Test
+  void theCoderRoundTripsNegativeBinsAndEmptyHistograms() throws Exception {
+    Histogram h = new Histogram(RunReport.Scale.POSITIVE).add(4e-9).add(3e7).add(-1);
+    assertEquals(json(h), json(org.apache.beam.sdk.util.CoderUtils.clone(Histogram.HistogramCoder.of(), h)));
+    Histogram empty = new Histogram(RunReport.Scale.PROBABILITY);
+    assertEquals(json(empty), json(org.apache.beam.sdk.util.CoderUtils.clone(Histogram.HistogramCoder.of(), empty)));
+  }
+
+  @Test
   void aDecisionNeedsItsScoreRegistered() {
     Pipeline p = Pipeline.create();
     PCollection<KV<String, Double>> s = p.apply(Create.of(KV.of("a", 0.5)));
