@@ -1,6 +1,9 @@
 package dev.dataselect.pipelines;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.report.ReportPage;
+import dev.dataselect.pipelines.report.Timings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +31,11 @@ public final class Dataselect {
     }
     DataselectOptions options =
         PipelineOptionsFactory.fromArgs(localDefaults(args)).withValidation().as(DataselectOptions.class);
+    if (options.getJob().equalsIgnoreCase("report")) {
+      FileSystems.setDefaultPipelineOptions(options);
+      System.out.println("report: " + ReportPage.render(options.getOutput()));
+      return;
+    }
     PipelineResult result = run(options);
     PipelineResult.State state;
     try (Progress progress = Progress.watch(result, options.getProgressSeconds(), System.out)) {
@@ -42,6 +50,20 @@ public final class Dataselect {
     if (state != PipelineResult.State.DONE) {
       System.exit(1);
     }
+    System.out.println("report: " + finishReport(result, options.getOutput()));
+  }
+
+  /**
+   * After a run: writes the per-stage timings from the pipeline's metrics and the run's wall time
+   * into the report data, then renders {@code report/index.html}; returns its path.
+   */
+  static String finishReport(PipelineResult result, String output) throws IOException {
+    String summary = SelectJob.resolve(output, "summary.json");
+    double wallSeconds = new ObjectMapper()
+        .readTree(java.nio.channels.Channels.newInputStream(FileSystems.open(FileSystems.matchSingleFileSpec(summary).resourceId())))
+        .path("wallSeconds").asDouble();
+    Timings.write(result, output, wallSeconds);
+    return ReportPage.render(output);
   }
 
   /** Every option of the main job with its description and default, Beam's own options included. */
@@ -53,7 +75,7 @@ public final class Dataselect {
   }
 
   /** The jobs {@code --job} names. */
-  static final List<String> JOBS = List.of("select", "reselect");
+  static final List<String> JOBS = List.of("select", "reselect", "report");
 
   /** Builds and starts the job {@code --job} names; does not wait for it to finish. */
   public static PipelineResult run(DataselectOptions options) {
@@ -68,6 +90,9 @@ public final class Dataselect {
         org.apache.beam.sdk.Pipeline reselect = ReselectJob.build(options); // validates before anything is cleared
         ReselectJob.clearPreviousOutput(options.getOutput());
         return reselect.run();
+      case "report":
+        throw new IllegalArgumentException(
+            "--job=report runs no pipeline: it renders report/index.html from --output (Dataselect.main, or ReportPage.render)");
       default:
         throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
     }

@@ -58,16 +58,26 @@ final class Samplers {
     return out;
   }
 
-  /** Ids kept and dropped by one target. */
+  /** The score the combined sampler weighs, d^beta / q^alpha, as the report names it. */
+  static final String COMBINED_SCORE = "combined";
+
+  /** Ids kept and dropped by one target, and the same as (id, score) of the score that decided. */
   static final class Decision {
     final Target target;
     final PCollection<String> selected;
     final PCollection<String> rejected;
+    final String scoreName;
+    final PCollection<KV<String, Double>> selectedScores;
+    final PCollection<KV<String, Double>> rejectedScores;
 
-    Decision(Target target, PCollection<String> selected, PCollection<String> rejected) {
+    Decision(Target target, PCollection<String> selected, PCollection<String> rejected, String scoreName,
+        PCollection<KV<String, Double>> selectedScores, PCollection<KV<String, Double>> rejectedScores) {
       this.target = target;
       this.selected = selected;
       this.rejected = rejected;
+      this.scoreName = scoreName;
+      this.selectedScores = selectedScores;
+      this.rejectedScores = rejectedScores;
     }
   }
 
@@ -95,19 +105,21 @@ final class Samplers {
     List<Decision> out = new ArrayList<>();
     switch (sampler) {
       case "quality":
-        return byScore(prefix, require(in.quality, sampler, "quality scores"), qualityOrder(in.qualityName), targets, in.seed);
+        return byScore(prefix, require(in.quality, sampler, "quality scores"), in.qualityName, qualityOrder(in.qualityName), targets, in.seed);
       case "densest":
-        return byScore(prefix, require(in.densities, sampler, "densities"), ScoreOrder.HIGHEST_FIRST, targets, in.seed);
+        return byScore(prefix, require(in.densities, sampler, "densities"), "density", ScoreOrder.HIGHEST_FIRST, targets, in.seed);
       case "sparsest":
-        return byScore(prefix, require(in.densities, sampler, "densities"), ScoreOrder.LOWEST_FIRST, targets, in.seed);
+        return byScore(prefix, require(in.densities, sampler, "densities"), "density", ScoreOrder.LOWEST_FIRST, targets, in.seed);
       case "random": {
         List<Target> random = new ArrayList<>();
         for (Target t : targets) {
           random.add(t.kind() == Target.Kind.COUNT ? Target.randomCount((long) t.value()) : Target.randomRate(t.value()));
         }
-        List<Decision> drawn = byScore(prefix, require(in.any(), sampler, "scores"), ScoreOrder.HIGHEST_FIRST, random, in.seed);
+        List<Decision> drawn = byScore(prefix, require(in.any(), sampler, "scores"), in.densities != null ? "density" : in.qualityName,
+            ScoreOrder.HIGHEST_FIRST, random, in.seed);
         for (int i = 0; i < targets.size(); i++) {
-          out.add(new Decision(targets.get(i), drawn.get(i).selected, drawn.get(i).rejected));
+          Decision d = drawn.get(i);
+          out.add(new Decision(targets.get(i), d.selected, d.rejected, d.scoreName, d.selectedScores, d.rejectedScores));
         }
         return out;
       }
@@ -118,7 +130,8 @@ final class Samplers {
             ips = ips.withCount((long) t.value());
           }
           PCollectionTuple r = require(in.densities, sampler, "densities").apply(targets.size() == 1 ? prefix : prefix + "@" + t.label(), ips);
-          out.add(new Decision(t, r.get(SampleByDensity.SELECTED), r.get(SampleByDensity.REJECTED)));
+          out.add(new Decision(t, r.get(SampleByDensity.SELECTED), r.get(SampleByDensity.REJECTED), "density",
+              r.get(SampleByDensity.SELECTED_SCORES), r.get(SampleByDensity.REJECTED_SCORES)));
         }
         return out;
       case "combined":
@@ -134,7 +147,8 @@ final class Samplers {
             qc = qc.withCount((long) t.value());
           }
           PCollectionTuple r = require(in.densities, sampler, "densities").apply(targets.size() == 1 ? prefix : prefix + "@" + t.label(), qc);
-          out.add(new Decision(t, r.get(QualityCoverage.SELECTED), r.get(QualityCoverage.REJECTED)));
+          out.add(new Decision(t, r.get(QualityCoverage.SELECTED), r.get(QualityCoverage.REJECTED), COMBINED_SCORE,
+              r.get(QualityCoverage.SELECTED_SCORES), r.get(QualityCoverage.REJECTED_SCORES)));
         }
         return out;
       default:
@@ -142,7 +156,8 @@ final class Samplers {
     }
   }
 
-  private static List<Decision> byScore(String name, PCollection<KV<String, Double>> scores, ScoreOrder order, List<Target> targets, long seed) {
+  private static List<Decision> byScore(String name, PCollection<KV<String, Double>> scores, String scoreName, ScoreOrder order,
+      List<Target> targets, long seed) {
     PCollectionTuple r = scores
         .apply(name, SelectByScore.of(order, targets).withSeed(seed));
     List<Decision> out = new ArrayList<>();
@@ -150,7 +165,8 @@ final class Samplers {
       String label = name + "@" + targets.get(i).label();
       out.add(new Decision(targets.get(i),
           r.get(SelectByScore.selected(i)).apply(label + " SelectedIds", Keys.create()),
-          r.get(SelectByScore.rejected(i)).apply(label + " RejectedIds", Keys.create())));
+          r.get(SelectByScore.rejected(i)).apply(label + " RejectedIds", Keys.create()),
+          scoreName, r.get(SelectByScore.selected(i)), r.get(SelectByScore.rejected(i))));
     }
     // Scores that are NaN or infinite get no decision: their documents count as unscored.
     return out;

@@ -180,11 +180,13 @@ final class ScoreStages {
       return deadLetters;
     }
 
+    /** (id, quality score), or null without --quality. */
     @Nullable
     PCollection<KV<String, Double>> quality() {
       return quality;
     }
 
+    /** (id, density), or null when the sampler needs none. */
     @Nullable
     PCollection<KV<String, Double>> densities() {
       return densities;

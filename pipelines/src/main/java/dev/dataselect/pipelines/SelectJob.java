@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Splitter;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -57,7 +59,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
-  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores");
+  static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores", "report");
   static final List<String> SAMPLERS = Samplers.NAMES;
   static final List<String> QUALITY = List.of("none", "askllm", "perplexity");
 
@@ -125,6 +127,7 @@ public final class SelectJob {
     String out = options.getOutput();
     PCollection<Document> selected;
     PCollection<Document> rejected;
+    Samplers.Decision scoredDecision = null;
     ScoreStages.Scored scored = ScoreStages.apply(candidates, options, sampler, quality);
     if (scored.deadLetters() != null) {
       scored.deadLetters()
@@ -149,6 +152,7 @@ public final class SelectJob {
       Samplers.Decision decision = Samplers.apply(sampler, List.of(target), in).get(0);
       PCollection<KV<String, Double>> universe = Samplers.needsDensity(sampler) || sampler.equals("random") ? in.densities : in.quality;
       counts.add(named(universe.apply("CountScored", Count.globally()).apply("Target", expected(target)), "target"));
+      scoredDecision = decision;
       PCollectionTuple joined =
           candidates.apply("JoinDecisions", new JoinDecisions(decision.selected, decision.rejected, joinShards(options)));
       selected = joined.get(JoinDecisions.SELECTED);
@@ -158,6 +162,7 @@ public final class SelectJob {
     counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
     counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
 
+    report(options, sampler, quality, target, candidates, selected, scored, scoredDecision);
     writeDocuments(selected, resolve(out, "selected"), outputFormat);
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
@@ -171,6 +176,45 @@ public final class SelectJob {
         .apply("AllCounts", Flatten.pCollections())
         .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options), startMillis));
     return p;
+  }
+
+  /**
+   * The run report's data: score histograms, kept vs dropped overlays, examples, counts per source.
+   * On the DirectRunner the scores arrive one per bundle (after the model stages' groupings), and
+   * every bundle would add a partial combine to a state the runner copies on each access: regroup
+   * them into a few bundles first.
+   */
+  private static void report(DataselectOptions options, String sampler, String quality, Target target, PCollection<Document> candidates,
+      PCollection<Document> selected, ScoreStages.Scored scored, @Nullable Samplers.Decision decision) {
+    RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selected);
+    if (scored.quality() != null) {
+      report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE,
+          rebundleOnDirectRunner(options, scored.quality(), "ReportQuality"));
+    }
+    if (scored.densities() != null) {
+      report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
+    }
+    String label = sampler + "@" + target.label();
+    if (decision != null) {
+      PCollection<KV<String, Double>> kept = rebundleOnDirectRunner(options, decision.selectedScores, "ReportKept");
+      PCollection<KV<String, Double>> dropped = rebundleOnDirectRunner(options, decision.rejectedScores, "ReportDropped");
+      if (decision.scoreName.equals(Samplers.COMBINED_SCORE)) {
+        report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE,
+            PCollectionList.of(kept).and(dropped).apply("ReportCombinedScores", Flatten.pCollections()));
+      }
+      report.decisions(label, decision.scoreName, kept, dropped);
+    } else {
+      // The random sampler decides by hash alone: split each score by the same rule.
+      for (String name : List.of(quality, "density")) {
+        PCollection<KV<String, Double>> s = name.equals("density") ? scored.densities() : scored.quality();
+        s = s == null ? null : rebundleOnDirectRunner(options, s, "ReportRandom" + name);
+        if (s != null) {
+          PCollectionTuple split = s.apply("Report random split " + name, RunReport.splitLikeRandom(options.getRate(), options.getSeed()));
+          report.decisions(label, name, split.get(RunReport.KEPT), split.get(RunReport.DROPPED));
+        }
+      }
+    }
+    report.apply();
   }
 
   /**

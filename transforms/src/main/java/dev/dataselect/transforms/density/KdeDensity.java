@@ -569,6 +569,7 @@ public final class KdeDensity
     private final Counter selfExcluded =
         Metrics.counter(KdeDensity.class, "references_self_excluded");
     private final Distribution batchSizes = Metrics.distribution(KdeDensity.class, "batch_size");
+    private final Distribution batchMicros = Metrics.distribution(KdeDensity.class, "batchLatencyMicros");
     private transient Map<BoundedWindow, Batch> batches;
     private transient List<Pending> pending;
     private transient double[] out;
@@ -639,7 +640,9 @@ public final class KdeDensity
     }
 
     private void score(Batch batch) {
+      long start = System.nanoTime();
       batch.sample.densities(batch.queries, batch.size, batch.exclude, kernel, out);
+      batchMicros.update((System.nanoTime() - start) / 1000);
       scored.inc(batch.size);
       batchSizes.update(batch.size);
       for (int i = 0; i < batch.size; i++) {
@@ -729,6 +732,7 @@ public final class KdeDensity
     private final HashesHolder hashes;
     private final PCollectionView<RaceSketch> sketch;
     private final Counter scored = Metrics.counter(KdeDensity.class, "embeddings_scored");
+    private final Distribution scoreMicros = Metrics.distribution(KdeDensity.class, "batchLatencyMicros");
 
     SketchScoreFn(Settings settings, PCollectionView<RaceSketch> sketch) {
       this.hashes = new HashesHolder(settings);
@@ -745,7 +749,10 @@ public final class KdeDensity
           e.id(),
           e.dimension(),
           s.dimension());
-      c.output(KV.of(e.id(), s.score(hashes.forDimension(e.dimension()).bucketsOf(e.vector()))));
+      long start = System.nanoTime();
+      double density = s.score(hashes.forDimension(e.dimension()).bucketsOf(e.vector()));
+      scoreMicros.update((System.nanoTime() - start) / 1000);
+      c.output(KV.of(e.id(), density));
       scored.inc();
     }
   }

@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -50,6 +52,10 @@ public final class SampleByDensity
 
   public static final TupleTag<String> SELECTED = new TupleTag<>("selected") {};
   public static final TupleTag<String> REJECTED = new TupleTag<>("rejected") {};
+  /** The kept documents' (id, density): for reports that compare kept and dropped scores. */
+  public static final TupleTag<KV<String, Double>> SELECTED_SCORES = new TupleTag<>("selectedScores") {};
+  /** The dropped documents' (id, density). */
+  public static final TupleTag<KV<String, Double>> REJECTED_SCORES = new TupleTag<>("rejectedScores") {};
 
   public static final double DEFAULT_RELATIVE_ACCURACY = 0.001;
   public static final double MAX_RELATIVE_ACCURACY = 0.1;
@@ -142,9 +148,12 @@ public final class SampleByDensity
             "KeepByRule",
             ParDo.of(new KeepFn(rule, seed))
                 .withSideInputs(rule)
-                .withOutputTags(SELECTED, TupleTagList.of(REJECTED)));
+                .withOutputTags(
+                    SELECTED, TupleTagList.of(REJECTED).and(SELECTED_SCORES).and(REJECTED_SCORES)));
     out.get(SELECTED).setCoder(StringUtf8Coder.of());
     out.get(REJECTED).setCoder(StringUtf8Coder.of());
+    out.get(SELECTED_SCORES).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    out.get(REJECTED_SCORES).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
     return out;
   }
 
@@ -254,9 +263,11 @@ public final class SampleByDensity
       if (c.sideInput(rule).keep(d.getKey(), d.getValue(), seed)) {
         selected.inc();
         c.output(SELECTED, d.getKey());
+        c.output(SELECTED_SCORES, d);
       } else {
         rejected.inc();
         c.output(REJECTED, d.getKey());
+        c.output(REJECTED_SCORES, d);
       }
     }
   }

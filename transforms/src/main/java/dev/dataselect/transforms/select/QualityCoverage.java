@@ -51,6 +51,9 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
   public static final TupleTag<String> SELECTED = SampleByDensity.SELECTED;
   public static final TupleTag<String> REJECTED = SampleByDensity.REJECTED;
   public static final TupleTag<String> UNSCORED = new TupleTag<>("unscored") {};
+  /** (id, effective density d^beta / q^alpha) of the kept and dropped documents. */
+  public static final TupleTag<KV<String, Double>> SELECTED_SCORES = SampleByDensity.SELECTED_SCORES;
+  public static final TupleTag<KV<String, Double>> REJECTED_SCORES = SampleByDensity.REJECTED_SCORES;
 
   private static final TupleTag<KV<String, Double>> EFFECTIVE = new TupleTag<>("effective") {};
   private static final long SHARD_SALT = 0x7F4A7C159E3779B9L;
@@ -147,7 +150,8 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
     PCollectionTuple sampled = joined.get(EFFECTIVE).apply("SampleByEffectiveDensity", count < 0
         ? SampleByDensity.inversePropensity(rate).withSeed(seed)
         : SampleByDensity.inversePropensity(rate).withSeed(seed).withCount(count));
-    return PCollectionTuple.of(SELECTED, sampled.get(SELECTED)).and(REJECTED, sampled.get(REJECTED)).and(UNSCORED, joined.get(UNSCORED));
+    return PCollectionTuple.of(SELECTED, sampled.get(SELECTED)).and(REJECTED, sampled.get(REJECTED)).and(UNSCORED, joined.get(UNSCORED))
+        .and(SELECTED_SCORES, sampled.get(SELECTED_SCORES)).and(REJECTED_SCORES, sampled.get(REJECTED_SCORES));
   }
 
   private static Integer shard(String id, int shards) {

@@ -1,0 +1,580 @@
+package dev.dataselect.pipelines.report;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.Hashes;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.MapCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.FlatMapElements;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Top;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * Collects what the run report shows and adds the transforms that compute it to the pipeline: every
+ * figure is reduced inside the pipeline by small combiners (fixed-bin histograms, top/bottom k, counts
+ * per source file and language), and each lands as one small JSON file under {@code
+ * <output>/report/data/}. Nothing gathers scores or documents on one machine, so it scales with the job.
+ * {@link ReportPage#render} then turns those files and {@code summary.json} into {@code report/index.html}.
+ *
+ * <pre>{@code
+ * RunReport.to(out)
+ *     .scores("density", Scale.POSITIVE, densities)          // (id, score)
+ *     .decisions("density@0.2", "density", kept, dropped)    // (id, score) of kept / dropped documents
+ *     .documents(candidates).selected(selected)
+ *     .apply();
+ * }</pre>
+ *
+ * <p>The files: {@code histogram-<score>.json}, {@code decisions-<label>.json}, {@code examples.json},
+ * {@code counts.json}. {@link Timings#write} adds {@code timings.json} from the launcher.
+ */
+public final class RunReport {
+  /** How a score's histogram is binned. */
+  public enum Scale {
+    /** A probability, like ASK-LLM's P(yes): {@value Histogram#UNIT_BINS} equal bins over [0, 1]. */
+    PROBABILITY,
+    /** A positive score spanning decades, like a density or a perplexity: log-spaced bins. */
+    POSITIVE
+  }
+
+  /** The kept and dropped (id, score) of {@link #splitLikeRandom}. */
+  public static final TupleTag<KV<String, Double>> KEPT = new TupleTag<>("kept") {};
+  public static final TupleTag<KV<String, Double>> DROPPED = new TupleTag<>("dropped") {};
+
+  /** Top and bottom examples per score. */
+  public static final int DEFAULT_EXAMPLES = 5;
+  /** Characters of text shown per example. */
+  public static final int SNIPPET_CHARS = 300;
+  /** Metadata fields taken as the document's language, first present wins (case-insensitive). */
+  public static final List<String> LANGUAGE_FIELDS = List.of("language", "lang", "lid", "language_code");
+
+  private final String dataDir;
+  private final Map<String, Scale> scales = new LinkedHashMap<>();
+  private final Map<String, PCollection<KV<String, Double>>> scores = new LinkedHashMap<>();
+  private final List<Decision> decisions = new ArrayList<>();
+  @Nullable private PCollection<Document> documents;
+  @Nullable private PCollection<Document> selected;
+  private int examples = DEFAULT_EXAMPLES;
+  private boolean applied;
+
+  private RunReport(String dataDir) {
+    this.dataDir = dataDir;
+  }
+
+  /** A report of the job writing into {@code output} (local or gs://). */
+  public static RunReport to(String output) {
+    checkArgument(output != null && !output.isEmpty(), "output must name a folder, got '%s'", output);
+    return new RunReport(dataDir(output));
+  }
+
+  /** {@code <output>/report/data/}. */
+  static String dataDir(String output) {
+    return (output.endsWith("/") ? output : output + "/") + "report/data/";
+  }
+
+  /** A score of every scored document, (id, score): its histogram and its top and bottom examples. */
+  public RunReport scores(String name, Scale scale, PCollection<KV<String, Double>> idScores) {
+    checkArgument(name != null && name.matches("[A-Za-z0-9_.-]+"), "score name must match [A-Za-z0-9_.-]+, got '%s'", name);
+    checkArgument(!scores.containsKey(name), "score '%s' is already in the report", name);
+    scales.put(name, scale);
+    scores.put(name, idScores);
+    return this;
+  }
+
+  /**
+   * The kept and dropped documents of one sampler at one rate, each as (id, score) with the score
+   * {@code scoreName} (registered by {@link #scores}): their histograms overlaid. {@code label}
+   * names the decision, e.g. {@code density@0.2}.
+   */
+  public RunReport decisions(
+      String label, String scoreName, PCollection<KV<String, Double>> kept, PCollection<KV<String, Double>> dropped) {
+    checkArgument(label != null && !label.isEmpty(), "label must not be empty");
+    checkArgument(decisions.stream().noneMatch(d -> d.label.equals(label)), "decision '%s' is already in the report", label);
+    decisions.add(new Decision(label, scoreName, kept, dropped));
+    return this;
+  }
+
+  /** The documents that entered selection: counts per source file and language, and example snippets. */
+  public RunReport documents(PCollection<Document> docs) {
+    this.documents = docs;
+    return this;
+  }
+
+  /** The selected documents: kept counts per source file and language. */
+  public RunReport selected(PCollection<Document> docs) {
+    this.selected = docs;
+    return this;
+  }
+
+  /** Top and bottom examples per score, in [0, 100]; default {@value #DEFAULT_EXAMPLES}. */
+  public RunReport withExamples(int k) {
+    checkArgument(k >= 0 && k <= 100, "examples must be in [0, 100], got %s", k);
+    this.examples = k;
+    return this;
+  }
+
+  /** Adds the report's transforms to the pipeline; call once, after the collections are registered. */
+  public void apply() {
+    checkState(!applied, "RunReport.apply() was already called");
+    applied = true;
+    for (Decision d : decisions) {
+      checkArgument(scales.containsKey(d.scoreName),
+          "decision '%s' uses score '%s', which is not in the report: register it with scores() (have %s)",
+          d.label, d.scoreName, scales.keySet());
+    }
+    for (Map.Entry<String, PCollection<KV<String, Double>>> s : scores.entrySet()) {
+      String name = s.getKey();
+      ObjectNode meta = header("histogram").put("score", name).put("scale", scales.get(name).name());
+      histogram("Report " + name + " histogram", meta, scales.get(name),
+          List.of(tagged("all", s.getValue(), "Report " + name)), dataDir + "histogram-" + name + ".json");
+    }
+    for (Decision d : decisions) {
+      ObjectNode meta = header("decisions").put("label", d.label).put("score", d.scoreName).put("scale", scales.get(d.scoreName).name());
+      String step = "Report " + d.label;
+      histogram(step + " kept vs dropped", meta, scales.get(d.scoreName),
+          List.of(tagged("kept", d.kept, step + " kept"), tagged("dropped", d.dropped, step + " dropped")),
+          dataDir + "decisions-" + fileName(d.label) + ".json");
+    }
+    if (documents != null) {
+      counts();
+      if (examples > 0 && !scores.isEmpty()) {
+        examples();
+      }
+    }
+  }
+
+  /**
+   * Splits (id, score) by the random sampler's rule, {@code Hashes.unit(id, seed) < rate}, into
+   * {@link #KEPT} and {@link #DROPPED}: the scores of what {@code Select.random} kept, without a join.
+   */
+  public static PTransform<PCollection<KV<String, Double>>, PCollectionTuple> splitLikeRandom(double rate, long seed) {
+    checkArgument(rate >= 0 && rate <= 1, "rate must be in [0, 1], got %s", rate);
+    return new PTransform<>() {
+      @Override
+      public PCollectionTuple expand(PCollection<KV<String, Double>> in) {
+        PCollectionTuple out = in.apply("SplitByHash", ParDo.of(new DoFn<KV<String, Double>, KV<String, Double>>() {
+          @ProcessElement
+          public void process(@Element KV<String, Double> kv, MultiOutputReceiver o) {
+            o.get(Hashes.unit(kv.getKey(), seed) < rate ? KEPT : DROPPED).output(kv);
+          }
+        }).withOutputTags(KEPT, TupleTagList.of(DROPPED)));
+        out.get(KEPT).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+        out.get(DROPPED).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+        return out;
+      }
+    };
+  }
+
+  private static ObjectNode header(String kind) {
+    return new ObjectMapper().createObjectNode().put("kind", kind);
+  }
+
+  static String fileName(String label) {
+    return label.replaceAll("[^A-Za-z0-9_.@=-]", "_");
+  }
+
+  private static PCollection<KV<String, Double>> tagged(String series, PCollection<KV<String, Double>> scores, String step) {
+    return scores.apply(step + " as " + series, MapElements
+        .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
+        .via(kv -> KV.of(series, kv.getValue())));
+  }
+
+  private static void histogram(String step, ObjectNode meta, Scale scale, List<PCollection<KV<String, Double>>> series, String path) {
+    PCollection<KV<String, Double>> all = series.size() == 1
+        ? series.get(0)
+        : PCollectionList.of(series).apply(step + " flatten", Flatten.pCollections());
+    all.apply(step, Combine.globally(new HistogramsFn(scale, seriesNames(series.size()))))
+        .apply(step + " write", ParDo.of(new WriteJsonFn(path, meta.toString())));
+  }
+
+  private static List<String> seriesNames(int n) {
+    return n == 1 ? List.of("all") : List.of("kept", "dropped");
+  }
+
+  /** Counts per source file and per language, of all documents and of the selected ones. */
+  private void counts() {
+    List<PCollection<String>> keys = new ArrayList<>();
+    keys.add(documents.apply("Report count keys", FlatMapElements.into(TypeDescriptors.strings()).via(d -> countKeys("documents", d))));
+    if (selected != null) {
+      keys.add(selected.apply("Report selected count keys", FlatMapElements.into(TypeDescriptors.strings()).via(d -> countKeys("selected", d))));
+    }
+    PCollectionList.of(keys)
+        .apply("Report count keys flatten", Flatten.pCollections())
+        .apply("Report count per key", Count.perElement())
+        .apply("Report counts", Combine.globally(new SumToMapFn()))
+        .apply("Report counts write", ParDo.of(new WriteCountsFn(dataDir + "counts.json", selected != null)));
+  }
+
+  /** {@code set \t kind \t value}: the document's source file and, when known, its language. */
+  static List<String> countKeys(String set, Document d) {
+    List<String> out = new ArrayList<>(2);
+    out.add(set + "\tsource\t" + sourceFile(d.source()));
+    String lang = language(d);
+    if (lang != null) {
+      out.add(set + "\tlanguage\t" + lang);
+    }
+    return out;
+  }
+
+  /** {@code path#index} → {@code path}. */
+  static String sourceFile(String source) {
+    int hash = source.lastIndexOf('#');
+    return hash > 0 ? source.substring(0, hash) : source;
+  }
+
+  @Nullable
+  static String language(Document d) {
+    for (String field : LANGUAGE_FIELDS) {
+      for (Map.Entry<String, String> e : d.metadata().entrySet()) {
+        if (e.getKey().equalsIgnoreCase(field) && !e.getValue().isBlank()) {
+          return e.getValue().trim();
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Top and bottom k by each score, with snippets of their text joined from the documents. */
+  private void examples() {
+    List<PCollection<String>> picks = new ArrayList<>();
+    for (Map.Entry<String, PCollection<KV<String, Double>>> s : scores.entrySet()) {
+      String name = s.getKey();
+      for (boolean top : new boolean[] {true, false}) {
+        String end = top ? "top" : "bottom";
+        picks.add(s.getValue()
+            .apply("Report " + name + " " + end, Top.of(examples, new ByScore(top)))
+            .apply("Report " + name + " " + end + " picks", FlatMapElements.into(TypeDescriptors.strings())
+                .via(list -> picks(name, end, list))));
+      }
+    }
+    PCollectionView<List<String>> pickView = PCollectionList.of(picks)
+        .apply("Report picks flatten", Flatten.pCollections())
+        .apply("Report picks view", View.asList());
+    documents
+        .apply("Report snippets", ParDo.of(new SnippetFn(pickView)).withSideInputs(pickView))
+        .apply("Report snippets map", Combine.globally(new ToMapFn()))
+        .apply("Report examples write", ParDo.of(new WriteExamplesFn(dataDir + "examples.json", pickView, new ArrayList<>(scales.keySet())))
+            .withSideInputs(pickView));
+  }
+
+  static List<String> picks(String score, String end, List<KV<String, Double>> list) {
+    ObjectMapper mapper = new ObjectMapper();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      out.add(mapper.createObjectNode().put("score", score).put("end", end).put("rank", i + 1)
+          .put("id", list.get(i).getKey()).put("value", list.get(i).getValue()).toString());
+    }
+    return out;
+  }
+
+  private static final class Decision {
+    final String label;
+    final String scoreName;
+    final PCollection<KV<String, Double>> kept;
+    final PCollection<KV<String, Double>> dropped;
+
+    Decision(String label, String scoreName, PCollection<KV<String, Double>> kept, PCollection<KV<String, Double>> dropped) {
+      this.label = label;
+      this.scoreName = scoreName;
+      this.kept = kept;
+      this.dropped = dropped;
+    }
+  }
+
+  /** By score, then id: {@code Top} keeps the largest, so the bottom end compares reversed. */
+  static final class ByScore implements Comparator<KV<String, Double>>, Serializable {
+    private final boolean ascending;
+
+    ByScore(boolean ascending) {
+      this.ascending = ascending;
+    }
+
+    @Override
+    public int compare(KV<String, Double> a, KV<String, Double> b) {
+      int c = Double.compare(a.getValue(), b.getValue());
+      if (c == 0) {
+        c = a.getKey().compareTo(b.getKey());
+      }
+      return ascending ? c : -c;
+    }
+  }
+
+  /** Histograms per series name; the output is their JSON ({@code {series: histogram}}). */
+  static final class HistogramsFn extends Combine.CombineFn<KV<String, Double>, Map<String, Histogram>, String> {
+    private final Scale scale;
+    private final List<String> series;
+
+    HistogramsFn(Scale scale, List<String> series) {
+      this.scale = scale;
+      this.series = series;
+    }
+
+    @Override
+    public Map<String, Histogram> createAccumulator() {
+      return new HashMap<>();
+    }
+
+    @Override
+    public Map<String, Histogram> addInput(Map<String, Histogram> acc, KV<String, Double> in) {
+      acc.computeIfAbsent(in.getKey(), k -> new Histogram(scale)).add(in.getValue());
+      return acc;
+    }
+
+    @Override
+    public Map<String, Histogram> mergeAccumulators(Iterable<Map<String, Histogram>> accs) {
+      Map<String, Histogram> out = new HashMap<>();
+      for (Map<String, Histogram> a : accs) {
+        a.forEach((k, h) -> out.computeIfAbsent(k, x -> new Histogram(scale)).merge(h));
+      }
+      return out;
+    }
+
+    @Override
+    public String extractOutput(Map<String, Histogram> acc) {
+      ObjectNode root = new ObjectMapper().createObjectNode();
+      for (String s : series) {
+        acc.getOrDefault(s, new Histogram(scale)).writeTo(root.putObject(s));
+      }
+      return root.toString();
+    }
+
+    @Override
+    public Coder<Map<String, Histogram>> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
+      return MapCoder.of(StringUtf8Coder.of(), Histogram.HistogramCoder.of());
+    }
+
+    @Override
+    public Coder<String> getDefaultOutputCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
+      return StringUtf8Coder.of();
+    }
+  }
+
+  /** Sums (key, count) into one sorted map; the number of keys is that of source files and languages. */
+  static final class SumToMapFn extends Combine.CombineFn<KV<String, Long>, Map<String, Long>, Map<String, Long>> {
+    @Override
+    public Map<String, Long> createAccumulator() {
+      return new TreeMap<>();
+    }
+
+    @Override
+    public Map<String, Long> addInput(Map<String, Long> acc, KV<String, Long> in) {
+      acc.merge(in.getKey(), in.getValue(), Long::sum);
+      return acc;
+    }
+
+    @Override
+    public Map<String, Long> mergeAccumulators(Iterable<Map<String, Long>> accs) {
+      Map<String, Long> out = new TreeMap<>();
+      for (Map<String, Long> a : accs) {
+        a.forEach((k, v) -> out.merge(k, v, Long::sum));
+      }
+      return out;
+    }
+
+    @Override
+    public Map<String, Long> extractOutput(Map<String, Long> acc) {
+      return acc;
+    }
+
+    @Override
+    public Coder<Map<String, Long>> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Long>> in) {
+      return MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    }
+
+    @Override
+    public Coder<Map<String, Long>> getDefaultOutputCoder(CoderRegistry r, Coder<KV<String, Long>> in) {
+      return MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    }
+  }
+
+  /** (id, snippet JSON) of the few picked documents into one map. */
+  static final class ToMapFn extends Combine.CombineFn<KV<String, String>, Map<String, String>, Map<String, String>> {
+    @Override
+    public Map<String, String> createAccumulator() {
+      return new TreeMap<>();
+    }
+
+    @Override
+    public Map<String, String> addInput(Map<String, String> acc, KV<String, String> in) {
+      acc.put(in.getKey(), in.getValue());
+      return acc;
+    }
+
+    @Override
+    public Map<String, String> mergeAccumulators(Iterable<Map<String, String>> accs) {
+      Map<String, String> out = new TreeMap<>();
+      accs.forEach(out::putAll);
+      return out;
+    }
+
+    @Override
+    public Map<String, String> extractOutput(Map<String, String> acc) {
+      return acc;
+    }
+
+    @Override
+    public Coder<Map<String, String>> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, String>> in) {
+      return MapCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of());
+    }
+
+    @Override
+    public Coder<Map<String, String>> getDefaultOutputCoder(CoderRegistry r, Coder<KV<String, String>> in) {
+      return MapCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of());
+    }
+  }
+
+  /** Emits (id, {snippet, source, language}) for the documents among the picks. */
+  private static final class SnippetFn extends DoFn<Document, KV<String, String>> {
+    private final PCollectionView<List<String>> picks;
+    private transient java.util.Set<String> ids;
+
+    SnippetFn(PCollectionView<List<String>> picks) {
+      this.picks = picks;
+    }
+
+    @StartBundle
+    public void start() {
+      ids = null;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) throws IOException {
+      if (ids == null) {
+        ids = new java.util.HashSet<>();
+        ObjectMapper mapper = new ObjectMapper();
+        for (String p : c.sideInput(picks)) {
+          ids.add(mapper.readTree(p).path("id").asText());
+        }
+      }
+      Document d = c.element();
+      if (ids.contains(d.id())) {
+        String text = d.text().strip().replaceAll("\\s+", " ");
+        ObjectNode n = new ObjectMapper().createObjectNode()
+            .put("snippet", text.length() > SNIPPET_CHARS ? text.substring(0, SNIPPET_CHARS) + "…" : text)
+            .put("characters", d.text().length())
+            .put("source", d.source());
+        String lang = language(d);
+        if (lang != null) {
+          n.put("language", lang);
+        }
+        c.output(KV.of(d.id(), n.toString()));
+      }
+    }
+  }
+
+  private static final class WriteJsonFn extends DoFn<String, Void> {
+    private final String path;
+    private final String metaJson;
+
+    WriteJsonFn(String path, String metaJson) {
+      this.path = path;
+      this.metaJson = metaJson;
+    }
+
+    @ProcessElement
+    public void process(@Element String seriesJson) throws IOException {
+      ObjectMapper mapper = new ObjectMapper();
+      ObjectNode root = (ObjectNode) mapper.readTree(metaJson);
+      root.set("series", mapper.readTree(seriesJson));
+      ReportFiles.write(path, root);
+    }
+  }
+
+  private static final class WriteCountsFn extends DoFn<Map<String, Long>, Void> {
+    private final String path;
+    private final boolean hasSelected;
+
+    WriteCountsFn(String path, boolean hasSelected) {
+      this.path = path;
+      this.hasSelected = hasSelected;
+    }
+
+    @ProcessElement
+    public void process(@Element Map<String, Long> counts) throws IOException {
+      ObjectNode root = header("counts").put("hasSelected", hasSelected);
+      root.putArray("languageFields").addAll(LANGUAGE_FIELDS.stream().map(f -> root.textNode(f)).toList());
+      ObjectNode bySource = root.putObject("source");
+      ObjectNode byLanguage = root.putObject("language");
+      for (Map.Entry<String, Long> e : counts.entrySet()) {
+        String[] parts = e.getKey().split("\t", 3);
+        ObjectNode group = parts[1].equals("source") ? bySource : byLanguage;
+        ObjectNode row = group.has(parts[2]) ? (ObjectNode) group.get(parts[2]) : group.putObject(parts[2]);
+        row.put(parts[0], e.getValue());
+      }
+      ReportFiles.write(path, root);
+    }
+  }
+
+  private static final class WriteExamplesFn extends DoFn<Map<String, String>, Void> {
+    private final String path;
+    private final PCollectionView<List<String>> picks;
+    private final List<String> scoreNames;
+
+    WriteExamplesFn(String path, PCollectionView<List<String>> picks, List<String> scoreNames) {
+      this.path = path;
+      this.picks = picks;
+      this.scoreNames = scoreNames;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) throws IOException {
+      ObjectMapper mapper = new ObjectMapper();
+      Map<String, String> snippets = c.element();
+      ObjectNode root = header("examples");
+      ObjectNode byScore = root.putObject("scores");
+      for (String s : scoreNames) {
+        byScore.putObject(s).putArray("top");
+        byScore.with(s).putArray("bottom");
+      }
+      List<ObjectNode> sorted = new ArrayList<>();
+      for (String p : c.sideInput(picks)) {
+        sorted.add((ObjectNode) mapper.readTree(p));
+      }
+      sorted.sort(Comparator.comparing((ObjectNode n) -> n.path("score").asText()).thenComparing(n -> n.path("end").asText())
+          .thenComparingInt(n -> n.path("rank").asInt()));
+      for (ObjectNode p : sorted) {
+        ArrayNode list = (ArrayNode) byScore.with(p.path("score").asText()).get(p.path("end").asText());
+        ObjectNode row = list.addObject().put("rank", p.path("rank").asInt()).put("id", p.path("id").asText()).put("value", p.path("value").asDouble());
+        String snippet = snippets.get(p.path("id").asText());
+        if (snippet != null) {
+          row.setAll((ObjectNode) mapper.readTree(snippet));
+        }
+      }
+      ReportFiles.write(path, root);
+    }
+  }
+}
