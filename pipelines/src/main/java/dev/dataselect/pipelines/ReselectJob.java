@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
 import dev.dataselect.transforms.inference.DocumentScore;
@@ -115,13 +116,25 @@ final class ReselectJob {
 
     String out = SelectJob.resolve(o.getOutput(), "selections");
     List<PCollection<KV<String, String>>> keptIds = new ArrayList<>();
+    RunReport report = RunReport.to(o.getOutput());
+    if (in.densities != null) {
+      report.scores("density", RunReport.Scale.POSITIVE, in.densities);
+    }
+    if (in.quality != null) {
+      report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE, in.quality);
+    }
     for (String sampler : samplers) {
       List<Samplers.Decision> decisions = Samplers.apply(sampler, targets, in);
+      if (sampler.equals("combined")) { // every rate weighs the same effective density
+        report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE, PCollectionList.of(decisions.get(0).selectedScores)
+            .and(decisions.get(0).rejectedScores).apply("ReportCombinedScores", Flatten.pCollections()));
+      }
       PCollection<KV<String, Double>> universe = sampler.equals("quality") || (sampler.equals("random") && in.densities == null)
           ? in.quality : in.densities;
       PCollection<Long> scored = universe.apply(sampler + " CountScored", Count.globally());
       for (Samplers.Decision d : decisions) {
         String label = sampler + "-" + d.target.label();
+        report.decisions(sampler + "@" + d.target.label(), d.scoreName, d.selectedScores, d.rejectedScores);
         if (d.target.kind() != Target.Kind.THRESHOLD) {
           counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target)), "selection|" + label + "|target"));
         }
@@ -150,6 +163,7 @@ final class ReselectJob {
           .withNaming(label -> FileIO.Write.defaultNaming(label + "/selected/part", ".jsonl.gz"))
           .withCompression(Compression.GZIP));
     }
+    report.apply();
     PCollectionList.of(counts)
         .apply("AllCounts", Flatten.pCollections())
         .apply("WriteSummary", new WriteSummary(SelectJob.resolve(o.getOutput(), "summary.json"), SelectJob.optionsJson(o), startMillis, ReselectJob::summary));
@@ -292,7 +306,7 @@ final class ReselectJob {
 
   /** Clears what an earlier reselect run wrote into this output folder. */
   static void clearPreviousOutput(String out) {
-    SelectJob.clearParts(out, List.of("selections"));
+    SelectJob.clearParts(out, List.of("selections", "report"));
   }
 
   /** Routes every corpus document to the selections that kept its id, in hash-sharded groups. */

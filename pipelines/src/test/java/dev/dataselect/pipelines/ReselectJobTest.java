@@ -65,6 +65,12 @@ class ReselectJobTest {
       Map.Entry<String, JsonNode> check = it.next();
       assertTrue(check.getValue().asBoolean(), check.getKey());
     }
+    // The report of the reselect run: every selection's figures, an overlay per sampler and rate.
+    String page = Files.readString(Path.of(dev.dataselect.pipelines.report.ReportPage.render(re.toString())));
+    assertTrue(page.contains("data-summary=\"/selections/densest-0.3/selected\">18<"), "the page shows densest-0.3's count");
+    try (Stream<Path> data = Files.list(re.resolve("report/data"))) {
+      assertEquals(6, data.filter(f -> f.getFileName().toString().startsWith("decisions-")).count());
+    }
     // The joined documents are the corpus's own records.
     assertTrue(documents(re.resolve("selections/density-0.3/selected")).stream().allMatch(d -> d.contains(", note ")));
 

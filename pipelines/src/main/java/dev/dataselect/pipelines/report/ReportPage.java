@@ -91,8 +91,12 @@ public final class ReportPage {
     html.append("<nav><a href=\"#counts\">Counts</a><a href=\"#dead\">Dead letters</a><a href=\"#scores\">Distributions</a>")
         .append("<a href=\"#decisions\">Kept vs dropped</a><a href=\"#sources\">Sources</a><a href=\"#examples\">Examples</a><a href=\"#timings\">Timings</a></nav>\n");
     overview(summary, options);
-    counts(summary);
-    deadLetters(summary);
+    if (summary.has("selections")) {
+      selections(summary); // a reselect run: many selections over persisted scores, no corpus read
+    } else {
+      counts(summary);
+      deadLetters(summary);
+    }
     distributions(ofKind(data, "histogram"));
     decisions(ofKind(data, "decisions"));
     sources(ofKind(data, "counts"));
@@ -114,6 +118,35 @@ public final class ReportPage {
       boolean ok = c.getValue().asBoolean();
       row("Check: " + esc(words(c.getKey())), ok ? "<span class=\"ok\">✔ reconciles</span>" : "<span class=\"bad\">✘ does not reconcile</span>");
     }
+    html.append("</table></section>\n");
+  }
+
+  /** The reselect job's selections: target, kept, dropped and the checks, one row each. */
+  private void selections(JsonNode summary) {
+    html.append("<section id=\"counts\"><h2>Selections from persisted scores</h2>\n<p class=\"muted\">Scores read: ");
+    List<String> read = new ArrayList<>();
+    summary.path("scores").fields().forEachRemaining(e -> read.add(esc(e.getKey()) + " <span data-summary=\"/scores/" + esc(e.getKey())
+        + "\">" + count(e.getValue().asLong()) + "</span>"));
+    html.append(String.join(", ", read)).append(". No model ran.</p>\n");
+    html.append("<table><tr><th>Selection</th><th class=\"n\">Target</th><th class=\"n\">Selected</th><th class=\"n\">Achieved / target</th>")
+        .append("<th class=\"n\">Rejected</th><th class=\"n\">Scored</th></tr>\n");
+    summary.path("selections").fields().forEachRemaining(e -> {
+      String label = esc(e.getKey());
+      JsonNode n = e.getValue();
+      String ptr = "/selections/" + label + "/";
+      html.append("<tr><td>").append(label).append("</td>");
+      for (String key : List.of("target", "selected", "achievedOverTarget", "rejected", "scored")) {
+        JsonNode v = n.path(key);
+        html.append("<td class=\"n\"");
+        if (!v.isMissingNode()) {
+          html.append(" data-summary=\"").append(ptr).append(key).append("\">").append(key.equals("achievedOverTarget") ? fmt(v.asDouble()) : count(v.asLong()));
+        } else {
+          html.append(">–");
+        }
+        html.append("</td>");
+      }
+      html.append("</tr>\n");
+    });
     html.append("</table></section>\n");
   }
 
