@@ -304,10 +304,18 @@ public final class LogisticStatistics implements Serializable {
     return s;
   }
 
-  /** Exact equality of every accumulated number (for tests of merging). */
-  public boolean sameNumbers(LogisticStatistics o) {
+  /**
+   * Exact equality of the Hessians, gradients and counts, and log-likelihoods within {@code
+   * tolerance} (they are sums of logarithms, so their rounding depends on the order of addition).
+   */
+  public boolean sameNumbers(LogisticStatistics o, double tolerance) {
+    for (int m = 0; m < models.size(); m++) {
+      if (Math.abs(logLikelihood[m] - o.logLikelihood[m]) > tolerance
+          || Math.abs(heldOutLogLikelihood[m] - o.heldOutLogLikelihood[m]) > tolerance) {
+        return false;
+      }
+    }
     return Arrays.deepEquals(hessian, o.hessian) && Arrays.deepEquals(gradient, o.gradient)
-        && Arrays.equals(logLikelihood, o.logLikelihood) && Arrays.equals(count, o.count)
-        && Arrays.equals(heldOutLogLikelihood, o.heldOutLogLikelihood) && Arrays.equals(heldOutCount, o.heldOutCount);
+        && Arrays.equals(count, o.count) && Arrays.equals(heldOutCount, o.heldOutCount);
   }
 }

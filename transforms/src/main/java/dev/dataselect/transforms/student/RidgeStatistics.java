@@ -15,7 +15,8 @@ import java.util.List;
  *
  * <p>Mutable: {@link #add} and {@link #merge} change it in place.
  */
-public final class RidgeStatistics {
+public final class RidgeStatistics implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private final int dimension;
   private final int folds;
   private final double[][] xtx; // [fold][d*d], upper triangle filled

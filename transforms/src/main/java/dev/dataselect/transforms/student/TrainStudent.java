@@ -226,7 +226,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
       PCollectionView<LogisticStatistics.Models> view = models.apply("Weights" + t, View.asSingleton());
       PCollection<LogisticStatistics> stats = examples
           .apply(evaluate ? "Evaluate" : "NewtonPass" + t,
-              Combine.globally(new LogisticCombine(view, !evaluate, folds, seed)).withSideInputs(view))
+              Combine.globally(new LogisticCombine(view, !evaluate, folds, seed)).withoutDefaults().withSideInputs(view))
           .setCoder(SerializableCoder.of(LogisticStatistics.class));
       if (evaluate) {
         return stats.apply("ChooseLambda", ParDo.of(new ChooseLambda(lambdas.length, passes, folds)));
