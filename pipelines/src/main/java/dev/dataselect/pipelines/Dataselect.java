@@ -33,7 +33,9 @@ public final class Dataselect {
     try (Progress progress = Progress.watch(result, options.getProgressSeconds(), System.out)) {
       state = result.waitUntilFinish();
     }
-    String summary = SelectJob.resolve(options.getOutput(), "summary.json");
+    String summary = options.getJob().equalsIgnoreCase("train-student")
+        ? SelectJob.resolve(options.getOutput(), TrainStudentJob.REPORT) + "metrics.json"
+        : SelectJob.resolve(options.getOutput(), "summary.json");
     System.out.println("state: " + state);
     if (state == PipelineResult.State.DONE && !summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
       System.out.println("summary: " + summary);
@@ -53,7 +55,7 @@ public final class Dataselect {
   }
 
   /** The jobs {@code --job} names. */
-  static final List<String> JOBS = List.of("select");
+  static final List<String> JOBS = List.of("select", "train-student");
 
   /** Builds and starts the job {@code --job} names; does not wait for it to finish. */
   public static PipelineResult run(DataselectOptions options) {
@@ -64,6 +66,8 @@ public final class Dataselect {
         Demo.apply(options);
         SelectJob.clearPreviousOutput(options.getOutput());
         return SelectJob.build(options).run();
+      case "train-student":
+        return TrainStudentJob.build(options).run();
       default:
         throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
     }

@@ -7,7 +7,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Which job {@code bin/dataselect} runs. */
 public interface JobOptions extends PipelineOptions {
   @Description(
-      "Job to run: select (the main job: read, deduplicate, score, select, write).")
+      "Job to run: select (the main job: read, deduplicate, score, select, write) or train-student (fit a linear "
+          + "student scorer on embeddings from teacher scores or labels; see --labels, --teacherScores).")
   @Default.String("select")
   String getJob();
 
