@@ -59,7 +59,7 @@ public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
   static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores");
   static final List<String> SAMPLERS = List.of("random", "quality", "density", "densest", "sparsest");
-  static final List<String> QUALITY = List.of("none", "askllm", "perplexity");
+  static final List<String> QUALITY = List.of("none", "askllm", "perplexity", "student");
 
   private SelectJob() {}
 
@@ -77,7 +77,7 @@ public final class SelectJob {
     checkArgument(QUALITY.contains(quality), "--quality must be one of %s, got '%s'", QUALITY, options.getQuality());
     checkArgument(
         !sampler.equals("quality") || !quality.equals("none"),
-        "--sampler=quality needs a quality scorer: --quality=askllm or --quality=perplexity");
+        "--sampler=quality needs a quality scorer: --quality=askllm, perplexity or student");
     checkArgument(options.getBatchSize() >= 1 && options.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", options.getBatchSize());
     ScoreStages.validate(options, sampler, quality);
     String outputFormat = options.getOutputFormat().toLowerCase(Locale.ROOT);
