@@ -27,7 +27,7 @@ public final class Dataselect {
       return;
     }
     DataselectOptions options =
-        PipelineOptionsFactory.fromArgs(localDefaults(args)).withValidation().as(DataselectOptions.class);
+        PipelineOptionsFactory.fromArgs(localDefaults(labelsAlias(args))).withValidation().as(DataselectOptions.class);
     PipelineResult result = run(options);
     PipelineResult.State state;
     try (Progress progress = Progress.watch(result, options.getProgressSeconds(), System.out)) {
@@ -71,6 +71,24 @@ public final class Dataselect {
       default:
         throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
     }
+  }
+
+  /**
+   * {@code --labels=FILE} of {@code --job=train-student} means {@code --labelsFile=FILE}: Dataflow's
+   * options own {@code --labels} (a JSON map of job labels), so a value that is not a JSON object is
+   * taken as the labels file.
+   */
+  static String[] labelsAlias(String[] args) {
+    if (Arrays.stream(args).noneMatch(a -> a.equalsIgnoreCase("--job=train-student"))) {
+      return args;
+    }
+    String[] out = args.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i].startsWith("--labels=") && !out[i].substring("--labels=".length()).trim().startsWith("{")) {
+        out[i] = "--labelsFile=" + out[i].substring("--labels=".length());
+      }
+    }
+    return out;
   }
 
   /** On the DirectRunner, run() must return at once so progress can be shown while it runs. */

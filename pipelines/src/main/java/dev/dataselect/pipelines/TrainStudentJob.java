@@ -72,7 +72,7 @@ final class TrainStudentJob {
     String t = o.getStudentTask().toLowerCase(Locale.ROOT);
     checkArgument(List.of("auto", "ridge", "logistic").contains(t), "--studentTask must be auto, ridge or logistic, got '%s'", o.getStudentTask());
     if (t.equals("auto")) {
-      return o.getLabels().isEmpty() ? StudentModel.Task.RIDGE : StudentModel.Task.LOGISTIC;
+      return o.getLabelsFile().isEmpty() ? StudentModel.Task.RIDGE : StudentModel.Task.LOGISTIC;
     }
     return StudentModel.Task.valueOf(t.toUpperCase(Locale.ROOT));
   }
@@ -94,9 +94,9 @@ final class TrainStudentJob {
   }
 
   static Pipeline build(DataselectOptions o) {
-    boolean labels = !o.getLabels().isEmpty();
+    boolean labels = !o.getLabelsFile().isEmpty();
     boolean scores = !o.getTeacherScores().isEmpty();
-    checkArgument(labels ^ scores, "--job=train-student needs exactly one teacher: --labels=FILE or --teacherScores=FOLDER");
+    checkArgument(labels ^ scores, "--job=train-student needs exactly one teacher: --labelsFile=FILE (or --labels=FILE) or --teacherScores=FOLDER");
     StudentModel.Task task = task(o);
     TrainStudent train = TrainStudent.of(task)
         .withFolds(o.getStudentFolds())
@@ -110,7 +110,7 @@ final class TrainStudentJob {
         "--teacherScores needs the documents' embeddings: --embeddingsCache (same model) or --input (the corpus the scores came from)");
     SortedMap<String, String> teacher = new TreeMap<>();
     teacher.put("kind", labels ? "labels" : "scores");
-    teacher.put("source", labels ? o.getLabels() : o.getTeacherScores());
+    teacher.put("source", labels ? o.getLabelsFile() : o.getTeacherScores());
     teacher.put("lowerIsBetter", Boolean.toString(o.getTeacherLowerIsBetter()));
     teacher.put("negated", Boolean.toString(o.getTeacherLowerIsBetter()));
     if (labels) {
@@ -128,7 +128,7 @@ final class TrainStudentJob {
     if (labels) {
       List<String> metadata = new ArrayList<>(SelectJob.split(o.getMetadataFields()));
       metadata.add(o.getLabelField());
-      PCollectionTuple read = p.apply("ReadLabels", SelectJob.readCorpus(o, SelectJob.inputPatterns(o.getLabels())).withMetadataFields(metadata));
+      PCollectionTuple read = p.apply("ReadLabels", SelectJob.readCorpus(o, SelectJob.inputPatterns(o.getLabelsFile())).withMetadataFields(metadata));
       dead.add(read.get(ReadCorpus.DEAD_LETTERS));
       events.add(read.get(ReadCorpus.RECORDS).apply("SumRecords", Sum.longsGlobally())
           .apply("RecordEvents", ParDo.of(new Repeat("records"))));

@@ -48,7 +48,7 @@ class StudentJobTest {
   private Path train() throws IOException {
     Path labels = labels();
     Path out = dir.resolve("train");
-    PipelineResult.State state = Dataselect.run(JobRuns.options("--job=train-student", "--labels=" + labels,
+    PipelineResult.State state = Dataselect.run(JobRuns.options("--job=train-student", "--labelsFile=" + labels,
         "--labelField=label", "--textField=text", "--output=" + out, "--studentFolds=3", "--seed=9",
         "--studentLambdas=1e-4,1e-2,1")).waitUntilFinish();
     assertEquals(PipelineResult.State.DONE, state);
@@ -104,6 +104,13 @@ class StudentJobTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--input=" + in,
         "--sampler=quality", "--quality=student", "--studentModel=" + file, "--output=" + dir.resolve("o")));
     assertTrue(e.getMessage().contains("trained on embeddings"), e.getMessage());
+  }
+
+  @Test
+  void labelsMeansTheLabelsFileForTrainStudentOnly() {
+    assertEquals(List.of("--job=train-student", "--labelsFile=a.jsonl", "--labels={\"team\": \"x\"}"),
+        List.of(Dataselect.labelsAlias(new String[] {"--job=train-student", "--labels=a.jsonl", "--labels={\"team\": \"x\"}"})));
+    assertEquals(List.of("--labels=a.jsonl"), List.of(Dataselect.labelsAlias(new String[] {"--labels=a.jsonl"})));
   }
 
   @Test

@@ -8,7 +8,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 public interface JobOptions extends PipelineOptions {
   @Description(
       "Job to run: select (the main job: read, deduplicate, score, select, write) or train-student (fit a linear "
-          + "student scorer on embeddings from teacher scores or labels; see --labels, --teacherScores).")
+          + "student scorer on embeddings from teacher scores or labels; see --labelsFile, --teacherScores).")
   @Default.String("select")
   String getJob();
 

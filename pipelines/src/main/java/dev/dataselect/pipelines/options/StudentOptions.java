@@ -16,13 +16,14 @@ public interface StudentOptions extends PipelineOptions {
 
   @Description(
       "train-student teacher: a labels file (JSONL/CSV/Parquet, read like --input with --format, --textField, "
-          + "--idField) holding a text and a numeric or 0/1 label per record; the texts are embedded.")
+          + "--idField) holding a text and a numeric or 0/1 label per record; the texts are embedded. bin/dataselect "
+          + "also takes it as --labels=FILE (Dataflow's --labels, a JSON map, keeps its meaning).")
   @Default.String("")
-  String getLabels();
+  String getLabelsFile();
 
-  void setLabels(String value);
+  void setLabelsFile(String value);
 
-  @Description("train-student: the field of --labels holding the label (a number, or 0/1 for a logistic student).")
+  @Description("train-student: the field of --labelsFile holding the label (a number, or 0/1 for a logistic student).")
   @Default.String("label")
   String getLabelField();
 
@@ -46,7 +47,7 @@ public interface StudentOptions extends PipelineOptions {
   void setTeacherLowerIsBetter(Boolean value);
 
   @Description(
-      "train-student head: auto (logistic for --labels, ridge for --teacherScores), ridge (any numeric target) or "
+      "train-student head: auto (logistic for --labelsFile, ridge for --teacherScores), ridge (any numeric target) or "
           + "logistic (targets in [0, 1]).")
   @Default.String("auto")
   String getStudentTask();

@@ -42,6 +42,34 @@ public final class LogisticStatistics implements Serializable {
       this.weights = weights;
     }
 
+    public void writeTo(DataOutputStream out) throws IOException {
+      out.writeInt(dimension);
+      out.writeInt(lambdas.length);
+      for (int m = 0; m < lambdas.length; m++) {
+        out.writeInt(heldOut[m]);
+        out.writeDouble(lambdas[m]);
+        for (double w : weights[m]) {
+          out.writeDouble(w);
+        }
+      }
+    }
+
+    public static Models readFrom(DataInputStream in) throws IOException {
+      int d = in.readInt();
+      int size = in.readInt();
+      int[] heldOut = new int[size];
+      double[] lambdas = new double[size];
+      double[][] weights = new double[size][d + 1];
+      for (int m = 0; m < size; m++) {
+        heldOut[m] = in.readInt();
+        lambdas[m] = in.readDouble();
+        for (int i = 0; i <= d; i++) {
+          weights[m][i] = in.readDouble();
+        }
+      }
+      return new Models(d, heldOut, lambdas, weights);
+    }
+
     /** All-zero weights (p = 0.5 everywhere) for each (held-out fold, λ). */
     public static Models start(int dimension, int[] heldOut, double[] lambdas) {
       return new Models(dimension, heldOut, lambdas, new double[lambdas.length][dimension + 1]);

@@ -215,7 +215,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
       ls[i] = lambdas[i];
       ls[lambdas.length + i] = lambdas[i];
     }
-    Coder<LogisticStatistics.Models> modelsCoder = SerializableCoder.of(LogisticStatistics.Models.class);
+    Coder<LogisticStatistics.Models> modelsCoder = new ModelsCoder();
     PCollection<LogisticStatistics.Models> models = examples
         .apply("Dimension", MapElements.into(TypeDescriptors.integers()).via(e -> e.features().length))
         .apply("MaxDimension", Max.integersGlobally())
@@ -227,7 +227,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
       PCollection<LogisticStatistics> stats = examples
           .apply(evaluate ? "Evaluate" : "NewtonPass" + t,
               Combine.globally(new LogisticCombine(view, !evaluate, folds, seed)).withoutDefaults().withSideInputs(view))
-          .setCoder(SerializableCoder.of(LogisticStatistics.class));
+          .setCoder(new LogisticStatisticsCoder());
       if (evaluate) {
         return stats.apply("ChooseLambda", ParDo.of(new ChooseLambda(lambdas.length, passes, folds)));
       }
@@ -307,7 +307,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
     static final class AccCoder extends AtomicCoder<Acc> {
       @Override
       public void encode(Acc acc, OutputStream out) throws IOException {
-        DataOutputStream data = new DataOutputStream(out);
+        DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
         data.writeBoolean(acc.stats != null);
         if (acc.stats != null) {
           acc.stats.writeTo(data);
@@ -331,7 +331,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
   static final class RidgeStatisticsCoder extends AtomicCoder<RidgeStatistics> {
     @Override
     public void encode(RidgeStatistics s, OutputStream out) throws IOException {
-      DataOutputStream data = new DataOutputStream(out);
+      DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
       s.writeTo(data);
       data.flush();
     }
@@ -438,7 +438,40 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
 
     @Override
     public Coder<LogisticStatistics> getAccumulatorCoder(CoderRegistry registry, Coder<Example> inputCoder) {
-      return SerializableCoder.of(LogisticStatistics.class);
+      return new LogisticStatisticsCoder();
+    }
+  }
+
+  /** The weights of a pass: dimension, then per model held-out fold, λ and weights. */
+  static final class ModelsCoder extends AtomicCoder<LogisticStatistics.Models> {
+    @Override
+    public void encode(LogisticStatistics.Models m, OutputStream out) throws IOException {
+      DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
+      m.writeTo(data);
+      data.flush();
+    }
+
+    @Override
+    public LogisticStatistics.Models decode(InputStream in) throws IOException {
+      return LogisticStatistics.Models.readFrom(new DataInputStream(in));
+    }
+  }
+
+  /** A pass's statistics with the weights they were taken at; Hessians as upper triangles. */
+  static final class LogisticStatisticsCoder extends AtomicCoder<LogisticStatistics> {
+    @Override
+    public void encode(LogisticStatistics s, OutputStream out) throws IOException {
+      DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
+      s.models().writeTo(data);
+      s.writeTo(data);
+      data.flush();
+    }
+
+    @Override
+    public LogisticStatistics decode(InputStream in) throws IOException {
+      // Reads exactly what encode wrote (no read-ahead), so it works inside nested coders too.
+      DataInputStream data = new DataInputStream(in);
+      return LogisticStatistics.readFrom(data, LogisticStatistics.Models.readFrom(data));
     }
   }
 
