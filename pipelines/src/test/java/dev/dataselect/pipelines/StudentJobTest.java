@@ -50,7 +50,7 @@ class StudentJobTest {
     Path out = dir.resolve("train");
     PipelineResult.State state = Dataselect.run(JobRuns.options("--job=train-student", "--labelsFile=" + labels,
         "--labelField=label", "--textField=text", "--output=" + out, "--studentFolds=3", "--seed=9",
-        "--studentLambdas=1e-4,1e-2,1")).waitUntilFinish();
+        "--studentLambdas=1e-4,1e-2,1", "--studentPasses=5")).waitUntilFinish();
     assertEquals(PipelineResult.State.DONE, state);
     return out;
   }
@@ -93,6 +93,54 @@ class StudentJobTest {
     List<String> kept = List.of(JobRuns.selectedIds(dir.resolve("select")).split("\n"));
     long good = kept.stream().filter(id -> id.startsWith("g")).count();
     assertTrue(good >= 8, "kept " + kept);
+  }
+
+  /**
+   * An earlier run's persisted scores as the teacher (written here with WriteScores: 1 for the
+   * informative texts, 0 for spam, plus a small per-document offset), embeddings from a cache or
+   * embedded again from --input.
+   */
+  @Test
+  void trainsARidgeStudentOnPersistedScoresFromTheCacheOrTheCorpus() throws IOException {
+    StringBuilder corpus = new StringBuilder();
+    List<dev.dataselect.transforms.Document> docs = new java.util.ArrayList<>();
+    List<dev.dataselect.transforms.inference.DocumentScore> scores = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      boolean good = i % 2 == 0;
+      String text = (good ? GOOD : BAD).get(i % 5) + " (" + i + ")";
+      corpus.append("{\"id\": \"d").append(i).append("\", \"text\": \"").append(text).append("\"}\n");
+      docs.add(dev.dataselect.transforms.Document.of("d" + i, text, "corpus.jsonl"));
+      scores.add(dev.dataselect.transforms.inference.DocumentScore.of("d" + i, (good ? 1.0 : 0.0) + 0.001 * i));
+    }
+    scores.add(dev.dataselect.transforms.inference.DocumentScore.of("not-in-corpus", 0.5));
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("corpus.jsonl"), corpus.toString());
+    Path cache = dir.resolve("cache");
+    Path teacher = dir.resolve("teacher");
+    org.apache.beam.sdk.Pipeline p = org.apache.beam.sdk.Pipeline.create(JobRuns.options());
+    dev.dataselect.transforms.inference.Embed embed =
+        dev.dataselect.transforms.inference.Embed.with(dev.dataselect.models.ModelPresets.allMiniLmL6V2());
+    p.apply("Docs", org.apache.beam.sdk.transforms.Create.of(docs)).apply(embed)
+        .get(dev.dataselect.transforms.inference.Embed.EMBEDDINGS)
+        .apply(dev.dataselect.transforms.inference.WriteEmbeddings.to(cache.toString()).withMetadata(embed.metadata()).withNumShards(1));
+    p.apply("Scores", org.apache.beam.sdk.transforms.Create.of(scores))
+        .apply(dev.dataselect.transforms.inference.WriteScores.to(teacher.toString()).withMetadata(Map.of("stage", "teacher-test")).withNumShards(1));
+    p.run().waitUntilFinish();
+    for (String source : List.of("--embeddingsCache=" + cache, "--input=" + in)) {
+      Path out = dir.resolve(source.startsWith("--input") ? "fromCorpus" : "fromCache");
+      assertEquals(PipelineResult.State.DONE, Dataselect.run(JobRuns.options("--job=train-student", "--teacherScores=" + teacher,
+          source, "--output=" + out, "--studentFolds=3", "--studentLambdas=1e-5,1e-3,1e-1")).waitUntilFinish());
+      JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/metrics.json")));
+      assertEquals("ridge", metrics.get("task").asText());
+      assertEquals(30, metrics.at("/counts/examples").asLong(), metrics.toString());
+      assertEquals(1, metrics.at("/counts/teacherWithoutEmbedding").asLong(), metrics.toString());
+      assertEquals(30, metrics.at("/fit/heldOutPairs").asLong());
+      double r2 = metrics.at("/fit/heldOutR2").asDouble();
+      assertTrue(r2 > 0.6, source + ": held-out R² " + r2 + " in " + metrics);
+      assertTrue(metrics.at("/fit/heldOutSpearman").asDouble() > 0.6, metrics.toString());
+      StudentModel model = StudentModel.read(out.resolve("student.json").toString());
+      assertEquals("scores", model.teacher().get("kind"));
+      assertEquals("teacher-test", model.teacher().get("scores.stage"), model.teacher().toString());
+    }
   }
 
   @Test
