@@ -30,7 +30,7 @@ public final class Dataselect {
       return;
     }
     DataselectOptions options =
-        PipelineOptionsFactory.fromArgs(localDefaults(args)).withValidation().as(DataselectOptions.class);
+        PipelineOptionsFactory.fromArgs(localDefaults(labelsAlias(args))).withValidation().as(DataselectOptions.class);
     if (options.getJob().equalsIgnoreCase("report")) {
       FileSystems.setDefaultPipelineOptions(options);
       System.out.println("report: " + ReportPage.render(options.getOutput()));
@@ -41,7 +41,9 @@ public final class Dataselect {
     try (Progress progress = Progress.watch(result, options.getProgressSeconds(), System.out)) {
       state = result.waitUntilFinish();
     }
-    String summary = SelectJob.resolve(options.getOutput(), "summary.json");
+    String summary = options.getJob().equalsIgnoreCase("train-student")
+        ? SelectJob.resolve(options.getOutput(), TrainStudentJob.REPORT) + "metrics.json"
+        : SelectJob.resolve(options.getOutput(), "summary.json");
     System.out.println("state: " + state);
     if (state == PipelineResult.State.DONE && !summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
       System.out.println("summary: " + summary);
@@ -50,7 +52,9 @@ public final class Dataselect {
     if (state != PipelineResult.State.DONE) {
       System.exit(1);
     }
-    System.out.println("report: " + finishReport(result, options.getOutput()));
+    if (!options.getJob().equalsIgnoreCase("train-student")) { // it writes its own student-report/
+      System.out.println("report: " + finishReport(result, options.getOutput()));
+    }
   }
 
   /**
@@ -75,7 +79,7 @@ public final class Dataselect {
   }
 
   /** The jobs {@code --job} names. */
-  static final List<String> JOBS = List.of("select", "reselect", "report");
+  static final List<String> JOBS = List.of("select", "reselect", "train-student", "report");
 
   /** Builds and starts the job {@code --job} names; does not wait for it to finish. */
   public static PipelineResult run(DataselectOptions options) {
@@ -93,9 +97,29 @@ public final class Dataselect {
       case "report":
         throw new IllegalArgumentException(
             "--job=report runs no pipeline: it renders report/index.html from --output (Dataselect.main, or ReportPage.render)");
+      case "train-student":
+        return TrainStudentJob.build(options).run();
       default:
         throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
     }
+  }
+
+  /**
+   * {@code --labels=FILE} of {@code --job=train-student} means {@code --labelsFile=FILE}: Dataflow's
+   * options own {@code --labels} (a JSON map of job labels), so a value that is not a JSON object is
+   * taken as the labels file.
+   */
+  static String[] labelsAlias(String[] args) {
+    if (Arrays.stream(args).noneMatch(a -> a.equalsIgnoreCase("--job=train-student"))) {
+      return args;
+    }
+    String[] out = args.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i].startsWith("--labels=") && !out[i].substring("--labels=".length()).trim().startsWith("{")) {
+        out[i] = "--labelsFile=" + out[i].substring("--labels=".length());
+      }
+    }
+    return out;
   }
 
   /** On the DirectRunner, run() must return at once so progress can be shown while it runs. */

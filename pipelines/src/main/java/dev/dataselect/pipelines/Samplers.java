@@ -86,6 +86,8 @@ final class Samplers {
     @Nullable PCollection<KV<String, Double>> quality;
     String qualityName = "none";
     @Nullable PCollection<KV<String, Double>> densities;
+    /** The quality the combined sampler weighs, when it must differ from {@link #quality} (positive). */
+    @Nullable PCollection<KV<String, Double>> combinedQuality;
     long seed;
     double qualityExponent = 1;
     double densityExponent = 1;
@@ -136,7 +138,7 @@ final class Samplers {
         return out;
       case "combined":
         for (Target t : targets) {
-          QualityCoverage qc = QualityCoverage.with(require(in.quality, sampler, "quality scores"))
+          QualityCoverage qc = QualityCoverage.with(require(in.combinedQuality != null ? in.combinedQuality : in.quality, sampler, "quality scores"))
               .withQualityOrder(qualityOrder(in.qualityName))
               .withQualityExponent(in.qualityExponent)
               .withDensityExponent(in.densityExponent)

@@ -20,6 +20,8 @@ import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.WriteEmbeddings;
 import dev.dataselect.transforms.inference.PerplexityScore;
 import dev.dataselect.transforms.inference.WriteScores;
+import dev.dataselect.transforms.student.ScoreWithStudent;
+import dev.dataselect.transforms.student.StudentModel;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +66,23 @@ final class ScoreStages {
       Models.embedding(o);
       kde(o);
     }
+    if (quality.equals("student")) {
+      student(o);
+    }
+  }
+
+  /**
+   * The --studentModel of --quality=student, checked against this run's embedding model: a student
+   * trained on other embeddings (model, pooling, prefix, token budget) would score nonsense.
+   */
+  static StudentModel student(DataselectOptions o) {
+    checkArgument(!o.getStudentModel().isEmpty(), "--quality=student needs --studentModel=FILE (written by --job=train-student)");
+    StudentModel model = StudentModel.read(o.getStudentModel());
+    SortedMap<String, String> run = Embed.with(Models.embedding(o)).metadata();
+    checkArgument(model.embedding().equals(run),
+        "--studentModel=%s was trained on embeddings %s; this run embeds with %s (set --embeddingModel and its options to match)",
+        o.getStudentModel(), model.embedding(), run);
+    return model;
   }
 
   static KdeDensity kde(DataselectOptions o) {
@@ -104,11 +123,12 @@ final class ScoreStages {
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
     }
     PCollection<KV<String, Double>> densities = null;
-    if (needsDensity(sampler)) {
-      ModelConfig model = Models.embedding(o);
-      Embed embed = Embed.with(model).withMaxBatchSize(o.getBatchSize());
+    PCollection<DocumentEmbedding> computed = null;
+    Embed embed = null;
+    if (needsDensity(sampler) || quality.equals("student")) {
+      // One embedding pass feeds both the density and the student stages.
+      embed = Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize());
       String cache = o.getEmbeddingsCache();
-      PCollection<DocumentEmbedding> computed;
       if (!cache.isEmpty() && cacheHolds(cache, embed)) {
         computed = docs.getPipeline().apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
       } else {
@@ -119,6 +139,16 @@ final class ScoreStages {
           computed.apply("WriteEmbeddingsCache", WriteEmbeddings.to(cache).withMetadata(embed.metadata()));
         }
       }
+      if (quality.equals("student")) {
+        StudentModel model = student(o);
+        SortedMap<String, String> meta = new java.util.TreeMap<>(embed.metadata());
+        meta.put("stage", "student");
+        meta.put("student.model", o.getStudentModel());
+        meta.put("student.task", model.task().label());
+        qualityScores = persist(computed.apply("ScoreWithStudent", ScoreWithStudent.with(model)), out + "student/", meta, "Student");
+      }
+    }
+    if (needsDensity(sampler)) {
       PCollection<Embedding> embeddings = computed
           .apply("AsEmbedding", MapElements.into(TypeDescriptor.of(Embedding.class)).via(e -> Embedding.of(e.id(), e.vector())));
       KdeDensity kde = kde(o);
@@ -202,6 +232,15 @@ final class ScoreStages {
       in.qualityExponent = o.getQualityExponent();
       in.densityExponent = o.getDensityExponent();
       in.shards = shards;
+      if (qualityName.equals("student") && quality != null) {
+        // The combined sampler weighs q^alpha, so q must be > 0: a logistic student's probability
+        // is; a ridge student's score goes through exp(standardised score), which keeps its order.
+        StudentModel model = student(o);
+        in.combinedQuality = quality
+            .apply("StudentPositiveScores", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
+                .via(kv -> KV.of(kv.getKey(), model.positiveScore(kv.getValue()))))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+      }
       return in;
     }
   }

@@ -61,7 +61,7 @@ public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
   static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores", "report");
   static final List<String> SAMPLERS = Samplers.NAMES;
-  static final List<String> QUALITY = List.of("none", "askllm", "perplexity");
+  static final List<String> QUALITY = List.of("none", "askllm", "perplexity", "student");
 
   private SelectJob() {}
 
@@ -79,7 +79,7 @@ public final class SelectJob {
     checkArgument(QUALITY.contains(quality), "--quality must be one of %s, got '%s'", QUALITY, options.getQuality());
     checkArgument(
         !Samplers.needsQuality(sampler) || !quality.equals("none"),
-        "--sampler=%s needs a quality scorer: --quality=askllm or --quality=perplexity", sampler);
+        "--sampler=%s needs a quality scorer: --quality=askllm, perplexity or student", sampler);
     checkArgument(options.getCount() >= 0, "--count must be >= 0 (0 uses --rate), got %s", options.getCount());
     checkArgument(options.getQualityExponent() >= 0 && options.getDensityExponent() >= 0,
         "--qualityExponent and --densityExponent must be >= 0, got %s and %s", options.getQualityExponent(), options.getDensityExponent());

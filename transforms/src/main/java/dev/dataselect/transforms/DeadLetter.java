@@ -53,7 +53,11 @@ public final class DeadLetter implements Serializable {
     /** The file's extension names no known format and no format was given. */
     UNKNOWN_FORMAT,
     /** A model failed on the document even alone, or gave no usable result for it. */
-    INFERENCE_FAILED;
+    INFERENCE_FAILED,
+    /** A training record (student labels or teacher scores) has no label. */
+    MISSING_LABEL,
+    /** A training label is not a finite number, is out of range for the task, or its id repeats. */
+    BAD_LABEL;
 
     /** The lower-case name used in counters, JSON and reports, e.g. {@code missing_text}. */
     public String label() {

@@ -2,4 +2,4 @@ package dev.dataselect.pipelines.options;
 
 /** Options of the main job: read → deduplicate → score / embed → select → write. */
 public interface DataselectOptions
-    extends JobOptions, CorpusOptions, SelectionOptions, ReselectOptions, ModelOptions, DensityOptions, OutputOptions {}
+    extends JobOptions, CorpusOptions, SelectionOptions, ReselectOptions, ModelOptions, DensityOptions, OutputOptions, StudentOptions {}

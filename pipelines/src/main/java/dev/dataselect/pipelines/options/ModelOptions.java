@@ -8,7 +8,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 public interface ModelOptions extends PipelineOptions {
   @Description(
       "Quality scorer: none, askllm (P(\"yes\") of an instruction-tuned model, higher is better) or perplexity "
-          + "(mean token negative log-likelihood of a causal LM, lower is better).")
+          + "(mean token negative log-likelihood of a causal LM, lower is better) or student (a linear head on the "
+          + "embeddings, see --studentModel and --job=train-student; higher is better).")
   @Default.String("none")
   String getQuality();
 

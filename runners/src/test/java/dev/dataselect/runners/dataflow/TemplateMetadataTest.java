@@ -195,16 +195,16 @@ class TemplateMetadataTest {
     FlexTemplates.Spec grown = new FlexTemplates.Spec("grown", "test", GrownOptions.class, DataselectFlexTemplate.class,
         FlexTemplates.DATASELECT.metadataFile());
     List<String> problems = TemplateMetadata.problems(grown, stored(FlexTemplates.DATASELECT));
-    assertTrue(problems.stream().anyMatch(p -> p.startsWith("missing parameters") && p.contains("studentModel")), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("missing parameters") && p.contains("futureOption")), problems.toString());
     assertEquals(List.of(), TemplateMetadata.problems(grown, TemplateMetadata.generate(grown)));
   }
 
   /** The main job's options plus one an engineer might add. */
   public interface GrownOptions extends DataselectOptions, PipelineOptions {
-    @Description("Student scorer file (a future option).")
+    @Description("An option an engineer might add later.")
     @org.apache.beam.sdk.options.Default.String("")
-    String getStudentModel();
+    String getFutureOption();
 
-    void setStudentModel(String value);
+    void setFutureOption(String value);
   }
 }

@@ -1,0 +1,345 @@
+package dev.dataselect.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableSortedMap;
+import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.transforms.DeadLetter;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.inference.DocumentEmbedding;
+import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.inference.Embed;
+import dev.dataselect.transforms.inference.ReadEmbeddings;
+import dev.dataselect.transforms.inference.ReadScores;
+import dev.dataselect.transforms.io.ReadCorpus;
+import dev.dataselect.transforms.student.Example;
+import dev.dataselect.transforms.student.StudentModel;
+import dev.dataselect.transforms.student.TrainStudent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.DoubleCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.join.CoGbkResult;
+import org.apache.beam.sdk.transforms.join.CoGroupByKey;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * {@code --job=train-student}: teacher values (a labels file, or the persisted scores of an earlier
+ * run over a sample) + document embeddings → a student model file and {@code
+ * <output>/student-report/} (metrics.json, calibration.json, calibration.png, dead letters under
+ * {@code <output>/dead-letters/student-*}).
+ */
+final class TrainStudentJob {
+  static final String REPORT = "student-report";
+  private static final TupleTag<KV<String, Double>> TEACHER = new TupleTag<>("teacher") {};
+  private static final TupleTag<Document> LABELLED = new TupleTag<>("labelled") {};
+  private static final TupleTag<DeadLetter> DEAD = new TupleTag<>("dead") {};
+  private static final TupleTag<Example> EXAMPLES = new TupleTag<>("examples") {};
+  private static final TupleTag<String> EVENTS = new TupleTag<>("events") {};
+
+  private TrainStudentJob() {}
+
+  /** Where the model file goes: --studentModel, or {@code <output>/student.json}. */
+  static String modelPath(DataselectOptions o) {
+    return o.getStudentModel().isEmpty() ? SelectJob.resolve(o.getOutput(), "student.json") : o.getStudentModel();
+  }
+
+  static StudentModel.Task task(DataselectOptions o) {
+    String t = o.getStudentTask().toLowerCase(Locale.ROOT);
+    checkArgument(List.of("auto", "ridge", "logistic").contains(t), "--studentTask must be auto, ridge or logistic, got '%s'", o.getStudentTask());
+    if (t.equals("auto")) {
+      return o.getLabelsFile().isEmpty() ? StudentModel.Task.RIDGE : StudentModel.Task.LOGISTIC;
+    }
+    return StudentModel.Task.valueOf(t.toUpperCase(Locale.ROOT));
+  }
+
+  static double[] lambdas(String csv) {
+    List<String> parts = SelectJob.split(csv);
+    if (parts.isEmpty()) {
+      return TrainStudent.DEFAULT_LAMBDAS.clone();
+    }
+    double[] out = new double[parts.size()];
+    for (int i = 0; i < out.length; i++) {
+      try {
+        out[i] = Double.parseDouble(parts.get(i));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--studentLambdas must be comma-separated numbers > 0, got '" + csv + "'");
+      }
+    }
+    return out;
+  }
+
+  static Pipeline build(DataselectOptions o) {
+    boolean labels = !o.getLabelsFile().isEmpty();
+    boolean scores = !o.getTeacherScores().isEmpty();
+    checkArgument(labels ^ scores, "--job=train-student needs exactly one teacher: --labelsFile=FILE (or --labels=FILE) or --teacherScores=FOLDER");
+    StudentModel.Task task = task(o);
+    TrainStudent train = TrainStudent.of(task)
+        .withFolds(o.getStudentFolds())
+        .withLambdas(lambdas(o.getStudentLambdas()))
+        .withPasses(o.getStudentPasses())
+        .withSeed(o.getSeed());
+    Embed embed = Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize());
+    String cache = o.getEmbeddingsCache();
+    boolean fromCache = !cache.isEmpty() && ScoreStages.cacheHolds(cache, embed);
+    checkArgument(labels || fromCache || !o.getInput().equals("demo"),
+        "--teacherScores needs the documents' embeddings: --embeddingsCache (same model) or --input (the corpus the scores came from)");
+    SortedMap<String, String> teacher = new TreeMap<>();
+    teacher.put("kind", labels ? "labels" : "scores");
+    teacher.put("source", labels ? o.getLabelsFile() : o.getTeacherScores());
+    teacher.put("lowerIsBetter", Boolean.toString(o.getTeacherLowerIsBetter()));
+    teacher.put("negated", Boolean.toString(o.getTeacherLowerIsBetter()));
+    if (labels) {
+      teacher.put("labelField", o.getLabelField());
+    } else {
+      ReadScores.metadata(o.getTeacherScores()).forEach((k, v) -> teacher.put("scores." + k, v));
+    }
+    train = train.withEmbeddingMetadata(embed.metadata()).withTeacher(teacher);
+
+    Pipeline p = Pipeline.create(o);
+    List<PCollection<DeadLetter>> dead = new ArrayList<>();
+    List<PCollection<String>> events = new ArrayList<>();
+    PCollection<KV<String, Double>> teacherValues;
+    PCollection<Document> toEmbed = null;
+    if (labels) {
+      List<String> metadata = new ArrayList<>(SelectJob.split(o.getMetadataFields()));
+      metadata.add(o.getLabelField());
+      PCollectionTuple read = p.apply("ReadLabels", SelectJob.readCorpus(o, SelectJob.inputPatterns(o.getLabelsFile())).withMetadataFields(metadata));
+      dead.add(read.get(ReadCorpus.DEAD_LETTERS));
+      events.add(read.get(ReadCorpus.RECORDS).apply("SumRecords", Sum.longsGlobally())
+          .apply("RecordEvents", ParDo.of(new Repeat("records"))));
+      PCollectionTuple parsed = read.get(ReadCorpus.DOCUMENTS)
+          .apply("ParseLabels", ParDo.of(new ParseLabel(o.getLabelField(), task, o.getTeacherLowerIsBetter()))
+              .withOutputTags(TEACHER, TupleTagList.of(LABELLED).and(DEAD)));
+      teacherValues = parsed.get(TEACHER).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+      dead.add(parsed.get(DEAD));
+      toEmbed = fromCache ? null : parsed.get(LABELLED);
+    } else {
+      PCollectionTuple parsed = p.apply("ReadTeacherScores", ReadScores.from(o.getTeacherScores()))
+          .apply("CheckScores", ParDo.of(new CheckScore(task, o.getTeacherLowerIsBetter(), o.getTeacherScores()))
+              .withOutputTags(TEACHER, TupleTagList.of(DEAD)));
+      teacherValues = parsed.get(TEACHER).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+      dead.add(parsed.get(DEAD));
+      if (!fromCache) {
+        List<String> inputs = SelectJob.inputPatterns(o.getInput());
+        PCollectionTuple corpus = p.apply("ReadCorpus", SelectJob.readCorpus(o, inputs));
+        dead.add(corpus.get(ReadCorpus.DEAD_LETTERS));
+        toEmbed = Joins.keep(corpus.get(ReadCorpus.DOCUMENTS), teacherValues, "WithTeacherScore");
+        toEmbed = SelectJob.rebundleOnDirectRunner(o, toEmbed, "WithTeacherScore");
+      }
+    }
+    PCollection<DocumentEmbedding> embeddings;
+    if (fromCache) {
+      embeddings = p.apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
+    } else {
+      PCollectionTuple e = toEmbed.apply("Embed", embed);
+      dead.add(e.get(Embed.DEAD_LETTERS));
+      embeddings = e.get(Embed.EMBEDDINGS);
+    }
+    PCollectionTuple joined = Joins.examples(embeddings, teacherValues, EXAMPLES, EVENTS, DEAD);
+    dead.add(joined.get(DEAD));
+    events.add(joined.get(EVENTS));
+    PCollection<Example> examples = SelectJob.rebundleOnDirectRunner(o, joined.get(EXAMPLES), "Examples");
+    PCollection<TrainStudent.Result> result = examples.apply("TrainStudent", train);
+
+    PCollection<DeadLetter> allDead = PCollectionList.of(dead).apply("AllDeadLetters", Flatten.pCollections());
+    allDead.apply("DeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
+        .apply("WriteDeadLetters", TextIO.write().to(SelectJob.resolve(o.getOutput(), "dead-letters") + "student")
+            .withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+    events.add(allDead.apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label())));
+    PCollectionView<Map<String, Long>> counts = PCollectionList.of(events)
+        .apply("AllEvents", Flatten.pCollections())
+        .apply("CountEvents", Count.perElement())
+        .apply("CountsView", View.asMap());
+    result.apply("WriteStudent", ParDo.of(new StudentReport.Write(modelPath(o), SelectJob.resolve(o.getOutput(), REPORT), counts))
+        .withSideInputs(counts));
+    return p;
+  }
+
+  /** Emits a name n times (turns a sum into events for the shared count). */
+  private static final class Repeat extends DoFn<Long, String> {
+    private final String name;
+
+    Repeat(String name) {
+      this.name = name;
+    }
+
+    @ProcessElement
+    public void process(@Element Long n, OutputReceiver<String> out) {
+      for (long i = 0; i < n; i++) {
+        out.output(name);
+      }
+    }
+  }
+
+  /** A labels-file document → (id, label) and the document to embed, or a dead letter saying why not. */
+  static final class ParseLabel extends DoFn<Document, KV<String, Double>> {
+    private final String field;
+    private final StudentModel.Task task;
+    private final boolean negate;
+
+    ParseLabel(String field, StudentModel.Task task, boolean negate) {
+      this.field = field;
+      this.task = task;
+      this.negate = negate;
+    }
+
+    @ProcessElement
+    public void process(@Element Document d, MultiOutputReceiver out) {
+      String raw = d.metadata().get(field);
+      if (raw == null || raw.isBlank() || raw.equals("null")) {
+        out.get(DEAD).output(DeadLetter.of(DeadLetter.Reason.MISSING_LABEL, d.source(),
+            "record " + d.id() + " has no '" + field + "' label", DocumentJson.of(d)));
+        return;
+      }
+      Double y = parse(raw);
+      String problem = y == null ? "label '" + raw + "' in field '" + field + "' is not a number"
+          : problem(y, task);
+      if (problem != null) {
+        out.get(DEAD).output(DeadLetter.of(DeadLetter.Reason.BAD_LABEL, d.source(), "record " + d.id() + ": " + problem, DocumentJson.of(d)));
+        return;
+      }
+      out.get(TEACHER).output(KV.of(d.id(), negate ? -y : y));
+      out.get(LABELLED).output(d);
+    }
+
+    static Double parse(String raw) {
+      String s = raw.trim();
+      if (s.equalsIgnoreCase("true")) {
+        return 1.0;
+      }
+      if (s.equalsIgnoreCase("false")) {
+        return 0.0;
+      }
+      try {
+        return Double.parseDouble(s);
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+  }
+
+  static String problem(double y, StudentModel.Task task) {
+    if (!Double.isFinite(y)) {
+      return "label " + y + " is not finite";
+    }
+    if (task == StudentModel.Task.LOGISTIC && !(y >= 0 && y <= 1)) {
+      return "label " + y + " is outside [0, 1], which a logistic student needs (use --studentTask=ridge for scores)";
+    }
+    return null;
+  }
+
+  /** A teacher score → (id, target), or a dead letter when it cannot be a target. */
+  private static final class CheckScore extends DoFn<DocumentScore, KV<String, Double>> {
+    private final StudentModel.Task task;
+    private final boolean negate;
+    private final String source;
+
+    CheckScore(StudentModel.Task task, boolean negate, String source) {
+      this.task = task;
+      this.negate = negate;
+      this.source = source;
+    }
+
+    @ProcessElement
+    public void process(@Element DocumentScore s, MultiOutputReceiver out) {
+      String problem = problem(s.score(), task);
+      if (problem != null) {
+        out.get(DEAD).output(DeadLetter.of(DeadLetter.Reason.BAD_LABEL, source, "score of " + s.id() + ": " + problem,
+            "{\"id\": \"" + s.id() + "\", \"score\": \"" + s.score() + "\"}"));
+        return;
+      }
+      out.get(TEACHER).output(KV.of(s.id(), negate ? -s.score() : s.score()));
+    }
+  }
+
+  /** The joins by document id. */
+  static final class Joins {
+    private Joins() {}
+
+    /** The documents whose id has a teacher value. */
+    static PCollection<Document> keep(PCollection<Document> docs, PCollection<KV<String, Double>> teacher, String name) {
+      TupleTag<Document> d = new TupleTag<>();
+      TupleTag<Double> t = new TupleTag<>();
+      return KeyedPCollectionTuple
+          .of(d, docs.apply(name + "ById", WithKeys.of(Document::id)).setCoder(KvCoder.of(StringUtf8Coder.of(), Document.DocumentCoder.of())))
+          .and(t, teacher)
+          .apply(name + "Join", CoGroupByKey.create())
+          .apply(name, ParDo.of(new DoFn<KV<String, CoGbkResult>, Document>() {
+            @ProcessElement
+            public void process(@Element KV<String, CoGbkResult> kv, OutputReceiver<Document> out) {
+              if (kv.getValue().getAll(t).iterator().hasNext()) {
+                for (Document doc : kv.getValue().getAll(d)) {
+                  out.output(doc);
+                  break; // a repeated id is embedded once; the teacher side reports the repetition
+                }
+              }
+            }
+          }))
+          .setCoder(Document.DocumentCoder.of());
+    }
+
+    /** (embedding, teacher value) per id → examples; events count the ids on one side only. */
+    static PCollectionTuple examples(PCollection<DocumentEmbedding> embeddings, PCollection<KV<String, Double>> teacher,
+        TupleTag<Example> examples, TupleTag<String> events, TupleTag<DeadLetter> dead) {
+      TupleTag<DocumentEmbedding> e = new TupleTag<>();
+      TupleTag<Double> t = new TupleTag<>();
+      return KeyedPCollectionTuple
+          .of(e, embeddings.apply("EmbeddingById", WithKeys.of(DocumentEmbedding::id))
+              .setCoder(KvCoder.of(StringUtf8Coder.of(), DocumentEmbedding.DocumentEmbeddingCoder.of())))
+          .and(t, teacher)
+          .apply("JoinTeacher", CoGroupByKey.create())
+          .apply("Examples", ParDo.of(new DoFn<KV<String, CoGbkResult>, Example>() {
+            @ProcessElement
+            public void process(@Element KV<String, CoGbkResult> kv, MultiOutputReceiver out) {
+              List<Double> ys = new ArrayList<>();
+              kv.getValue().getAll(t).forEach(ys::add);
+              DocumentEmbedding emb = null;
+              for (DocumentEmbedding x : kv.getValue().getAll(e)) {
+                emb = x;
+                break;
+              }
+              if (ys.isEmpty()) {
+                out.get(events).output("embeddingsWithoutTeacher");
+              } else if (ys.size() > 1) {
+                out.get(dead).output(DeadLetter.of(DeadLetter.Reason.BAD_LABEL, "teacher", "id " + kv.getKey()
+                    + " has " + ys.size() + " teacher values; ids must be unique", "{\"id\": \"" + kv.getKey() + "\"}"));
+              } else if (emb == null) {
+                out.get(events).output("teacherWithoutEmbedding");
+              } else {
+                out.get(examples).output(Example.of(kv.getKey(), emb.vector(), ys.get(0)));
+                out.get(events).output("examples");
+              }
+            }
+          }).withOutputTags(examples, TupleTagList.of(events).and(dead)));
+    }
+  }
+
+  static SortedMap<String, String> sorted(Map<String, String> m) {
+    return ImmutableSortedMap.copyOf(m);
+  }
+}

@@ -1,0 +1,74 @@
+package dev.dataselect.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** The student scorer: training it (--job=train-student) and scoring with it (--quality=student). */
+public interface StudentOptions extends PipelineOptions {
+  @Description(
+      "Student model file (JSON, local or gs://). --job=train-student writes it (empty: <output>/student.json); "
+          + "--quality=student reads it and scores every document from its embedding alone.")
+  @Default.String("")
+  String getStudentModel();
+
+  void setStudentModel(String value);
+
+  @Description(
+      "train-student teacher: a labels file (JSONL/CSV/Parquet, read like --input with --format, --textField, "
+          + "--idField) holding a text and a numeric or 0/1 label per record; the texts are embedded. bin/dataselect "
+          + "also takes it as --labels=FILE (Dataflow's --labels, a JSON map, keeps its meaning).")
+  @Default.String("")
+  String getLabelsFile();
+
+  void setLabelsFile(String value);
+
+  @Description("train-student: the field of --labelsFile holding the label (a number, or 0/1 for a logistic student).")
+  @Default.String("label")
+  String getLabelField();
+
+  void setLabelField(String value);
+
+  @Description(
+      "train-student teacher: a scores/<stage>/ folder an earlier run wrote (e.g. scores/askllm/ over a sample). "
+          + "Embeddings come from --embeddingsCache when it holds the same model, else the --input documents with a "
+          + "teacher score are embedded.")
+  @Default.String("")
+  String getTeacherScores();
+
+  void setTeacherScores(String value);
+
+  @Description(
+      "train-student: the teacher is better when lower (perplexity): the student learns its negation, so student "
+          + "scores are always higher-is-better.")
+  @Default.Boolean(false)
+  Boolean getTeacherLowerIsBetter();
+
+  void setTeacherLowerIsBetter(Boolean value);
+
+  @Description(
+      "train-student head: auto (logistic for --labelsFile, ridge for --teacherScores), ridge (any numeric target) or "
+          + "logistic (targets in [0, 1]).")
+  @Default.String("auto")
+  String getStudentTask();
+
+  void setStudentTask(String value);
+
+  @Description("train-student: cross-validation folds k (fold = hash(id, seed)); ridge uses all k, logistic validates on one.")
+  @Default.Integer(5)
+  Integer getStudentFolds();
+
+  void setStudentFolds(Integer value);
+
+  @Description("train-student: comma-separated regularisation strengths to choose from by cross-validation; empty: 1e-6 .. 1 by decades.")
+  @Default.String("")
+  String getStudentLambdas();
+
+  void setStudentLambdas(String value);
+
+  @Description("train-student: Newton (IRLS) passes of a logistic student, each one combine over the sample.")
+  @Default.Integer(8)
+  Integer getStudentPasses();
+
+  void setStudentPasses(Integer value);
+}

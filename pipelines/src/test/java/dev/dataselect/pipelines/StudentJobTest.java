@@ -1,0 +1,170 @@
+package dev.dataselect.pipelines;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dataselect.transforms.student.StudentModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.PipelineResult;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** --job=train-student on a labelled JSONL (real MiniLM embeddings), then --quality=student in the main job. */
+class StudentJobTest {
+  @TempDir Path dir;
+
+  private static final List<String> GOOD = List.of(
+      "The committee published a detailed report on water quality in the river basin",
+      "Researchers explain how photosynthesis converts light into chemical energy in plants",
+      "The museum opened a new exhibition about the history of early printing presses",
+      "A clear introduction to linear algebra covering vectors, matrices and eigenvalues",
+      "The city council approved funding to repair bridges and expand public libraries");
+  private static final List<String> BAD = List.of(
+      "CLICK HERE buy cheap pills now best price free shipping!!!",
+      "lol lol lol omg omg subscribe like follow follow",
+      "casino bonus casino bonus win win win jackpot now now",
+      "hot singles in your area click now free free free",
+      "$$$ make money fast from home no work $$$ guaranteed");
+
+  /** 60 labelled records (30 informative = 1, 30 spam = 0) plus one without a label and one with a bad label. */
+  private Path labels() {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < 30; i++) {
+      s.append("{\"id\": \"good-").append(i).append("\", \"text\": \"").append(GOOD.get(i % 5)).append(", part ").append(i).append(".\", \"label\": 1}\n");
+      s.append("{\"id\": \"bad-").append(i).append("\", \"text\": \"").append(BAD.get(i % 5)).append(" ").append(i).append("\", \"label\": 0}\n");
+    }
+    s.append("{\"id\": \"unlabelled\", \"text\": \"A document nobody labelled.\"}\n");
+    s.append("{\"id\": \"wrong\", \"text\": \"A document with a word for a label.\", \"label\": \"maybe\"}\n");
+    return dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("labels.jsonl"), s.toString());
+  }
+
+  private Path train() throws IOException {
+    Path labels = labels();
+    Path out = dir.resolve("train");
+    PipelineResult.State state = Dataselect.run(JobRuns.options("--job=train-student", "--labelsFile=" + labels,
+        "--labelField=label", "--textField=text", "--output=" + out, "--studentFolds=3", "--seed=9",
+        "--studentLambdas=1e-4,1e-2,1", "--studentPasses=5")).waitUntilFinish();
+    assertEquals(PipelineResult.State.DONE, state);
+    return out;
+  }
+
+  @Test
+  void trainsALogisticStudentOnLabelledTextsThenScoresAndSelectsACorpusWithIt() throws IOException {
+    Path out = train();
+    JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/metrics.json")));
+    assertEquals("logistic", metrics.get("task").asText());
+    double auc = metrics.at("/fit/heldOutAuc").asDouble();
+    assertTrue(auc > 0.9 && auc <= 1.0, "held-out AUC " + auc + " in " + metrics);
+    assertTrue(metrics.at("/fit/heldOutPairs").asInt() >= 10, metrics.toString());
+    assertEquals(62, metrics.at("/counts/records").asLong());
+    assertEquals(60, metrics.at("/counts/examples").asLong());
+    assertEquals(1, metrics.at("/counts/deadLetters.missing_label").asLong());
+    assertEquals(1, metrics.at("/counts/deadLetters.bad_label").asLong());
+    assertTrue(Files.size(out.resolve("student-report/calibration.png")) > 1000);
+    assertTrue(Files.exists(out.resolve("student-report/calibration.json")));
+    assertTrue(Files.exists(out.resolve("student-report/examples.json")));
+    StudentModel model = StudentModel.read(out.resolve("student.json").toString());
+    assertEquals(384, model.dimension());
+    assertEquals("all-MiniLM-L6-v2", model.embedding().get("model"), model.embedding().toString());
+
+    // The main job scores a new corpus with the student alone and keeps the best half.
+    StringBuilder corpus = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      corpus.append("{\"id\": \"g").append(i).append("\", \"text\": \"").append(GOOD.get(i % 5)).append(", new chapter ").append(i + 100).append(".\"}\n");
+      corpus.append("{\"id\": \"b").append(i).append("\", \"text\": \"").append(BAD.get(i % 5)).append(" again ").append(i + 100).append("\"}\n");
+    }
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("corpus.jsonl"), corpus.toString());
+    JsonNode summary = JobRuns.run("--input=" + in, "--sampler=quality", "--quality=student", "--rate=0.5",
+        "--studentModel=" + out.resolve("student.json"), "--output=" + dir.resolve("select"), "--progressSeconds=0");
+    assertEquals(0, summary.get("unscored").asLong());
+    assertEquals(20, summary.get("selected").asLong() + summary.get("rejected").asLong());
+    Map<String, Double> scores = ModelJobTest.scores(dir.resolve("select/scores/student"));
+    assertEquals(20, scores.size());
+    for (int i = 0; i < 10; i++) {
+      assertTrue(scores.get("g" + i) > scores.get("b" + i), "g" + i + " " + scores.get("g" + i) + " vs b" + i + " " + scores.get("b" + i));
+    }
+    List<String> kept = List.of(JobRuns.selectedIds(dir.resolve("select")).split("\n"));
+    long good = kept.stream().filter(id -> id.startsWith("g")).count();
+    assertTrue(good >= 8, "kept " + kept);
+  }
+
+  /**
+   * An earlier run's persisted scores as the teacher (written here with WriteScores: 1 for the
+   * informative texts, 0 for spam, plus a small per-document offset), embeddings from a cache or
+   * embedded again from --input.
+   */
+  @Test
+  void trainsARidgeStudentOnPersistedScoresFromTheCacheOrTheCorpus() throws IOException {
+    StringBuilder corpus = new StringBuilder();
+    List<dev.dataselect.transforms.Document> docs = new java.util.ArrayList<>();
+    List<dev.dataselect.transforms.inference.DocumentScore> scores = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      boolean good = i % 2 == 0;
+      String text = (good ? GOOD : BAD).get(i % 5) + " (" + i + ")";
+      corpus.append("{\"id\": \"d").append(i).append("\", \"text\": \"").append(text).append("\"}\n");
+      docs.add(dev.dataselect.transforms.Document.of("d" + i, text, "corpus.jsonl"));
+      scores.add(dev.dataselect.transforms.inference.DocumentScore.of("d" + i, (good ? 1.0 : 0.0) + 0.001 * i));
+    }
+    scores.add(dev.dataselect.transforms.inference.DocumentScore.of("not-in-corpus", 0.5));
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("corpus.jsonl"), corpus.toString());
+    Path cache = dir.resolve("cache");
+    Path teacher = dir.resolve("teacher");
+    org.apache.beam.sdk.Pipeline p = org.apache.beam.sdk.Pipeline.create(JobRuns.options());
+    dev.dataselect.transforms.inference.Embed embed =
+        dev.dataselect.transforms.inference.Embed.with(dev.dataselect.models.ModelPresets.allMiniLmL6V2());
+    p.apply("Docs", org.apache.beam.sdk.transforms.Create.of(docs)).apply(embed)
+        .get(dev.dataselect.transforms.inference.Embed.EMBEDDINGS)
+        .apply(dev.dataselect.transforms.inference.WriteEmbeddings.to(cache.toString()).withMetadata(embed.metadata()).withNumShards(1));
+    p.apply("Scores", org.apache.beam.sdk.transforms.Create.of(scores))
+        .apply(dev.dataselect.transforms.inference.WriteScores.to(teacher.toString()).withMetadata(Map.of("stage", "teacher-test")).withNumShards(1));
+    p.run().waitUntilFinish();
+    for (String source : List.of("--embeddingsCache=" + cache, "--input=" + in)) {
+      Path out = dir.resolve(source.startsWith("--input") ? "fromCorpus" : "fromCache");
+      assertEquals(PipelineResult.State.DONE, Dataselect.run(JobRuns.options("--job=train-student", "--teacherScores=" + teacher,
+          source, "--output=" + out, "--studentFolds=3", "--studentLambdas=1e-5,1e-3,1e-1")).waitUntilFinish());
+      JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/metrics.json")));
+      assertEquals("ridge", metrics.get("task").asText());
+      assertEquals(30, metrics.at("/counts/examples").asLong(), metrics.toString());
+      assertEquals(1, metrics.at("/counts/teacherWithoutEmbedding").asLong(), metrics.toString());
+      assertEquals(30, metrics.at("/fit/heldOutPairs").asLong());
+      double r2 = metrics.at("/fit/heldOutR2").asDouble();
+      assertTrue(r2 > 0.6, source + ": held-out R² " + r2 + " in " + metrics);
+      assertTrue(metrics.at("/fit/heldOutSpearman").asDouble() > 0.6, metrics.toString());
+      StudentModel model = StudentModel.read(out.resolve("student.json").toString());
+      assertEquals("scores", model.teacher().get("kind"));
+      assertEquals("teacher-test", model.teacher().get("scores.stage"), model.teacher().toString());
+    }
+  }
+
+  @Test
+  void theMainJobRefusesAStudentOfAnotherEmbeddingModel() throws IOException {
+    StudentModel other = StudentModel.of(StudentModel.Task.RIDGE, new double[384], 0, 1, Map.of("model", "bge-small"), Map.of(), 0, 1, "{}");
+    Path file = dir.resolve("other.json");
+    other.write(file.toString());
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("c.jsonl"), "{\"id\": \"a\", \"text\": \"hello\"}\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobRuns.run("--input=" + in,
+        "--sampler=quality", "--quality=student", "--studentModel=" + file, "--output=" + dir.resolve("o")));
+    assertTrue(e.getMessage().contains("trained on embeddings"), e.getMessage());
+  }
+
+  @Test
+  void labelsMeansTheLabelsFileForTrainStudentOnly() {
+    assertEquals(List.of("--job=train-student", "--labelsFile=a.jsonl", "--labels={\"team\": \"x\"}"),
+        List.of(Dataselect.labelsAlias(new String[] {"--job=train-student", "--labels=a.jsonl", "--labels={\"team\": \"x\"}"})));
+    assertEquals(List.of("--labels=a.jsonl"), List.of(Dataselect.labelsAlias(new String[] {"--labels=a.jsonl"})));
+  }
+
+  @Test
+  void trainStudentNeedsExactlyOneTeacher() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Dataselect.run(JobRuns.options("--job=train-student", "--output=" + dir.resolve("x"))));
+    assertTrue(e.getMessage().contains("exactly one teacher"), e.getMessage());
+  }
+}

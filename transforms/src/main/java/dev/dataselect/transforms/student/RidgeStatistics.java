@@ -1,0 +1,372 @@
+package dev.dataselect.transforms.student;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The sufficient statistics of ridge regression, per cross-validation fold: for the examples of
+ * fold f, {@code XᵀX} (upper triangle), {@code Xᵀy}, {@code Σx}, {@code Σy}, {@code Σy²} and n.
+ * Statistics of disjoint sets of examples merge by addition, so they are a combiner accumulator;
+ * the fit of every (held-out fold, λ) pair and its held-out error come from these numbers alone.
+ *
+ * <p>Mutable: {@link #add} and {@link #merge} change it in place.
+ */
+public final class RidgeStatistics implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+  private final int dimension;
+  private final int folds;
+  private final double[][] xtx; // [fold][d*d], upper triangle filled
+  private final double[][] xty; // [fold][d]
+  private final double[][] sumX; // [fold][d]
+  private final double[] sumY;
+  private final double[] sumYy;
+  private final long[] count;
+
+  private RidgeStatistics(int dimension, int folds) {
+    if (dimension < 1 || folds < 1) {
+      throw new IllegalArgumentException("dimension and folds must be >= 1, got " + dimension + " and " + folds);
+    }
+    this.dimension = dimension;
+    this.folds = folds;
+    this.xtx = new double[folds][dimension * dimension];
+    this.xty = new double[folds][dimension];
+    this.sumX = new double[folds][dimension];
+    this.sumY = new double[folds];
+    this.sumYy = new double[folds];
+    this.count = new long[folds];
+  }
+
+  /** Empty statistics for vectors of {@code dimension} over {@code folds} folds. */
+  public static RidgeStatistics empty(int dimension, int folds) {
+    return new RidgeStatistics(dimension, folds);
+  }
+
+  public int dimension() {
+    return dimension;
+  }
+
+  public int folds() {
+    return folds;
+  }
+
+  public long count() {
+    long n = 0;
+    for (long c : count) {
+      n += c;
+    }
+    return n;
+  }
+
+  public long count(int fold) {
+    return count[fold];
+  }
+
+  /** Adds one example with features {@code x} and target {@code y} to fold {@code fold}. */
+  public RidgeStatistics add(int fold, float[] x, double y) {
+    if (x.length != dimension) {
+      throw new IllegalArgumentException("expected a vector of " + dimension + ", got " + x.length);
+    }
+    if (!Double.isFinite(y)) {
+      throw new IllegalArgumentException("target must be finite, got " + y);
+    }
+    double[] a = xtx[fold];
+    double[] b = xty[fold];
+    double[] s = sumX[fold];
+    int d = dimension;
+    for (int i = 0; i < d; i++) {
+      double xi = x[i];
+      b[i] += xi * y;
+      s[i] += xi;
+      int r = i * d;
+      for (int j = i; j < d; j++) {
+        a[r + j] += xi * x[j];
+      }
+    }
+    sumY[fold] += y;
+    sumYy[fold] += y * y;
+    count[fold]++;
+    return this;
+  }
+
+  /** Adds {@code other}'s statistics (same dimension and folds) into this one. */
+  public RidgeStatistics merge(RidgeStatistics other) {
+    if (other.dimension != dimension || other.folds != folds) {
+      throw new IllegalArgumentException("cannot merge statistics of dimension/folds " + other.dimension + "/"
+          + other.folds + " into " + dimension + "/" + folds);
+    }
+    for (int f = 0; f < folds; f++) {
+      add(xtx[f], other.xtx[f]);
+      add(xty[f], other.xty[f]);
+      add(sumX[f], other.sumX[f]);
+      sumY[f] += other.sumY[f];
+      sumYy[f] += other.sumYy[f];
+      count[f] += other.count[f];
+    }
+    return this;
+  }
+
+  private static void add(double[] into, double[] from) {
+    for (int i = 0; i < into.length; i++) {
+      into[i] += from[i];
+    }
+  }
+
+  /** A linear model {@code y = intercept + w·x}. */
+  public static final class Fit {
+    public final double[] weights;
+    public final double intercept;
+
+    Fit(double[] weights, double intercept) {
+      this.weights = weights;
+      this.intercept = intercept;
+    }
+  }
+
+  /** One λ's cross-validated figures. */
+  public static final class CvPoint {
+    public final double lambda;
+    /** 1 - Σ held-out squared error / Σ (y - training mean)², over every fold. */
+    public final double heldOutR2;
+    /** Root mean squared held-out error. */
+    public final double heldOutRmse;
+
+    CvPoint(double lambda, double heldOutR2, double heldOutRmse) {
+      this.lambda = lambda;
+      this.heldOutR2 = heldOutR2;
+      this.heldOutRmse = heldOutRmse;
+    }
+  }
+
+  /** The result of {@link #fit}: the chosen λ, the model on all data and each fold's held-out model. */
+  public static final class Solution {
+    public final double lambda;
+    public final Fit all;
+    /** The model trained without fold f, at the chosen λ; null where fold f is empty. */
+    public final Fit[] withoutFold;
+    public final List<CvPoint> cv;
+    public final double targetMean;
+    public final double targetSd;
+
+    Solution(double lambda, Fit all, Fit[] withoutFold, List<CvPoint> cv, double targetMean, double targetSd) {
+      this.lambda = lambda;
+      this.all = all;
+      this.withoutFold = withoutFold;
+      this.cv = cv;
+      this.targetMean = targetMean;
+      this.targetSd = targetSd;
+    }
+
+    public CvPoint chosen() {
+      for (CvPoint p : cv) {
+        if (p.lambda == lambda) {
+          return p;
+        }
+      }
+      throw new IllegalStateException();
+    }
+  }
+
+  /**
+   * Ridge regression with an unpenalised intercept, minimising {@code (1/n) Σ (y - b - w·x)² +
+   * λ |w|²} (the penalty scales with n, so a λ means the same for any sample size). With more than
+   * one non-empty fold, λ is chosen among {@code lambdas} by k-fold cross-validation (largest
+   * held-out R²; ties to the larger λ); with one fold, {@code lambdas} must hold a single value.
+   */
+  public Solution fit(double[] lambdas) {
+    if (lambdas.length == 0) {
+      throw new IllegalArgumentException("lambdas must hold at least one value");
+    }
+    for (double l : lambdas) {
+      if (!(l > 0) || !Double.isFinite(l)) {
+        throw new IllegalArgumentException("every lambda must be a finite number > 0, got " + l);
+      }
+    }
+    long n = count();
+    if (n < 2) {
+      throw new IllegalArgumentException("ridge regression needs at least 2 examples, got " + n);
+    }
+    RidgeStatistics total = total();
+    List<Integer> nonEmpty = new ArrayList<>();
+    for (int f = 0; f < folds; f++) {
+      if (count[f] > 0 && count[f] < n - 1) {
+        nonEmpty.add(f);
+      }
+    }
+    double[] sorted = lambdas.clone();
+    Arrays.sort(sorted);
+    List<CvPoint> cv = new ArrayList<>();
+    double best = sorted[sorted.length - 1];
+    if (nonEmpty.size() >= 2) {
+      double bestR2 = Double.NEGATIVE_INFINITY;
+      for (int li = sorted.length - 1; li >= 0; li--) {
+        double lambda = sorted[li];
+        double sse = 0;
+        double sst = 0;
+        long m = 0;
+        for (int f : nonEmpty) {
+          RidgeStatistics train = total.minus(this, f);
+          Fit fit = train.solve(0, lambda);
+          sse += sse(f, fit);
+          double trainMean = train.sumY[0] / train.count[0];
+          sst += sumYy[f] - 2 * trainMean * sumY[f] + count[f] * trainMean * trainMean;
+          m += count[f];
+        }
+        double r2 = sst > 0 ? 1 - sse / sst : Double.NaN;
+        cv.add(0, new CvPoint(lambda, r2, Math.sqrt(sse / m)));
+        if (r2 > bestR2) {
+          bestR2 = r2;
+          best = lambda;
+        }
+      }
+    } else if (sorted.length > 1) {
+      throw new IllegalArgumentException(
+          "choosing among " + sorted.length + " lambdas needs at least 2 non-empty folds; give one lambda");
+    }
+    Fit all = total.solve(0, best);
+    Fit[] without = new Fit[folds];
+    for (int f : nonEmpty) {
+      without[f] = total.minus(this, f).solve(0, best);
+    }
+    double mean = total.sumY[0] / n;
+    double var = Math.max(0, total.sumYy[0] / n - mean * mean);
+    return new Solution(best, all, without, cv, mean, Math.sqrt(var));
+  }
+
+  /** All folds summed into one (a statistics object with a single fold). */
+  public RidgeStatistics total() {
+    RidgeStatistics t = new RidgeStatistics(dimension, 1);
+    for (int f = 0; f < folds; f++) {
+      add(t.xtx[0], xtx[f]);
+      add(t.xty[0], xty[f]);
+      add(t.sumX[0], sumX[f]);
+      t.sumY[0] += sumY[f];
+      t.sumYy[0] += sumYy[f];
+      t.count[0] += count[f];
+    }
+    return t;
+  }
+
+  /** This single-fold total minus fold {@code f} of {@code folded}. */
+  private RidgeStatistics minus(RidgeStatistics folded, int f) {
+    RidgeStatistics t = new RidgeStatistics(dimension, 1);
+    for (int i = 0; i < xtx[0].length; i++) {
+      t.xtx[0][i] = xtx[0][i] - folded.xtx[f][i];
+    }
+    for (int i = 0; i < dimension; i++) {
+      t.xty[0][i] = xty[0][i] - folded.xty[f][i];
+      t.sumX[0][i] = sumX[0][i] - folded.sumX[f][i];
+    }
+    t.sumY[0] = sumY[0] - folded.sumY[f];
+    t.sumYy[0] = sumYy[0] - folded.sumYy[f];
+    t.count[0] = count[0] - folded.count[f];
+    return t;
+  }
+
+  /** Solves fold {@code f}'s centred normal equations {@code (C + λ n I) w = c}. */
+  Fit solve(int f, double lambda) {
+    int d = dimension;
+    double n = count[f];
+    double[] mu = new double[d];
+    for (int i = 0; i < d; i++) {
+      mu[i] = sumX[f][i] / n;
+    }
+    double ybar = sumY[f] / n;
+    double[] c = new double[d * d];
+    double[] rhs = new double[d];
+    for (int i = 0; i < d; i++) {
+      for (int j = i; j < d; j++) {
+        c[i * d + j] = xtx[f][i * d + j] - n * mu[i] * mu[j];
+      }
+      c[i * d + i] += lambda * n;
+      rhs[i] = xty[f][i] - n * mu[i] * ybar;
+    }
+    double[] w = Cholesky.solve(c, d, rhs);
+    double b = ybar;
+    for (int i = 0; i < d; i++) {
+      b -= mu[i] * w[i];
+    }
+    return new Fit(w, b);
+  }
+
+  /** Σ (y - b - w·x)² over fold {@code f}, from its statistics alone. */
+  double sse(int f, Fit fit) {
+    double[] w = fit.weights;
+    double b = fit.intercept;
+    double wXty = 0;
+    double wSx = 0;
+    for (int i = 0; i < dimension; i++) {
+      wXty += w[i] * xty[f][i];
+      wSx += w[i] * sumX[f][i];
+    }
+    double s = sumYy[f] - 2 * b * sumY[f] - 2 * wXty + count[f] * b * b + 2 * b * wSx
+        + Cholesky.quadraticFormUpper(xtx[f], dimension, w);
+    return Math.max(0, s);
+  }
+
+  /** Writes every number (the coder of the combiner accumulator). */
+  public void writeTo(DataOutputStream out) throws IOException {
+    out.writeInt(dimension);
+    out.writeInt(folds);
+    int d = dimension;
+    for (int f = 0; f < folds; f++) {
+      for (int i = 0; i < d; i++) {
+        for (int j = i; j < d; j++) {
+          out.writeDouble(xtx[f][i * d + j]);
+        }
+        out.writeDouble(xty[f][i]);
+        out.writeDouble(sumX[f][i]);
+      }
+      out.writeDouble(sumY[f]);
+      out.writeDouble(sumYy[f]);
+      out.writeLong(count[f]);
+    }
+  }
+
+  /** Reads what {@link #writeTo} wrote. */
+  public static RidgeStatistics readFrom(DataInputStream in) throws IOException {
+    RidgeStatistics s = new RidgeStatistics(in.readInt(), in.readInt());
+    int d = s.dimension;
+    for (int f = 0; f < s.folds; f++) {
+      for (int i = 0; i < d; i++) {
+        for (int j = i; j < d; j++) {
+          s.xtx[f][i * d + j] = in.readDouble();
+        }
+        s.xty[f][i] = in.readDouble();
+        s.sumX[f][i] = in.readDouble();
+      }
+      s.sumY[f] = in.readDouble();
+      s.sumYy[f] = in.readDouble();
+      s.count[f] = in.readLong();
+    }
+    return s;
+  }
+
+  /** Exact equality of every number (for tests of merging). */
+  public boolean sameNumbers(RidgeStatistics o) {
+    return dimension == o.dimension && folds == o.folds && Arrays.deepEquals(xtx, o.xtx)
+        && Arrays.deepEquals(xty, o.xty) && Arrays.deepEquals(sumX, o.sumX) && Arrays.equals(sumY, o.sumY)
+        && Arrays.equals(sumYy, o.sumYy) && Arrays.equals(count, o.count);
+  }
+
+  /** Largest absolute difference between any two corresponding numbers. */
+  public double maxDifference(RidgeStatistics o) {
+    double m = 0;
+    for (int f = 0; f < folds; f++) {
+      for (int i = 0; i < xtx[f].length; i++) {
+        m = Math.max(m, Math.abs(xtx[f][i] - o.xtx[f][i]));
+      }
+      for (int i = 0; i < dimension; i++) {
+        m = Math.max(m, Math.abs(xty[f][i] - o.xty[f][i]));
+        m = Math.max(m, Math.abs(sumX[f][i] - o.sumX[f][i]));
+      }
+      m = Math.max(m, Math.abs(sumY[f] - o.sumY[f]));
+      m = Math.max(m, Math.abs(sumYy[f] - o.sumYy[f]));
+      m = Math.max(m, Math.abs(count[f] - o.count[f]));
+    }
+    return m;
+  }
+}
