@@ -58,6 +58,9 @@ final class Samplers {
     return out;
   }
 
+  /** The score name of a random selection drawn over ids alone. */
+  static final String NO_SCORE = "none";
+
   /** The score the combined sampler weighs, d^beta / q^alpha, as the report names it. */
   static final String COMBINED_SCORE = "combined";
 
@@ -93,9 +96,17 @@ final class Samplers {
     double densityExponent = 1;
     int shards = 1 << 16;
 
+    /** Ids with no score (0.0), for the random sampler when there are no scores to carry along. */
+    @Nullable PCollection<KV<String, Double>> unscoredIds;
+
     /** The scores the random sampler draws from: any score collection (the score is not read). */
     PCollection<KV<String, Double>> any() {
-      return densities != null ? densities : quality;
+      return densities != null ? densities : quality != null ? quality : unscoredIds;
+    }
+
+    /** The name of {@link #any}'s score. */
+    String anyName() {
+      return densities != null ? "density" : quality != null ? qualityName : NO_SCORE;
     }
   }
 
@@ -117,8 +128,7 @@ final class Samplers {
         for (Target t : targets) {
           random.add(t.kind() == Target.Kind.COUNT ? Target.randomCount((long) t.value()) : Target.randomRate(t.value()));
         }
-        List<Decision> drawn = byScore(prefix, require(in.any(), sampler, "scores"), in.densities != null ? "density" : in.qualityName,
-            ScoreOrder.HIGHEST_FIRST, random, in.seed);
+        List<Decision> drawn = byScore(prefix, require(in.any(), sampler, "scores"), in.anyName(), ScoreOrder.HIGHEST_FIRST, random, in.seed);
         for (int i = 0; i < targets.size(); i++) {
           Decision d = drawn.get(i);
           out.add(new Decision(targets.get(i), d.selected, d.rejected, d.scoreName, d.selectedScores, d.rejectedScores));

@@ -146,11 +146,11 @@ public final class SelectJob {
     } else {
       Samplers.Inputs in = scored.inputs(options, quality, joinShards(options));
       if (sampler.equals("random")) {
-        in.densities = candidates.apply("IdsForRandom", Samplers.idsWithoutScore())
+        in.unscoredIds = candidates.apply("IdsForRandom", Samplers.idsWithoutScore())
             .setCoder(org.apache.beam.sdk.coders.KvCoder.of(org.apache.beam.sdk.coders.StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of()));
       }
       Samplers.Decision decision = Samplers.apply(sampler, List.of(target), in).get(0);
-      PCollection<KV<String, Double>> universe = Samplers.needsDensity(sampler) || sampler.equals("random") ? in.densities : in.quality;
+      PCollection<KV<String, Double>> universe = sampler.equals("random") ? in.any() : Samplers.needsDensity(sampler) ? in.densities : in.quality;
       counts.add(named(universe.apply("CountScored", Count.globally()).apply("Target", expected(target)), "target"));
       scoredDecision = decision;
       PCollectionTuple joined =
@@ -195,7 +195,7 @@ public final class SelectJob {
       report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
     }
     String label = sampler + "@" + target.label();
-    if (decision != null) {
+    if (decision != null && !decision.scoreName.equals(Samplers.NO_SCORE)) {
       PCollection<KV<String, Double>> kept = rebundleOnDirectRunner(options, decision.selectedScores, "ReportKept");
       PCollection<KV<String, Double>> dropped = rebundleOnDirectRunner(options, decision.rejectedScores, "ReportDropped");
       if (decision.scoreName.equals(Samplers.COMBINED_SCORE)) {
@@ -203,7 +203,7 @@ public final class SelectJob {
             PCollectionList.of(kept).and(dropped).apply("ReportCombinedScores", Flatten.pCollections()));
       }
       report.decisions(label, decision.scoreName, kept, dropped);
-    } else {
+    } else if (decision == null) {
       // The random sampler decides by hash alone: split each score by the same rule.
       for (String name : List.of(quality, "density")) {
         PCollection<KV<String, Double>> s = name.equals("density") ? scored.densities() : scored.quality();

@@ -43,6 +43,24 @@ class SelectJobTest {
   }
 
   @Test
+  void randomWithACountKeepsThatManyInExpectationByHashAlone() throws IOException {
+    Path out = dir.resolve("count");
+    JsonNode summary = JobRuns.run("--input=" + corpus(), "--output=" + out, "--count=10", "--seed=7", "--progressSeconds=0", "--sampler=random");
+    assertEquals(10, summary.get("target").asLong());
+    assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
+    assertTrue(summary.at("/reconciles/documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    // The rate becomes count / N = 10 / 40: the same documents as --rate=0.25.
+    TreeSet<String> expected = new TreeSet<>();
+    for (int i = 0; i < 40; i++) {
+      String id = i < 3 ? "copy-" + i : "doc-" + i;
+      if (Hashes.unit(id, 7) < 0.25) {
+        expected.add(id);
+      }
+    }
+    assertEquals(String.join("\n", expected), JobRuns.selectedIds(out));
+  }
+
+  @Test
   void summaryReconcilesAndSelectionFollowsTheHash() throws IOException {
     Path out = dir.resolve("out");
     JsonNode summary = JobRuns.run("--input=" + corpus(), "--output=" + out, "--rate=0.5", "--seed=7", "--progressSeconds=0", "--sampler=random");
