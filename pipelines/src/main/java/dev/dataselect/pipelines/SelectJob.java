@@ -94,7 +94,8 @@ public final class SelectJob {
     PCollectionTuple read = p.apply("ReadCorpus", readCorpus(options, inputs));
     // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
     PCollectionTuple uniqueIds = read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create());
-    PCollection<Document> docs = rebundleOnDirectRunner(options, uniqueIds.get(RejectDuplicateIds.UNIQUE), "UniqueIds");
+    PCollection<Document> docs =
+        InjectFaults.maybe(rebundleOnDirectRunner(options, uniqueIds.get(RejectDuplicateIds.UNIQUE), "UniqueIds"), "Documents");
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(read.get(ReadCorpus.DEAD_LETTERS))
             .and(uniqueIds.get(RejectDuplicateIds.DEAD_LETTERS))
