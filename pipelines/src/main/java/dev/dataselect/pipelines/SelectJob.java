@@ -93,9 +93,10 @@ public final class SelectJob {
     Pipeline p = Pipeline.create(options);
     PCollectionTuple read = p.apply("ReadCorpus", readCorpus(options, inputs));
     // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
-    PCollectionTuple uniqueIds = read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create());
-    PCollection<Document> docs =
-        InjectFaults.maybe(rebundleOnDirectRunner(options, uniqueIds.get(RejectDuplicateIds.UNIQUE), "UniqueIds"), "Documents");
+    // (few shards on the DirectRunner, so its output comes in few bundles.)
+    PCollectionTuple uniqueIds =
+        read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create().withShards(joinShards(options)));
+    PCollection<Document> docs = InjectFaults.maybe(uniqueIds.get(RejectDuplicateIds.UNIQUE), "Documents");
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(read.get(ReadCorpus.DEAD_LETTERS))
             .and(uniqueIds.get(RejectDuplicateIds.DEAD_LETTERS))

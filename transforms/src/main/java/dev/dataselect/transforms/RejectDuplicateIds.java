@@ -1,24 +1,19 @@
 package dev.dataselect.transforms;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.CustomCoder;
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.ListCoder;
-import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -33,129 +28,79 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * embeddings and keep/drop decisions by id, so two documents under one id would share one decision
  * (and one cached vector).
  *
- * <p>A combiner per id keeps the smallest-source document and the others' dead letters (payloads
- * cut to {@link DeadLetter#MAX_PAYLOAD_CHARS}), so memory per id is one document plus its rare
- * duplicates, and no runner needs to iterate a group twice (Flink's group results are single-pass).
+ * <p>Documents meet in {@code shards} groups keyed by a hash of the id, not one group per id (the
+ * DirectRunner pays a set-up cost per group: one group per id made small local runs several times
+ * slower). A group is read once (Flink's group results are single-pass) into a map from id to the
+ * document kept so far, so a group holds about N / shards documents: 15k at 1e9 documents and the
+ * default 65,536 shards. Rejected documents leave at once, as dead letters.
  */
 public final class RejectDuplicateIds extends PTransform<PCollection<Document>, PCollectionTuple> {
   public static final TupleTag<Document> UNIQUE = new TupleTag<>("unique") {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>("deadLetters") {};
+  public static final int DEFAULT_SHARDS = 1 << 16;
+  private static final long SHARD_SALT = 0x6A09E667F3BCC908L;
 
-  private RejectDuplicateIds() {}
+  private final int shards;
+
+  private RejectDuplicateIds(int shards) {
+    this.shards = shards;
+  }
 
   public static RejectDuplicateIds create() {
-    return new RejectDuplicateIds();
+    return new RejectDuplicateIds(DEFAULT_SHARDS);
+  }
+
+  /** The number of groups documents are split into by a hash of the id (memory per group ~ N / shards). */
+  public RejectDuplicateIds withShards(int shards) {
+    checkArgument(shards >= 1 && shards <= (1 << 24), "shards must be in [1, 2^24], got %s", shards);
+    return new RejectDuplicateIds(shards);
   }
 
   @Override
   public PCollectionTuple expand(PCollection<Document> docs) {
+    int n = shards;
     PCollectionTuple out =
-        docs.apply("KeyById", WithKeys.of(Document::id).withKeyType(TypeDescriptors.strings()))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), Document.DocumentCoder.of()))
-            .apply("KeepSmallestSource", Combine.perKey(new KeepSmallestSource()))
-            .apply("Split", ParDo.of(new SplitFn()).withOutputTags(UNIQUE, TupleTagList.of(DEAD_LETTERS)));
+        docs.apply("KeyByIdHash", WithKeys.of((Document d) -> (int) (Hashes.unit(d.id(), SHARD_SALT) * n)).withKeyType(TypeDescriptors.integers()))
+            .setCoder(KvCoder.of(VarIntCoder.of(), Document.DocumentCoder.of()))
+            .apply("GroupByIdHash", GroupByKey.create())
+            .apply("KeepSmallestSource", ParDo.of(new KeepFirstFn()).withOutputTags(UNIQUE, TupleTagList.of(DEAD_LETTERS)));
     out.get(UNIQUE).setCoder(Document.DocumentCoder.of());
     out.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
     return out;
   }
 
-  /** The kept document and the documents rejected so far (as dead letters without their reason text). */
-  static final class Kept {
-    final Document document;
-    final List<Document> others;
-
-    Kept(Document document, List<Document> others) {
-      this.document = document;
-      this.others = others;
-    }
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayData.item("shards", shards).withLabel("Shards"));
   }
 
-  static final class KeepSmallestSource extends Combine.CombineFn<Document, Kept, Kept> {
-    @Override
-    public Kept createAccumulator() {
-      return new Kept(null, new ArrayList<>());
-    }
-
-    @Override
-    public Kept addInput(Kept acc, Document d) {
-      return merge(acc, d);
-    }
-
-    private static Kept merge(Kept acc, Document d) {
-      if (acc.document == null) {
-        return new Kept(d, acc.others);
-      }
-      if (d.source().compareTo(acc.document.source()) < 0) {
-        acc.others.add(cut(acc.document));
-        return new Kept(d, acc.others);
-      }
-      acc.others.add(cut(d));
-      return acc;
-    }
-
-    private static Document cut(Document d) {
-      String t = d.text();
-      return t.length() <= DeadLetter.MAX_PAYLOAD_CHARS ? d : Document.of(d.id(), t.substring(0, DeadLetter.MAX_PAYLOAD_CHARS), d.source());
-    }
-
-    @Override
-    public Kept mergeAccumulators(Iterable<Kept> accs) {
-      Kept out = createAccumulator();
-      for (Kept a : accs) {
-        if (a.document != null) {
-          out = merge(out, a.document);
-        }
-        out.others.addAll(a.others);
-      }
-      return out;
-    }
-
-    @Override
-    public Kept extractOutput(Kept acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<Kept> getAccumulatorCoder(CoderRegistry r, Coder<Document> in) {
-      return KeptCoder.INSTANCE;
-    }
-
-    @Override
-    public Coder<Kept> getDefaultOutputCoder(CoderRegistry r, Coder<Document> in) {
-      return KeptCoder.INSTANCE;
-    }
-  }
-
-  static final class KeptCoder extends CustomCoder<Kept> {
-    static final KeptCoder INSTANCE = new KeptCoder();
-    private static final Coder<Document> DOC = NullableCoder.of(Document.DocumentCoder.of());
-    private static final Coder<List<Document>> LIST = ListCoder.of(Document.DocumentCoder.of());
-
-    @Override
-    public void encode(Kept k, OutputStream out) throws IOException {
-      DOC.encode(k.document, out);
-      LIST.encode(k.others, out);
-    }
-
-    @Override
-    public Kept decode(InputStream in) throws IOException {
-      Document d = DOC.decode(in);
-      return new Kept(d, new ArrayList<>(LIST.decode(in)));
-    }
-  }
-
-  private static final class SplitFn extends DoFn<KV<String, Kept>, Document> {
+  private static final class KeepFirstFn extends DoFn<KV<Integer, Iterable<Document>>, Document> {
     private final Counter duplicates = Metrics.counter(RejectDuplicateIds.class, "duplicateIds");
 
     @ProcessElement
-    public void process(@Element KV<String, Kept> group, MultiOutputReceiver out) {
-      Document kept = group.getValue().document;
-      out.get(UNIQUE).output(kept);
-      for (Document d : group.getValue().others) {
-        duplicates.inc();
-        out.get(DEAD_LETTERS).output(DeadLetter.of(
-            DeadLetter.Reason.DUPLICATE_ID, d.source(), "id '" + d.id() + "' is also the id of " + kept.source() + ", which is kept", d.text()));
+    public void process(@Element KV<Integer, Iterable<Document>> group, MultiOutputReceiver out) {
+      Map<String, Document> kept = new HashMap<>();
+      for (Document d : group.getValue()) {
+        Document k = kept.get(d.id());
+        if (k == null) {
+          kept.put(d.id(), d);
+          continue;
+        }
+        Document keep = d.source().compareTo(k.source()) < 0 ? d : k;
+        Document drop = keep == d ? k : d;
+        kept.put(d.id(), keep);
+        reject(drop, keep, out);
       }
+      for (Document d : kept.values()) {
+        out.get(UNIQUE).output(d);
+      }
+    }
+
+    private void reject(Document drop, Document keep, MultiOutputReceiver out) {
+      duplicates.inc();
+      out.get(DEAD_LETTERS).output(DeadLetter.of(
+          DeadLetter.Reason.DUPLICATE_ID, drop.source(), "id '" + drop.id() + "' is also the id of " + keep.source() + ", which is kept", drop.text()));
     }
   }
 }

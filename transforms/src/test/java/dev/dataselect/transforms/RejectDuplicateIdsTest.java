@@ -22,7 +22,7 @@ class RejectDuplicateIdsTest {
         Document.of("c", "exact copy", "f3#0"));
     for (List<Document> order : List.of(docs, com.google.common.collect.Lists.reverse(docs))) {
       Pipeline p = TestPipelines.create();
-      PCollectionTuple out = p.apply(Create.of(order).withCoder(Document.DocumentCoder.of())).apply(RejectDuplicateIds.create());
+      PCollectionTuple out = p.apply(Create.of(order).withCoder(Document.DocumentCoder.of())).apply(RejectDuplicateIds.create().withShards(3));
       PAssert.that(out.get(RejectDuplicateIds.UNIQUE).apply("Kept", MapElements.into(TypeDescriptors.strings()).via(d -> d.id() + "@" + d.source())))
           .containsInAnyOrder("a@f1#0", "b@f1#1", "c@f3#0");
       PAssert.that(out.get(RejectDuplicateIds.DEAD_LETTERS).apply("Dead", MapElements.into(TypeDescriptors.strings())
