@@ -24,7 +24,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * Keeps one document per id: of the documents that share an id, the one with the smallest {@link
  * Document#source()} is kept, independent of arrival order; every other one becomes a {@link
- * DeadLetter.Reason#DUPLICATE_ID} dead letter naming the kept record. Later stages key scores,
+ * DeadLetter.Reason#DUPLICATE_ID} dead letter (its detail does not depend on arrival order). Later stages key scores,
  * embeddings and keep/drop decisions by id, so two documents under one id would share one decision
  * (and one cached vector).
  *
@@ -100,7 +100,7 @@ public final class RejectDuplicateIds extends PTransform<PCollection<Document>, 
     private void reject(Document drop, Document keep, MultiOutputReceiver out) {
       duplicates.inc();
       out.get(DEAD_LETTERS).output(DeadLetter.of(
-          DeadLetter.Reason.DUPLICATE_ID, drop.source(), "id '" + drop.id() + "' is also the id of " + keep.source() + ", which is kept", drop.text()));
+          DeadLetter.Reason.DUPLICATE_ID, drop.source(), "another record has the id '" + drop.id() + "'; the one with the smallest source is kept", drop.text()));
     }
   }
 }

@@ -28,9 +28,9 @@ class RejectDuplicateIdsTest {
       PAssert.that(out.get(RejectDuplicateIds.DEAD_LETTERS).apply("Dead", MapElements.into(TypeDescriptors.strings())
               .via(d -> d.reason().label() + "@" + d.source() + ":" + d.detail())))
           .containsInAnyOrder(
-              "duplicate_id@f2#0:id 'a' is also the id of f1#0, which is kept",
-              "duplicate_id@f1#5:id 'a' is also the id of f1#0, which is kept",
-              "duplicate_id@f3#0:id 'c' is also the id of f3#0, which is kept");
+              "duplicate_id@f2#0:another record has the id 'a'; the one with the smallest source is kept",
+              "duplicate_id@f1#5:another record has the id 'a'; the one with the smallest source is kept",
+              "duplicate_id@f3#0:another record has the id 'c'; the one with the smallest source is kept");
       TestPipelines.run(p);
     }
   }
