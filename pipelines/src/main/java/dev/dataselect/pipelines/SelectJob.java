@@ -11,6 +11,7 @@ import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
+import dev.dataselect.transforms.RejectDuplicateIds;
 import dev.dataselect.transforms.RemoveDuplicates;
 import dev.dataselect.transforms.Select;
 import dev.dataselect.transforms.select.Target;
@@ -96,8 +97,15 @@ public final class SelectJob {
     long startMillis = System.currentTimeMillis();
     Pipeline p = Pipeline.create(options);
     PCollectionTuple read = p.apply("ReadCorpus", readCorpus(options, inputs));
-    PCollection<Document> docs = read.get(ReadCorpus.DOCUMENTS);
-    PCollection<DeadLetter> deadLetters = read.get(ReadCorpus.DEAD_LETTERS);
+    // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
+    // (few shards on the DirectRunner, so its output comes in few bundles.)
+    PCollectionTuple uniqueIds =
+        read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create().withShards(joinShards(options)));
+    PCollection<Document> docs = InjectFaults.maybe(uniqueIds.get(RejectDuplicateIds.UNIQUE), "Documents");
+    PCollection<DeadLetter> deadLetters =
+        PCollectionList.of(read.get(ReadCorpus.DEAD_LETTERS))
+            .and(uniqueIds.get(RejectDuplicateIds.DEAD_LETTERS))
+            .apply("AllDeadLetters", Flatten.pCollections());
 
     List<PCollection<KV<String, Long>>> counts = new ArrayList<>();
     counts.add(named(read.get(ReadCorpus.RECORDS).apply("SumRecords", Sum.longsGlobally()), "records"));

@@ -44,12 +44,16 @@ public final class DeadLetter implements Serializable {
     RECORD_TOO_LARGE,
     /** The id field holds something other than a string or an integer. */
     BAD_ID,
+    /** Another record has the same id (the one from the smallest source is kept). */
+    DUPLICATE_ID,
     /** The file ends mid-record, a checksum fails, or the compressed stream is corrupt. */
     CORRUPT_FILE,
     /** The file cannot be opened or decoded in its format at all. */
     UNREADABLE_FILE,
     /** The file has no bytes. */
     EMPTY_FILE,
+    /** A text-format file (JSONL, CSV, TSV, text) holds NUL bytes near its start: binary content. */
+    BINARY_FILE,
     /** The file's extension names no known format and no format was given. */
     UNKNOWN_FORMAT,
     /** A model failed on the document even alone, or gave no usable result for it. */

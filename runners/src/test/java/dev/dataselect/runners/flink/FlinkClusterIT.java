@@ -20,6 +20,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -48,8 +50,17 @@ class FlinkClusterIT {
     assertTrue(Files.isRegularFile(JAR), "the bundled jar is built in the package phase: " + JAR);
     Path corpus = writeCorpus(WORK.resolve("corpus"));
 
+    // The DirectRunner run computes the embeddings and writes them as a cache; the "scores given"
+    // runs below read that cache, so no model runs in them.
     Path directOut = WORK.resolve("direct-out");
-    runJob("direct", job(corpus, directOut, List.of()));
+    Path cache = WORK.resolve("embeddings-cache");
+    deleteRecursively(cache);
+    runJob("direct", job(corpus, directOut, List.of("--embeddingsCache=" + cache)));
+    Path localOut = WORK.resolve("flink-local-cached-out");
+    runJob("flink-local-cached", job(corpus, localOut, List.of(
+        "--runner=FlinkRunner", "--flinkMaster=[local]", "--flinkConfDir=" + RUNNERS.resolve("flink/conf"),
+        "--parallelism=2", "--embeddingsCache=" + cache)));
+    Path clusterCachedOut = WORK.resolve("flink-cached-out");
 
     Path clusterDir = WORK.resolve("cluster");
     int restPort = freePort();
@@ -68,9 +79,18 @@ class FlinkClusterIT {
           "--filesToStage=" + JAR,
           "--flinkConfDir=" + RUNNERS.resolve("flink/conf"),
           "--parallelism=2")));
+      runJob("flink-cached", job(corpus, clusterCachedOut, List.of(
+          "--runner=FlinkRunner",
+          "--flinkMaster=localhost:" + restPort,
+          "--filesToStage=" + JAR,
+          "--flinkConfDir=" + RUNNERS.resolve("flink/conf"),
+          "--parallelism=2",
+          "--embeddingsCache=" + cache)));
       JsonNode jobs = new ObjectMapper().readTree(restGet(restPort, "/jobs/overview")).get("jobs");
-      assertEquals(1, jobs.size(), "one job ran on the cluster: " + jobs);
-      assertEquals("FINISHED", jobs.get(0).get("state").asText(), jobs.toString());
+      assertEquals(2, jobs.size(), "two jobs ran on the cluster: " + jobs);
+      for (JsonNode j : jobs) {
+        assertEquals("FINISHED", j.get("state").asText(), jobs.toString());
+      }
     } finally {
       run("stop-cluster", List.of("bash", RUNNERS.resolve("flink/stop-cluster.sh").toString(), "--dir", clusterDir.toString()));
     }
@@ -89,7 +109,30 @@ class FlinkClusterIT {
     TreeSet<String> flinkIds = selectedIds(flinkOut);
     assertFalse(directIds.isEmpty());
     assertEquals(direct.get("selected").asLong(), directIds.size());
+    // Embeddings computed on each runner: overlap and largest density difference, then equality
+    // (full-precision MiniLM gives batch-independent vectors up to float rounding).
+    Map<String, Double> directDensity = scores(directOut.resolve("scores/density"));
+    Map<String, Double> flinkDensity = scores(flinkOut.resolve("scores/density"));
+    assertEquals(directDensity.keySet(), flinkDensity.keySet());
+    double maxDiff = 0;
+    for (Map.Entry<String, Double> e : directDensity.entrySet()) {
+      maxDiff = Math.max(maxDiff, Math.abs(e.getValue() - flinkDensity.get(e.getKey())) / Math.max(1e-300, Math.abs(e.getValue())));
+    }
+    TreeSet<String> both = new TreeSet<>(directIds);
+    both.retainAll(flinkIds);
+    double overlap = both.size() / (double) Math.max(directIds.size(), flinkIds.size());
+    System.out.printf(java.util.Locale.ROOT, "embeddings computed, direct vs cluster: selection overlap %.4f (%d of %d), largest relative density difference %.3g%n",
+        overlap, both.size(), directIds.size(), maxDiff);
+    assertTrue(maxDiff < 1e-4, "density scores differ by up to " + maxDiff);
+    assertTrue(overlap >= 0.999, "overlap " + overlap);
     assertEquals(directIds, flinkIds, "the cluster's selection differs from the DirectRunner's");
+
+    // Scores given (the embeddings cache): identical selections and densities on all three.
+    for (Path other : List.of(localOut, clusterCachedOut)) {
+      assertEquals(directIds, selectedIds(other), other + " selects differently from the DirectRunner");
+      assertEquals(directDensity, scores(other.resolve("scores/density")), other + " densities differ");
+      assertEquals(direct.get("selected"), summary(other).get("selected"));
+    }
   }
 
   /**
@@ -188,6 +231,24 @@ class FlinkClusterIT {
 
   private static JsonNode summary(Path out) throws IOException {
     return new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+  }
+
+  /** id → score from the Parquet files in a scores folder. */
+  private static Map<String, Double> scores(Path folder) throws IOException {
+    Map<String, Double> out = new TreeMap<>();
+    try (Stream<Path> files = Files.list(folder)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".parquet")).toList()) {
+        try (org.apache.parquet.hadoop.ParquetReader<org.apache.avro.generic.GenericRecord> r =
+            org.apache.parquet.avro.AvroParquetReader.<org.apache.avro.generic.GenericRecord>builder(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toUri()), new org.apache.hadoop.conf.Configuration())).build()) {
+          for (org.apache.avro.generic.GenericRecord rec = r.read(); rec != null; rec = r.read()) {
+            assertEquals(null, out.put(rec.get("id").toString(), (Double) rec.get("score")), "one score per id");
+          }
+        }
+      }
+    }
+    assertFalse(out.isEmpty(), "scores in " + folder);
+    return out;
   }
 
   private static TreeSet<String> selectedIds(Path out) throws IOException {

@@ -250,6 +250,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
   /** Streams one file's records into documents and dead letters. */
   private static final class ReadFileFn extends DoFn<FileIO.ReadableFile, Document> {
+    private static final int SNIFF_BYTES = 8192;
     private final Settings settings;
     private final Counter files = Metrics.counter(ReadCorpus.class, "files");
     private final Counter records = Metrics.counter(ReadCorpus.class, "records");
@@ -284,6 +285,12 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
             Reason.UNKNOWN_FORMAT,
             "no format is known for '" + sink.fileName + "'; pass a format (jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord)",
             "");
+      } else if (isText(format) && looksBinary(file)) {
+        sink.failure(
+            Reason.BINARY_FILE,
+            "a " + format.name().toLowerCase() + " file with NUL bytes in its first " + SNIFF_BYTES
+                + " bytes: binary content (or UTF-16), not UTF-8 text",
+            "");
       } else {
         try {
           reader(format).read(file, settings, sink);
@@ -301,6 +308,31 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         }
       }
       out.get(RECORDS).output(sink.index);
+    }
+
+    private static boolean isText(CorpusFormat format) {
+      return format == CorpusFormat.JSONL || format == CorpusFormat.CSV || format == CorpusFormat.TSV
+          || format == CorpusFormat.TEXT_LINES || format == CorpusFormat.TEXT_FILE;
+    }
+
+    /**
+     * UTF-8 text never holds a NUL byte (a NUL in text is written as an escape in JSON); a binary
+     * file under a text extension almost always does, early. Checking the head of the (decompressed)
+     * file turns such a file into one dead letter instead of one garbage record per "line". A file
+     * that cannot be opened here is left to the reader, which reports it.
+     */
+    private static boolean looksBinary(FileIO.ReadableFile file) {
+      try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(file.open())) {
+        byte[] head = in.readNBytes(SNIFF_BYTES);
+        for (byte b : head) {
+          if (b == 0) {
+            return true;
+          }
+        }
+        return false;
+      } catch (java.io.IOException | RuntimeException e) {
+        return false;
+      }
     }
 
     private static FormatReader reader(CorpusFormat format) {

@@ -339,6 +339,20 @@ class ReadCorpusTest {
   }
 
   @Test
+  void aBinaryFileWithATextExtensionIsOneDeadLetter() {
+    byte[] png = new byte[3000];
+    new java.util.Random(5).nextBytes(png);
+    byte[] header = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 0x0D, 'I', 'H', 'D', 'R'};
+    System.arraycopy(header, 0, png, 0, header.length);
+    Path txt = Fixtures.writeRaw(dir.resolve("image.txt"), png);
+    Path jsonl = Fixtures.writeRaw(dir.resolve("image.jsonl"), png);
+    // Text with a NUL written as a JSON escape is still text: its record is judged on its own.
+    Path escaped = Fixtures.write(dir.resolve("escaped.jsonl"), "{\"text\": \"a\\u0000b\"}\n{\"id\": \"t\", \"text\": \"fine\"}\n");
+    assertRead(ReadCorpus.from(txt.toString(), jsonl.toString(), escaped.toString()), List.of("t|fine"),
+        List.of("binary_file#0", "binary_file#0", "nul_bytes#0"));
+  }
+
+  @Test
   void deadLettersForUnreadableEmptyAndUnknownFiles() throws IOException {
     Path garbage = Fixtures.write(dir.resolve("g.parquet"), "this is not parquet at all, just text");
     Path empty = Files.createFile(dir.resolve("zero.jsonl"));
