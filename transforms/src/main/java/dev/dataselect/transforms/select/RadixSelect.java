@@ -113,4 +113,42 @@ public final class RadixSelect {
     }
     return Cut.resolved(c.level(), c.prefix(), 1.0, c.groupCount());
   }
+
+  /**
+   * The whole selection on one machine, pass by pass exactly as {@link SelectByScore} runs it (each
+   * pass's histogram built from every score, then solved): a reference for tests and benchmarks,
+   * not for corpora. Returns, per target, whether each document is kept; {@code maxTables[0]} gets
+   * the most digit tables any pass held.
+   */
+  public static boolean[][] inMemory(String[] ids, double[] scores, ScoreOrder order, List<Target> targets, long seed,
+      int scorePasses, int[] maxTables) {
+    long[] keys = new long[scores.length];
+    DigitHistogram h0 = new DigitHistogram();
+    for (int i = 0; i < scores.length; i++) {
+      keys[i] = order.key(scores[i]);
+      h0.add(0, (int) (keys[i] >>> (64 - Cut.DIGIT_BITS)));
+    }
+    maxTables[0] = Math.max(maxTables[0], h0.tableCount());
+    Cut.Cuts cuts = first(targets, order, h0);
+    for (int pass = 1; pass <= scorePasses; pass++) {
+      DigitHistogram h = new DigitHistogram();
+      for (int i = 0; i < scores.length; i++) {
+        for (int t = 0; t < cuts.size(); t++) {
+          int d = digit(cuts.get(t), keys[i], ids[i], seed, scorePasses);
+          if (d >= 0) {
+            h.add(t, d);
+          }
+        }
+      }
+      maxTables[0] = Math.max(maxTables[0], h.tableCount());
+      cuts = next(cuts, h, scorePasses);
+    }
+    boolean[][] kept = new boolean[targets.size()][scores.length];
+    for (int t = 0; t < targets.size(); t++) {
+      for (int i = 0; i < scores.length; i++) {
+        kept[t][i] = cuts.get(t).keep(ids[i], keys[i], seed);
+      }
+    }
+    return kept;
+  }
 }
