@@ -254,16 +254,16 @@ final class ReselectJob {
     if (input.equals(Demo.extract().toString())) {
       Demo.extract(); // the demo corpus lives in the temporary folder; put it back if it was cleaned
     }
-    DataselectOptions earlier = o.as(DataselectOptions.class);
+    DataselectOptions current = o.as(DataselectOptions.class); // defaults for what the summary lacks
     DataselectOptions copy = org.apache.beam.sdk.options.PipelineOptionsFactory.create().as(DataselectOptions.class);
     copy.setInput(input);
-    copy.setFormat(e.path("format").asText(earlier.getFormat()));
-    copy.setTextField(e.path("textField").asText(earlier.getTextField()));
-    copy.setIdField(e.path("idField").asText(earlier.getIdField()));
+    copy.setFormat(e.path("format").asText(current.getFormat()));
+    copy.setTextField(e.path("textField").asText(current.getTextField()));
+    copy.setIdField(e.path("idField").asText(current.getIdField()));
     copy.setMetadataFields(e.path("metadataFields").asText(""));
-    copy.setMaxRecordBytes(e.path("maxRecordBytes").asInt(earlier.getMaxRecordBytes()));
+    copy.setMaxRecordBytes(e.path("maxRecordBytes").asInt(current.getMaxRecordBytes()));
     copy.setCsvHeader(e.path("csvHeader").asText(""));
-    copy.setCsvQuoting(e.path("csvQuoting").asBoolean(earlier.getCsvQuoting()));
+    copy.setCsvQuoting(e.path("csvQuoting").asBoolean(current.getCsvQuoting()));
     return SelectJob.readCorpus(copy, SelectJob.inputPatterns(input));
   }
 
