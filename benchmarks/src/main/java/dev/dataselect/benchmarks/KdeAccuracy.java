@@ -1,5 +1,6 @@
 package dev.dataselect.benchmarks;
 
+import dev.dataselect.transforms.student.HeldOutMetrics;
 import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.density.BandwidthHeuristic;
 import dev.dataselect.transforms.density.KdeDensity;
@@ -92,20 +93,20 @@ public final class KdeAccuracy {
     print(
         "max_abs_difference_reference_all_vs_exact",
         String.format(Locale.ROOT, "%.3g", maxAbsDifference(referenceAll, exact)));
-    print("spearman_reference_all", fmt(Ranks.spearman(referenceAll, exact)));
+    print("spearman_reference_all", fmt(HeldOutMetrics.spearman(referenceAll, exact)));
     print("seconds_reference_m" + m, fmt(secondsM));
     print(
         "sketch_p_stable",
         "R=" + rows + " B=" + buckets + " K=" + k + " w=" + w + " seconds=" + fmt(secondsSketch));
     print(
         "spearman_sketch_p_stable_vs_its_lsh_kernel",
-        fmt(Ranks.spearman(sketch, lshKernel(pStable, e))));
-    print("spearman_sketch_p_stable", fmt(Ranks.spearman(sketch, exact)));
+        fmt(HeldOutMetrics.spearman(sketch, lshKernel(pStable, e))));
+    print("spearman_sketch_p_stable", fmt(HeldOutMetrics.spearman(sketch, exact)));
     print("sketch_srp", "R=" + rows + " B=" + buckets + " K=" + srpBits);
     print(
-        "spearman_sketch_srp_vs_its_lsh_kernel", fmt(Ranks.spearman(sketchSrp, lshKernel(srp, e))));
-    print("spearman_sketch_srp", fmt(Ranks.spearman(sketchSrp, exact)));
-    print("spearman_reference_m" + m, fmt(Ranks.spearman(referenceM, exact)));
+        "spearman_sketch_srp_vs_its_lsh_kernel", fmt(HeldOutMetrics.spearman(sketchSrp, lshKernel(srp, e))));
+    print("spearman_sketch_srp", fmt(HeldOutMetrics.spearman(sketchSrp, exact)));
+    print("spearman_reference_m" + m, fmt(HeldOutMetrics.spearman(referenceM, exact)));
   }
 
   /** The exact leave-one-out KDE by a plain loop over pairs (differences, not dot products). */

@@ -30,7 +30,7 @@ import org.apache.beam.sdk.values.PDone;
  * deadLetters.empty_text} becomes {@code "deadLetters": {"empty_text": n}}. Written once, by one
  * worker, after every count is final.
  */
-final class WriteSummary extends PTransform<PCollection<KV<String, Long>>, PDone> {
+public final class WriteSummary extends PTransform<PCollection<KV<String, Long>>, PDone> {
   private final String path;
   private final String optionsJson;
   private final long startMillis;
@@ -60,8 +60,8 @@ final class WriteSummary extends PTransform<PCollection<KV<String, Long>>, PDone
     return PDone.in(counts.getPipeline());
   }
 
-  /** Sums counts by name into one sorted map. */
-  static final class ToMap extends Combine.CombineFn<KV<String, Long>, Map<String, Long>, Map<String, Long>> {
+  /** Sums counts by name into one sorted map (also the run report's counts per source and language). */
+  public static final class ToMap extends Combine.CombineFn<KV<String, Long>, Map<String, Long>, Map<String, Long>> {
     @Override
     public Map<String, Long> createAccumulator() {
       return new TreeMap<>();

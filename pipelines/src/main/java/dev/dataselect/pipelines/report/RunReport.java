@@ -235,7 +235,7 @@ public final class RunReport {
     PCollectionList.of(keys)
         .apply("Report count keys flatten", Flatten.pCollections())
         .apply("Report count per key", Count.perElement())
-        .apply("Report counts", Combine.globally(new SumToMapFn()))
+        .apply("Report counts", Combine.globally(new dev.dataselect.pipelines.WriteSummary.ToMap()))
         .apply("Report counts write", ParDo.of(new WriteCountsFn(dataDir + "counts.json", selected != null)));
   }
 
@@ -380,44 +380,6 @@ public final class RunReport {
     @Override
     public Coder<String> getDefaultOutputCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
       return StringUtf8Coder.of();
-    }
-  }
-
-  /** Sums (key, count) into one sorted map; the number of keys is that of source files and languages. */
-  static final class SumToMapFn extends Combine.CombineFn<KV<String, Long>, Map<String, Long>, Map<String, Long>> {
-    @Override
-    public Map<String, Long> createAccumulator() {
-      return new TreeMap<>();
-    }
-
-    @Override
-    public Map<String, Long> addInput(Map<String, Long> acc, KV<String, Long> in) {
-      acc.merge(in.getKey(), in.getValue(), Long::sum);
-      return acc;
-    }
-
-    @Override
-    public Map<String, Long> mergeAccumulators(Iterable<Map<String, Long>> accs) {
-      Map<String, Long> out = new TreeMap<>();
-      for (Map<String, Long> a : accs) {
-        a.forEach((k, v) -> out.merge(k, v, Long::sum));
-      }
-      return out;
-    }
-
-    @Override
-    public Map<String, Long> extractOutput(Map<String, Long> acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<Map<String, Long>> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Long>> in) {
-      return MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
-    }
-
-    @Override
-    public Coder<Map<String, Long>> getDefaultOutputCoder(CoderRegistry r, Coder<KV<String, Long>> in) {
-      return MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
     }
   }
 
