@@ -1,5 +1,6 @@
 package dev.dataselect.benchmarks;
 
+import dev.dataselect.transforms.MetricValues;
 import static dev.dataselect.benchmarks.BenchSupport.intArg;
 import static dev.dataselect.benchmarks.BenchSupport.print;
 import static dev.dataselect.benchmarks.BenchSupport.seconds;
@@ -256,7 +257,7 @@ public final class AskLlmOverheadBenchmark {
                     .addNameFilter(MetricNameFilter.named(AskLlmScore.class, "batchLatencyMicros"))
                     .build())
             .getDistributions()) {
-      return d.getAttempted().getSum() / 1e6;
+      return MetricValues.settled(d).getSum() / 1e6;
     }
     return Double.NaN;
   }
@@ -271,7 +272,7 @@ public final class AskLlmOverheadBenchmark {
                     .addNameFilter(MetricNameFilter.named(AskLlmScore.class, name))
                     .build())
             .getCounters()) {
-      sum += c.getAttempted();
+      sum += MetricValues.settled(c);
     }
     return sum;
   }

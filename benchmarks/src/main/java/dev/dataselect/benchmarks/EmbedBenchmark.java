@@ -1,5 +1,6 @@
 package dev.dataselect.benchmarks;
 
+import dev.dataselect.transforms.MetricValues;
 import static dev.dataselect.benchmarks.BenchSupport.intArg;
 import static dev.dataselect.benchmarks.BenchSupport.print;
 import static dev.dataselect.benchmarks.BenchSupport.seconds;
@@ -209,7 +210,7 @@ public final class EmbedBenchmark {
                     .addNameFilter(MetricNameFilter.named(Embed.class, name))
                     .build())
             .getCounters()) {
-      sum += c.getAttempted();
+      sum += MetricValues.settled(c);
     }
     return sum;
   }
@@ -223,7 +224,7 @@ public final class EmbedBenchmark {
                     .addNameFilter(MetricNameFilter.named(Embed.class, name))
                     .build())
             .getDistributions()) {
-      return d.getAttempted();
+      return MetricValues.settled(d);
     }
     return null;
   }

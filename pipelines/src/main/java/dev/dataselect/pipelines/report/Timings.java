@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines.report;
 
+import dev.dataselect.transforms.MetricValues;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,8 +18,9 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 /**
  * Writes {@code report/data/timings.json} from a finished pipeline's Beam metrics: per stage, the
  * documents it handled, the time its workers spent in it (the sum of its timed batches, where the
- * stage times itself) and the rates that follow. Metrics are the attempted values (every runner
- * reports those; retried bundles can count twice), so they are labelled as such on the page.
+ * stage times itself) and the rates that follow. Metrics are committed values where the runner
+ * reports them and attempted values elsewhere (Flink; retried bundles can count twice there), via
+ * {@link MetricValues#settled}; the page says which.
  */
 public final class Timings {
   /** Stage, its metrics namespace's simple name, its document counter, its time distribution (or null). */
@@ -39,14 +41,16 @@ public final class Timings {
     Map<String, Long> counters = new TreeMap<>();
     Map<String, DistributionResult> distributions = new TreeMap<>();
     MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    String kind = "attempted";
     for (MetricResult<Long> c : q.getCounters()) {
-      counters.merge(key(c), c.getAttempted(), Long::sum);
+      kind = MetricValues.kind(c);
+      counters.merge(key(c), MetricValues.settled(c), Long::sum);
     }
     for (MetricResult<DistributionResult> d : q.getDistributions()) {
-      distributions.merge(key(d), d.getAttempted(), (a, b) -> DistributionResult.create(
+      distributions.merge(key(d), MetricValues.settled(d), (a, b) -> DistributionResult.create(
           a.getSum() + b.getSum(), a.getCount() + b.getCount(), Math.min(a.getMin(), b.getMin()), Math.max(a.getMax(), b.getMax())));
     }
-    ReportFiles.write(RunReport.dataDir(output) + "timings.json", toJson(counters, distributions, wallSeconds));
+    ReportFiles.write(RunReport.dataDir(output) + "timings.json", toJson(counters, distributions, wallSeconds, kind));
   }
 
   private static String key(MetricResult<?> m) {
@@ -54,8 +58,9 @@ public final class Timings {
     return ns.substring(ns.lastIndexOf('.') + 1) + "." + m.getName().getName();
   }
 
-  static ObjectNode toJson(Map<String, Long> counters, Map<String, DistributionResult> distributions, double wallSeconds) {
-    ObjectNode root = new ObjectMapper().createObjectNode().put("kind", "timings").put("metrics", "attempted");
+  static ObjectNode toJson(
+      Map<String, Long> counters, Map<String, DistributionResult> distributions, double wallSeconds, String kind) {
+    ObjectNode root = new ObjectMapper().createObjectNode().put("kind", "timings").put("metrics", kind);
     root.put("wallSeconds", wallSeconds);
     ArrayNode stages = root.putArray("stages");
     for (String[] s : STAGES) {

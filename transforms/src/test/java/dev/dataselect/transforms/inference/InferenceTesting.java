@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.MetricValues;
 import dev.dataselect.models.Fixtures;
 import dev.dataselect.models.ModelConfig;
 import dev.dataselect.models.ModelLocation;
@@ -101,20 +102,25 @@ final class InferenceTesting {
     return result.metrics().queryMetrics(f.build());
   }
 
-  /** A counter's attempted value summed over steps ({@code step} null = all). */
+  /**
+   * A counter's committed value summed over steps ({@code step} null = all). Committed, not
+   * attempted: the direct runner folds finished bundles into attempted values on a background
+   * executor, so right after {@code waitUntilFinish} an attempted value can still be missing a
+   * bundle, while committed values are applied before the bundle's outputs are.
+   */
   static long counter(PipelineResult result, Class<?> stage, String name, String step) {
     long sum = 0;
     for (MetricResult<Long> c : query(result, stage, name, step).getCounters()) {
-      sum += c.getAttempted();
+      sum += MetricValues.settled(c);
     }
     return sum;
   }
 
-  /** A distribution's attempted value ({@code step} null = the first found), or null. */
+  /** A distribution's committed value ({@code step} null = the first found), or null. */
   static DistributionResult distribution(
       PipelineResult result, Class<?> stage, String name, String step) {
     for (MetricResult<DistributionResult> d : query(result, stage, name, step).getDistributions()) {
-      return d.getAttempted();
+      return MetricValues.settled(d);
     }
     return null;
   }
