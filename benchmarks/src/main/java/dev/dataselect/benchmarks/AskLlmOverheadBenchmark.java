@@ -1,6 +1,5 @@
 package dev.dataselect.benchmarks;
 
-import dev.dataselect.transforms.MetricValues;
 import static dev.dataselect.benchmarks.BenchSupport.intArg;
 import static dev.dataselect.benchmarks.BenchSupport.print;
 import static dev.dataselect.benchmarks.BenchSupport.seconds;
@@ -31,9 +30,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
@@ -177,15 +174,16 @@ public final class AskLlmOverheadBenchmark {
       }
 
       print("raw_padded_tokens_per_real_token", (double) rawPadded / tokens);
-      print("stage_padded_tokens_per_real_token", (double) counter(result, "paddedTokens") / tokens);
+      print("stage_padded_tokens_per_real_token", (double) BenchSupport.counter(result, AskLlmScore.class, "paddedTokens") / tokens);
       print("tokenize_seconds_not_in_raw", tokenizeSeconds);
       print("raw_seconds", rawSeconds);
       print("raw_docs_per_s", count / rawSeconds);
       print("stage_seconds", stageSeconds);
       print("stage_docs_per_s", count / stageSeconds);
-      print("stage_results", counter(result, "results"));
-      print("stage_batches", counter(result, "batches"));
-      print("stage_model_call_seconds", latencySeconds(result));
+      print("stage_results", BenchSupport.counter(result, AskLlmScore.class, "results"));
+      print("stage_batches", BenchSupport.counter(result, AskLlmScore.class, "batches"));
+      DistributionResult latency = BenchSupport.distribution(result, AskLlmScore.class, "batchLatencyMicros");
+      print("stage_model_call_seconds", latency == null ? Double.NaN : latency.getSum() / 1e6);
       print("runner_alone_seconds", runnerSeconds);
       print("load_average_at_end", BenchSupport.loadAverage());
       print("ratio", rawSeconds / stageSeconds);
@@ -246,34 +244,5 @@ public final class AskLlmOverheadBenchmark {
       throw new IllegalStateException("NaN scores");
     }
     return padded;
-  }
-
-  private static double latencySeconds(PipelineResult result) {
-    for (MetricResult<org.apache.beam.sdk.metrics.DistributionResult> d :
-        result
-            .metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(AskLlmScore.class, "batchLatencyMicros"))
-                    .build())
-            .getDistributions()) {
-      return MetricValues.settled(d).getSum() / 1e6;
-    }
-    return Double.NaN;
-  }
-
-  private static long counter(PipelineResult result, String name) {
-    long sum = 0;
-    for (MetricResult<Long> c :
-        result
-            .metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(AskLlmScore.class, name))
-                    .build())
-            .getCounters()) {
-      sum += MetricValues.settled(c);
-    }
-    return sum;
   }
 }

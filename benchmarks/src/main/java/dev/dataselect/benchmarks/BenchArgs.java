@@ -38,6 +38,10 @@ final class BenchArgs {
     return values.containsKey(name) ? Double.parseDouble(values.get(name)) : fallback;
   }
 
+  boolean has(String name) {
+    return values.containsKey(name);
+  }
+
   boolean flag(String name) {
     return Boolean.parseBoolean(values.getOrDefault(name, "false"));
   }

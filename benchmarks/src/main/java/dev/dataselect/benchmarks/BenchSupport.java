@@ -8,6 +8,13 @@ import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import dev.dataselect.transforms.MetricValues;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 
 /** Argument parsing, printing and machine facts shared by the benchmarks. */
 final class BenchSupport {
@@ -81,5 +88,28 @@ final class BenchSupport {
 
   static double seconds(long startNanos) {
     return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  private static MetricQueryResults metrics(PipelineResult result, Class<?> stage, String name) {
+    return result
+        .metrics()
+        .queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named(stage, name)).build());
+  }
+
+  /** Counter {@code name} of {@code stage}'s namespace, summed over steps (committed where the runner has them). */
+  static long counter(PipelineResult result, Class<?> stage, String name) {
+    long sum = 0;
+    for (MetricResult<Long> c : metrics(result, stage, name).getCounters()) {
+      sum += MetricValues.settled(c);
+    }
+    return sum;
+  }
+
+  /** Distribution {@code name} of {@code stage}'s namespace (the first step found), or null. */
+  static DistributionResult distribution(PipelineResult result, Class<?> stage, String name) {
+    for (MetricResult<DistributionResult> d : metrics(result, stage, name).getDistributions()) {
+      return MetricValues.settled(d);
+    }
+    return null;
   }
 }

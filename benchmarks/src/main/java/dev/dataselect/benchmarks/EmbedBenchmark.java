@@ -1,6 +1,5 @@
 package dev.dataselect.benchmarks;
 
-import dev.dataselect.transforms.MetricValues;
 import static dev.dataselect.benchmarks.BenchSupport.intArg;
 import static dev.dataselect.benchmarks.BenchSupport.print;
 import static dev.dataselect.benchmarks.BenchSupport.seconds;
@@ -20,9 +19,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
@@ -178,16 +174,16 @@ public final class EmbedBenchmark {
         }
         minCos = Math.min(minCos, dot);
       }
-      long fed = counter(result, "tokens");
-      long padded = counter(result, "paddedTokens");
-      DistributionResult sizes = distribution(result, "batchSize");
+      long fed = BenchSupport.counter(result, Embed.class, "tokens");
+      long padded = BenchSupport.counter(result, Embed.class, "paddedTokens");
+      DistributionResult sizes = BenchSupport.distribution(result, Embed.class, "batchSize");
       double rate = docs.size() / embedSeconds;
       double gflops = flop / embedSeconds / 1e9;
       double peak = Runtime.getRuntime().availableProcessors() * BenchSupport.cpuGhz() * 32;
       print("min_cosine_embed_vs_langchain4j", minCos);
       print("embed_seconds", embedSeconds);
       print("embed_mean_batch_size", sizes == null ? Double.NaN : sizes.getMean());
-      DistributionResult latency = distribution(result, "batchLatencyMicros");
+      DistributionResult latency = BenchSupport.distribution(result, Embed.class, "batchLatencyMicros");
       print("embed_model_call_seconds", latency == null ? Double.NaN : latency.getSum() / 1e6);
       print("embed_padding_overhead", (double) padded / fed - 1);
       print("embed_tokens_per_s", fed / embedSeconds);
@@ -198,34 +194,5 @@ public final class EmbedBenchmark {
       print("embed_docs_per_s", rate);
       print("ratio", rate / Math.max(singleRate, allRate));
     }
-  }
-
-  private static long counter(PipelineResult result, String name) {
-    long sum = 0;
-    for (MetricResult<Long> c :
-        result
-            .metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(Embed.class, name))
-                    .build())
-            .getCounters()) {
-      sum += MetricValues.settled(c);
-    }
-    return sum;
-  }
-
-  private static DistributionResult distribution(PipelineResult result, String name) {
-    for (MetricResult<DistributionResult> d :
-        result
-            .metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(Embed.class, name))
-                    .build())
-            .getDistributions()) {
-      return MetricValues.settled(d);
-    }
-    return null;
   }
 }

@@ -5,7 +5,6 @@ import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.Hashes;
-import dev.dataselect.transforms.inference.DocumentEmbedding;
 import dev.dataselect.transforms.inference.WriteEmbeddings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,11 +24,13 @@ import java.util.Random;
 import java.util.SortedMap;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
-import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
  * {@code bin/bench scale}: the main job (read → dedup → density from an embeddings cache → select →
@@ -41,13 +42,18 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * position drawn from hash(j, c), so exact-duplicate removal keeps every copy. Its embedding is the
  * real all-MiniLM-L6-v2 vector of text j (benchmarks/target/web-minilm.dsemb) plus Gaussian noise of
  * {@code --noise} per dimension seeded by hash(j, c), renormalised; written as the main job's own
- * embeddings cache (WriteEmbeddings, with the metadata of the job's default embedding model), so
+ * embeddings cache (WriteEmbeddings' file schema, with the metadata of the job's default embedding
+ * model, streamed by plain Parquet writers so generation needs no more memory at 1M than at 10k), so
  * the job reads vectors instead of running the model.
  *
  * <p>Each size runs twice: {@code --sampler=random --dedup=false} (read → id check → select → write:
  * the I/O path) and the density job. Figures: wall time and documents/s of each run, the density
  * stages' documents/s from the difference of the two walls, peak RSS of the job's JVM (VmHWM from
  * /proc, polled), and the growth of wall time per document between sizes.
+ *
+ * <p>{@code --embed-sizes=1000,3000,10000} measures the embed stage instead (see {@link
+ * #embedStage}): embedding a million documents on two cores would take hours, so the 1M run reads
+ * the cache and the model is timed at the sizes given.
  */
 public final class ScaleBenchmark {
   private ScaleBenchmark() {}
@@ -90,19 +96,17 @@ public final class ScaleBenchmark {
     System.out.println("job: FlinkRunner [local], parallelism " + parallelism + ", -Xmx" + heap + ", " + kdeArgs + ", --rate=0.2");
     System.out.printf(Locale.ROOT, "load before: %s%n", loadAverage());
 
+    if (a.has("embed-sizes")) {
+      embedStage(a, jobJar, heap, parallelism, work, texts, base, noise, kdeArgs);
+      return;
+    }
     List<String> rows = new ArrayList<>();
     double previousPerDoc = 0;
     for (int n : sizes) {
       Path dir = work.resolve(Integer.toString(n));
       Path in = dir.resolve("in");
       Path cache = dir.resolve("embeddings");
-      if (!Files.isDirectory(in) || !Files.isDirectory(cache)) {
-        deleteTree(dir);
-        long t0 = System.nanoTime();
-        writeCorpus(in, texts, n, 8);
-        writeCache(cache, base, n, noise);
-        System.out.printf(Locale.ROOT, "generated %d documents in %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
-      }
+      generate(dir, texts, base, n, noise);
       // --full-only skips the read/write-only run (its columns print as NaN) where time is short.
       Run io = a.flag("full-only") ? null : runJob(jobJar, heap, parallelism, in, dir.resolve("out-random"), List.of("--sampler=random", "--dedup=false", "--rate=0.2"));
       if (io == null) {
@@ -132,6 +136,75 @@ public final class ScaleBenchmark {
     rows.forEach(System.out::println);
     System.out.printf(Locale.ROOT, "load after: %s%n", loadAverage());
     System.out.println("largest size completed: " + sizes.get(sizes.size() - 1));
+  }
+
+  /** Writes size {@code n}'s corpus ({@code dir/in}) and embeddings cache ({@code dir/embeddings}) unless present. */
+  private static void generate(Path dir, String[] texts, float[][] base, int n, double noise) throws IOException {
+    if (Files.isDirectory(dir.resolve("in")) && Files.isDirectory(dir.resolve("embeddings"))) {
+      return;
+    }
+    deleteTree(dir);
+    long t0 = System.nanoTime();
+    writeCorpus(dir.resolve("in"), texts, n, 8);
+    writeCache(dir.resolve("embeddings"), base, n, noise, 8);
+    System.out.printf(Locale.ROOT, "generated %d documents in %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * {@code --embed-sizes=1000,3000,10000}: the embed stage on its own, inside the job. Per size, the
+   * same density job twice on the same corpus, once reading the embeddings cache and once running
+   * the bundled all-MiniLM-L6-v2 itself; the embed stage's documents/s is the size over the
+   * difference of the two walls (everything else is the same work). Also the model's own busy time
+   * (Embed's batch-latency metric, summed over threads) from the job's report data, and peak RSS.
+   */
+  private static void embedStage(BenchArgs a, Path jobJar, String heap, int parallelism, Path work,
+      String[] texts, float[][] base, double noise, String kdeArgs) throws Exception {
+    List<String> rows = new ArrayList<>();
+    double previousPerDoc = 0;
+    String headline = "NaN";
+    for (String size : a.string("embed-sizes", "1000,10000").split(",")) {
+      int n = Integer.parseInt(size.trim());
+      Path dir = work.resolve(Integer.toString(n));
+      generate(dir, texts, base, n, noise);
+      List<String> common = new ArrayList<>(List.of("--sampler=density", "--rate=0.2"));
+      common.addAll(List.of(kdeArgs.split(" ")));
+      List<String> cached = new ArrayList<>(common);
+      cached.add("--embeddingsCache=" + dir.resolve("embeddings"));
+      Run withCache = runJob(jobJar, heap, parallelism, dir.resolve("in"), dir.resolve("out-cached"), cached);
+      Run embedding = runJob(jobJar, heap, parallelism, dir.resolve("in"), dir.resolve("out-embedding"), common);
+      double embedSeconds = Math.max(1e-9, embedding.wallSeconds - withCache.wallSeconds);
+      double busySeconds = embedBusySeconds(dir.resolve("out-embedding"));
+      double perDoc = embedSeconds / n;
+      String growth = previousPerDoc == 0 ? "-" : String.format(Locale.ROOT, "%.2f", perDoc / previousPerDoc);
+      previousPerDoc = perDoc;
+      headline = String.format(Locale.ROOT, "%.1f", n / embedSeconds);
+      String row = String.format(Locale.ROOT, "| %,9d | %7.1f | %7.1f | %7.1f | %8.1f | %7.1f | %8d | %8d | %s |",
+          n, withCache.wallSeconds, embedding.wallSeconds, embedSeconds, n / embedSeconds, busySeconds,
+          withCache.peakRssMb, embedding.peakRssMb, growth);
+      rows.add(row);
+      System.out.println(row + "  load " + loadAverage());
+    }
+    System.out.println();
+    System.out.println("| documents | cached wall s | embedding wall s | embed stage s | embed docs/s | model busy s (all threads) | cached peak RSS MB | embedding peak RSS MB | embed s/doc vs previous size |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    rows.forEach(System.out::println);
+    System.out.printf(Locale.ROOT, "load after: %s%n", loadAverage());
+    System.out.println("embed_docs_per_s_at_largest_size: " + headline);
+  }
+
+  /** Embed's summed batch latency in seconds, from the report data a job run writes; NaN if absent. */
+  private static double embedBusySeconds(Path out) {
+    try {
+      JsonNode t = new ObjectMapper().readTree(Files.readString(out.resolve("report/data/timings.json")));
+      for (JsonNode stage : t.path("stages")) {
+        if (stage.path("stage").asText().equals("Embed")) {
+          return stage.path("busySeconds").asDouble(Double.NaN);
+        }
+      }
+    } catch (IOException e) {
+      // no report data: the column prints NaN
+    }
+    return Double.NaN;
   }
 
   /** The first {@code chars} characters, cut back to the last space. */
@@ -185,20 +258,45 @@ public final class ScaleBenchmark {
     }
   }
 
-  /** The copies' vectors, written by the job's own cache writer (a small Beam pipeline). */
-  private static void writeCache(Path cache, float[][] base, int n, double noise) {
-    DataselectOptions defaults = PipelineOptionsFactory.fromArgs().as(DataselectOptions.class);
-    SortedMap<String, String> metadata = EmbeddingsCacheMetadata.of(defaults);
-    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--enforceEncodability=false", "--enforceImmutability=false", "--targetParallelism=2").create());
-    int w = base.length;
-    p.apply("Indexes", GenerateSequence.from(0).to(n))
-        .apply("Vectors", MapElements.into(TypeDescriptor.of(DocumentEmbedding.class)).via((Long i) -> {
-          int j = (int) (i % w);
-          int c = (int) (i / w);
-          return DocumentEmbedding.of("w" + j + "-" + c, perturb(base[j], j, c, noise));
-        }))
-        .apply("WriteCache", WriteEmbeddings.to(cache.toString() + "/").withMetadata(metadata).withNumShards(8));
-    p.run().waitUntilFinish();
+  /**
+   * The copies' vectors as the job's embeddings cache: {@code shards} Parquet files in the layout
+   * and schema {@link WriteEmbeddings} writes (so the job reads them as its own), streamed by plain
+   * Parquet writers, document i to file i mod shards. Memory stays at one row group per file.
+   */
+  private static void writeCache(Path cache, float[][] base, int n, double noise, int shards) throws IOException {
+    Files.createDirectories(cache);
+    SortedMap<String, String> metadata =
+        EmbeddingsCacheMetadata.of(PipelineOptionsFactory.fromArgs().as(DataselectOptions.class));
+    Schema schema = WriteEmbeddings.fileSchema(metadata);
+    Schema arraySchema = schema.getField("embedding").schema();
+    List<ParquetWriter<GenericRecord>> out = new ArrayList<>();
+    try {
+      for (int k = 0; k < shards; k++) {
+        Path file = cache.resolve(String.format(Locale.ROOT, "embeddings-%05d-of-%05d.parquet", k, shards));
+        out.add(AvroParquetWriter.<GenericRecord>builder(new org.apache.hadoop.fs.Path(file.toUri()))
+            .withSchema(schema)
+            .withCompressionCodec(CompressionCodecName.SNAPPY)
+            .build());
+      }
+      int w = base.length;
+      for (int i = 0; i < n; i++) {
+        int j = i % w;
+        int c = i / w;
+        float[] v = perturb(base[j], j, c, noise);
+        List<Float> values = new ArrayList<>(v.length);
+        for (float x : v) {
+          values.add(x);
+        }
+        GenericData.Record r = new GenericData.Record(schema);
+        r.put("id", "w" + j + "-" + c);
+        r.put("embedding", new GenericData.Array<>(arraySchema, values));
+        out.get(i % shards).write(r);
+      }
+    } finally {
+      for (ParquetWriter<GenericRecord> o : out) {
+        o.close();
+      }
+    }
   }
 
   static float[] perturb(float[] v, int j, int c, double noise) {

@@ -9,9 +9,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.io.Serializable;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.WriteFilesResult;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -67,6 +78,73 @@ final class ParquetFiles {
       schema.addProp(PROPERTY_PREFIX + e.getKey(), e.getValue());
     }
     return schema.toString();
+  }
+
+  /** Fills an Avro record of the file schema from one element. */
+  interface RecordFiller<T> extends Serializable {
+    void fill(T element, GenericData.Record record, Schema schema);
+  }
+
+  /**
+   * Turns {@code elements} into records of {@code schemaJson} with {@code filler} and writes them
+   * as {@code <directory>/<prefix>-SSSSS-of-NNNNN.parquet} ({@code numShards} 0: runner chooses).
+   */
+  static <T> WriteFilesResult<Void> write(
+      PCollection<T> elements,
+      String schemaJson,
+      RecordFiller<T> filler,
+      String directory,
+      String prefix,
+      int numShards) {
+    Schema schema = new Schema.Parser().parse(schemaJson);
+    PCollection<GenericRecord> records =
+        elements
+            .apply("ToAvro", ParDo.of(new ToRecordFn<>(schemaJson, filler)))
+            .setCoder(AvroCoder.of(schema));
+    FileIO.Write<Void, GenericRecord> write =
+        FileIO.<GenericRecord>write()
+            .via(ParquetIO.sink(schema))
+            .to(directory)
+            .withPrefix(prefix)
+            .withSuffix(SUFFIX);
+    if (numShards > 0) {
+      write = write.withNumShards(numShards);
+    }
+    return records.apply("WriteParquet", write);
+  }
+
+  /** The display data both writers show: directory, shards and every metadata entry. */
+  static void populateDisplayData(
+      DisplayData.Builder builder, String directory, int numShards, Map<String, String> metadata) {
+    builder
+        .add(DisplayData.item("directory", directory).withLabel("Output directory"))
+        .add(DisplayData.item("numShards", numShards).withLabel("Shards (0 = runner chooses)"));
+    for (Map.Entry<String, String> e : metadata.entrySet()) {
+      builder.add(DisplayData.item("metadata." + e.getKey(), e.getValue()));
+    }
+  }
+
+  private static final class ToRecordFn<T> extends DoFn<T, GenericRecord> {
+    private final String schemaJson;
+    private final RecordFiller<T> filler;
+    private transient Schema schema;
+
+    ToRecordFn(String schemaJson, RecordFiller<T> filler) {
+      this.schemaJson = schemaJson;
+      this.filler = filler;
+    }
+
+    @Setup
+    public void setup() {
+      schema = new Schema.Parser().parse(schemaJson);
+    }
+
+    @ProcessElement
+    public void process(@Element T element, OutputReceiver<GenericRecord> out) {
+      GenericData.Record r = new GenericData.Record(schema);
+      filler.fill(element, r, schema);
+      out.output(r);
+    }
   }
 
   /** Validates metadata keys and values for {@code withMetadata}. */

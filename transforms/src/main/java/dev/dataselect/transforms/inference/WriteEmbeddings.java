@@ -9,14 +9,8 @@ import java.util.Map;
 import java.util.SortedMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -63,61 +57,37 @@ public final class WriteEmbeddings
     return new WriteEmbeddings(directory, metadata, numShards);
   }
 
+  /**
+   * The Avro schema of the files this transform writes with {@code metadata}: for tools that write
+   * an embeddings cache outside Beam (one file per writer, named {@code
+   * embeddings-SSSSS-of-NNNNN.parquet}), which {@link ReadEmbeddings} then reads like its own.
+   */
+  public static Schema fileSchema(Map<String, String> metadata) {
+    return new Schema.Parser()
+        .parse(ParquetFiles.schemaJson(ParquetFiles.EMBEDDING_SCHEMA, ParquetFiles.checkMetadata(metadata)));
+  }
+
   @Override
   public WriteFilesResult<Void> expand(PCollection<DocumentEmbedding> embeddings) {
-    String schema = ParquetFiles.schemaJson(ParquetFiles.EMBEDDING_SCHEMA, metadata);
-    PCollection<GenericRecord> records =
-        embeddings
-            .apply("ToAvro", ParDo.of(new ToRecordFn(schema)))
-            .setCoder(AvroCoder.of(new Schema.Parser().parse(schema)));
-    FileIO.Write<Void, GenericRecord> write =
-        FileIO.<GenericRecord>write()
-            .via(ParquetIO.sink(new Schema.Parser().parse(schema)))
-            .to(directory)
-            .withPrefix(ParquetFiles.EMBEDDINGS_PREFIX)
-            .withSuffix(ParquetFiles.SUFFIX);
-    if (numShards > 0) {
-      write = write.withNumShards(numShards);
-    }
-    return records.apply("WriteParquet", write);
+    return ParquetFiles.write(
+        embeddings,
+        ParquetFiles.schemaJson(ParquetFiles.EMBEDDING_SCHEMA, metadata),
+        (e, r, schema) -> {
+          List<Float> values = new ArrayList<>(e.dimension());
+          for (int i = 0; i < e.dimension(); i++) {
+            values.add(e.get(i));
+          }
+          r.put("id", e.id());
+          r.put("embedding", new GenericData.Array<>(schema.getField("embedding").schema(), values));
+        },
+        directory,
+        ParquetFiles.EMBEDDINGS_PREFIX,
+        numShards);
   }
 
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
-    builder
-        .add(DisplayData.item("directory", directory).withLabel("Output directory"))
-        .add(DisplayData.item("numShards", numShards).withLabel("Shards (0 = runner chooses)"));
-    for (Map.Entry<String, String> e : metadata.entrySet()) {
-      builder.add(DisplayData.item("metadata." + e.getKey(), e.getValue()));
-    }
-  }
-
-  private static final class ToRecordFn extends DoFn<DocumentEmbedding, GenericRecord> {
-    private final String schemaJson;
-    private transient Schema schema;
-    private transient Schema arraySchema;
-
-    ToRecordFn(String schemaJson) {
-      this.schemaJson = schemaJson;
-    }
-
-    @Setup
-    public void setup() {
-      schema = new Schema.Parser().parse(schemaJson);
-      arraySchema = schema.getField("embedding").schema();
-    }
-
-    @ProcessElement
-    public void process(@Element DocumentEmbedding e, OutputReceiver<GenericRecord> out) {
-      List<Float> values = new ArrayList<>(e.dimension());
-      for (int i = 0; i < e.dimension(); i++) {
-        values.add(e.get(i));
-      }
-      GenericData.Record r = new GenericData.Record(schema);
-      r.put("id", e.id());
-      r.put("embedding", new GenericData.Array<>(arraySchema, values));
-      out.output(r);
-    }
+    ParquetFiles.populateDisplayData(builder, directory, numShards, metadata);
   }
 }

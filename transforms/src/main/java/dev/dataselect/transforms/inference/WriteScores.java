@@ -5,16 +5,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 import com.google.common.collect.ImmutableSortedMap;
 import java.util.Map;
 import java.util.SortedMap;
-import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -61,53 +53,21 @@ public final class WriteScores extends PTransform<PCollection<DocumentScore>, Wr
 
   @Override
   public WriteFilesResult<Void> expand(PCollection<DocumentScore> scores) {
-    String schema = ParquetFiles.schemaJson(ParquetFiles.SCORE_SCHEMA, metadata);
-    PCollection<GenericRecord> records =
-        scores
-            .apply("ToAvro", ParDo.of(new ToRecordFn(schema)))
-            .setCoder(AvroCoder.of(new Schema.Parser().parse(schema)));
-    FileIO.Write<Void, GenericRecord> write =
-        FileIO.<GenericRecord>write()
-            .via(ParquetIO.sink(new Schema.Parser().parse(schema)))
-            .to(directory)
-            .withPrefix(ParquetFiles.SCORES_PREFIX)
-            .withSuffix(ParquetFiles.SUFFIX);
-    if (numShards > 0) {
-      write = write.withNumShards(numShards);
-    }
-    return records.apply("WriteParquet", write);
+    return ParquetFiles.write(
+        scores,
+        ParquetFiles.schemaJson(ParquetFiles.SCORE_SCHEMA, metadata),
+        (s, r, schema) -> {
+          r.put("id", s.id());
+          r.put("score", s.score());
+        },
+        directory,
+        ParquetFiles.SCORES_PREFIX,
+        numShards);
   }
 
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
-    builder
-        .add(DisplayData.item("directory", directory).withLabel("Output directory"))
-        .add(DisplayData.item("numShards", numShards).withLabel("Shards (0 = runner chooses)"));
-    for (Map.Entry<String, String> e : metadata.entrySet()) {
-      builder.add(DisplayData.item("metadata." + e.getKey(), e.getValue()));
-    }
-  }
-
-  private static final class ToRecordFn extends DoFn<DocumentScore, GenericRecord> {
-    private final String schemaJson;
-    private transient Schema schema;
-
-    ToRecordFn(String schemaJson) {
-      this.schemaJson = schemaJson;
-    }
-
-    @Setup
-    public void setup() {
-      schema = new Schema.Parser().parse(schemaJson);
-    }
-
-    @ProcessElement
-    public void process(@Element DocumentScore s, OutputReceiver<GenericRecord> out) {
-      GenericData.Record r = new GenericData.Record(schema);
-      r.put("id", s.id());
-      r.put("score", s.score());
-      out.output(r);
-    }
+    ParquetFiles.populateDisplayData(builder, directory, numShards, metadata);
   }
 }

@@ -18,10 +18,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,6 +102,37 @@ class PersistenceTest {
     Pipeline read = TestPipelines.create();
     PAssert.that(read.apply(ReadEmbeddings.from(dir.toString()))).containsInAnyOrder(embeddings());
     TestPipelines.run(read);
+  }
+
+  @Test
+  void aCacheWrittenOutsideBeamWithTheFileSchemaReadsBackTheSame(@TempDir Path dir) throws IOException {
+    Map<String, String> metadata = Embed.allMiniLmL6V2().metadata();
+    Schema schema = WriteEmbeddings.fileSchema(metadata);
+    List<DocumentEmbedding> all = embeddings();
+    for (int k = 0; k < 2; k++) {
+      Path file = dir.resolve("embeddings-0000" + k + "-of-00002.parquet");
+      try (ParquetWriter<GenericRecord> w =
+          AvroParquetWriter.<GenericRecord>builder(new org.apache.hadoop.fs.Path(file.toUri()))
+              .withSchema(schema)
+              .build()) {
+        for (int i = k; i < all.size(); i += 2) {
+          DocumentEmbedding e = all.get(i);
+          List<Float> values = new ArrayList<>();
+          for (float x : e.vector()) {
+            values.add(x);
+          }
+          GenericData.Record r = new GenericData.Record(schema);
+          r.put("id", e.id());
+          r.put("embedding", new GenericData.Array<>(schema.getField("embedding").schema(), values));
+          w.write(r);
+        }
+      }
+    }
+    assertEquals(metadata, ReadEmbeddings.metadata(dir.toString()));
+    Pipeline read = TestPipelines.create();
+    PAssert.that(read.apply(ReadEmbeddings.from(dir.toString()))).containsInAnyOrder(all);
+    TestPipelines.run(read);
+    assertMessage(() -> WriteEmbeddings.fileSchema(Map.of(" ", "v")), "metadata", "non-blank keys");
   }
 
   @Test
