@@ -130,11 +130,8 @@ public final class ScaleBenchmark {
       rows.add(row);
       System.out.println(row + "  load " + loadAverage());
     }
-    System.out.println();
-    System.out.println("| documents | io wall s | io docs/s | full wall s | full docs/s | density-stages docs/s | io peak RSS MB | full peak RSS MB | selected | reconciles | wall/doc vs previous size |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
-    rows.forEach(System.out::println);
-    System.out.printf(Locale.ROOT, "load after: %s%n", loadAverage());
+    printTable(rows, "documents", "io wall s", "io docs/s", "full wall s", "full docs/s", "density-stages docs/s",
+        "io peak RSS MB", "full peak RSS MB", "selected", "reconciles", "wall/doc vs previous size");
     System.out.println("largest size completed: " + sizes.get(sizes.size() - 1));
   }
 
@@ -184,12 +181,18 @@ public final class ScaleBenchmark {
       rows.add(row);
       System.out.println(row + "  load " + loadAverage());
     }
+    printTable(rows, "documents", "cached wall s", "embedding wall s", "embed stage s", "embed docs/s",
+        "model busy s (all threads)", "cached peak RSS MB", "embedding peak RSS MB", "embed s/doc vs previous size");
+    System.out.println("embed_docs_per_s_at_largest_size: " + headline);
+  }
+
+  /** The rows under a Markdown header of {@code columns}, then the load average. */
+  private static void printTable(List<String> rows, String... columns) {
     System.out.println();
-    System.out.println("| documents | cached wall s | embedding wall s | embed stage s | embed docs/s | model busy s (all threads) | cached peak RSS MB | embedding peak RSS MB | embed s/doc vs previous size |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    System.out.println("| " + String.join(" | ", columns) + " |");
+    System.out.println("|" + "---|".repeat(columns.length));
     rows.forEach(System.out::println);
     System.out.printf(Locale.ROOT, "load after: %s%n", loadAverage());
-    System.out.println("embed_docs_per_s_at_largest_size: " + headline);
   }
 
   /** Embed's summed batch latency in seconds, from the report data a job run writes; NaN if absent. */
