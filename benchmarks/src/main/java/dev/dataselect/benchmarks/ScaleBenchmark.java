@@ -1,14 +1,14 @@
 package dev.dataselect.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.pipelines.EmbeddingsCacheMetadata;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.Hashes;
 import dev.dataselect.transforms.inference.WriteEmbeddings;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;

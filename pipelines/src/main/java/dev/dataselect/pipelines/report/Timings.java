@@ -1,9 +1,9 @@
 package dev.dataselect.pipelines.report;
 
-import dev.dataselect.transforms.MetricValues;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dataselect.transforms.MetricValues;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,23 +1,23 @@
 package dev.dataselect.transforms.inference;
 
-import dev.dataselect.transforms.MetricValues;
 import dev.dataselect.models.Fixtures;
 import dev.dataselect.models.ModelConfig;
 import dev.dataselect.models.ModelLocation;
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.MetricValues;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.ListCoder;
-import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.PCollection;
 
 /** Fixture models (from the models module's test-jar), documents and metric look-ups. */
 final class InferenceTesting {
