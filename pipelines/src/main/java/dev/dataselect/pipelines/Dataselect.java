@@ -36,25 +36,36 @@ public final class Dataselect {
       System.out.println("report: " + ReportPage.render(options.getOutput()));
       return;
     }
-    PipelineResult result = run(options);
+    String job = options.getJob().toLowerCase(java.util.Locale.ROOT);
+    long start = System.nanoTime();
     PipelineResult.State state;
-    try (Progress progress = Progress.watch(result, options.getProgressSeconds(), System.out)) {
+    PipelineResult result;
+    // The progress lines read this JVM's stage tallies (StageProgress), so they work on runners
+    // whose run() blocks until the job is done (Flink) as on those that return at once (Direct).
+    try (ProgressLines progress = ProgressLines.start(job, options.getProgressSeconds(), System.out)) {
+      result = run(options);
       state = result.waitUntilFinish();
     }
-    String summary = options.getJob().equalsIgnoreCase("train-student")
-        ? SelectJob.resolve(options.getOutput(), TrainStudentJob.REPORT) + "metrics.json"
-        : SelectJob.resolve(options.getOutput(), "summary.json");
-    System.out.println("state: " + state);
-    if (state == PipelineResult.State.DONE && !summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
-      System.out.println("summary: " + summary);
-      System.out.println(Files.readString(Path.of(summary), StandardCharsets.UTF_8));
-    }
+    double wall = (System.nanoTime() - start) / 1e9;
     if (state != PipelineResult.State.DONE) {
+      System.out.println("state: " + state);
       System.exit(1);
     }
-    if (!options.getJob().equalsIgnoreCase("train-student")) { // it writes its own student-report/
-      System.out.println("report: " + finishReport(result, options.getOutput()));
+    if (job.equals("train-student")) { // it writes its own student-report/
+      String metrics = SelectJob.resolve(options.getOutput(), TrainStudentJob.REPORT) + "metrics.json";
+      System.out.println("student metrics: " + metrics);
+      if (!metrics.startsWith("gs://") && Files.exists(Path.of(metrics))) {
+        System.out.println(Files.readString(Path.of(metrics), StandardCharsets.UTF_8));
+      }
+      return;
     }
+    String report = finishReport(result, options.getOutput());
+    String summary = SelectJob.resolve(options.getOutput(), "summary.json");
+    if (!summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
+      System.out.print(Summary.brief(new ObjectMapper().readTree(Path.of(summary).toFile()), wall));
+    }
+    System.out.println("summary: " + summary);
+    System.out.println("report:  " + report);
   }
 
   /**

@@ -115,11 +115,13 @@ final class ScoreStages {
       }
       PCollectionTuple t = docs.apply("AskLlmScore", score);
       qualityScores = persist(t.get(AskLlmScore.SCORES), out + "askllm/", score.metadata(), "AskLlm");
+      StageProgress.track(qualityScores, "quality");
       dead.add(t.get(AskLlmScore.DEAD_LETTERS));
     } else if (quality.equals("perplexity")) {
       PerplexityScore score = PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
       PCollectionTuple t = docs.apply("PerplexityScore", score);
       qualityScores = persist(t.get(PerplexityScore.SCORES), out + "perplexity/", score.metadata(), "Perplexity");
+      StageProgress.track(qualityScores, "quality");
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
     }
     PCollection<KV<String, Double>> densities = null;
@@ -135,6 +137,7 @@ final class ScoreStages {
         PCollectionTuple t = docs.apply("Embed", embed);
         dead.add(t.get(Embed.DEAD_LETTERS));
         computed = t.get(Embed.EMBEDDINGS);
+        StageProgress.track(computed, "embed");
         if (!cache.isEmpty()) {
           computed.apply("WriteEmbeddingsCache", WriteEmbeddings.to(cache).withMetadata(embed.metadata()));
         }
@@ -153,6 +156,7 @@ final class ScoreStages {
           .apply("AsEmbedding", MapElements.into(TypeDescriptor.of(Embedding.class)).via(e -> Embedding.of(e.id(), e.vector())));
       KdeDensity kde = kde(o);
       densities = embeddings.apply("KdeDensity", kde);
+      StageProgress.track(densities, "density");
       SortedMap<String, String> meta = new java.util.TreeMap<>(embed.metadata());
       meta.put("density.kde", o.getKde());
       persist(densities.apply("DensityScores", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(kv -> DocumentScore.of(kv.getKey(), kv.getValue()))),

@@ -97,6 +97,7 @@ public final class SelectJob {
     long startMillis = System.currentTimeMillis();
     Pipeline p = Pipeline.create(options);
     PCollectionTuple read = p.apply("ReadCorpus", readCorpus(options, inputs));
+    StageProgress.track(read.get(ReadCorpus.DOCUMENTS), "read");
     // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
     // (few shards on the DirectRunner, so its output comes in few bundles.)
     PCollectionTuple uniqueIds =
@@ -132,6 +133,7 @@ public final class SelectJob {
       counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
       candidates = rebundleOnDirectRunner(options, candidates, "Deduplicated");
     }
+    StageProgress.track(candidates, "candidates");
     String out = options.getOutput();
     PCollection<Document> selected;
     PCollection<Document> rejected;
@@ -168,10 +170,11 @@ public final class SelectJob {
       counts.add(named(joined.get(JoinDecisions.UNSCORED).apply("CountUnscored", Count.globally()), "unscored"));
     }
     counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
+    StageProgress.track(selected, "selected");
     counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
 
     report(options, sampler, quality, target, candidates, selected, scored, scoredDecision);
-    writeDocuments(selected, resolve(out, "selected"), outputFormat);
+    StageProgress.track(writeDocuments(selected, resolve(out, "selected"), outputFormat), "write");
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
         .apply("WriteIds", TextIO.write().to(resolve(out, "selected-ids") + "part").withSuffix(".txt"));
@@ -266,16 +269,20 @@ public final class SelectJob {
         .withCsvQuoting(options.getCsvQuoting());
   }
 
-  private static void writeDocuments(PCollection<Document> docs, String dir, String format) {
+  /** Writes the documents; returns the names of the files written (complete when the write is). */
+  private static PCollection<String> writeDocuments(PCollection<Document> docs, String dir, String format) {
     if (format.equals("parquet")) {
       Schema schema = ParquetDocuments.SCHEMA;
-      docs.apply("ToAvro", MapElements.into(TypeDescriptor.of(GenericRecord.class)).via(ParquetDocuments::toRecord))
+      return docs.apply("ToAvro", MapElements.into(TypeDescriptor.of(GenericRecord.class)).via(ParquetDocuments::toRecord))
           .setCoder(AvroCoder.of(schema))
-          .apply("WriteParquet", FileIO.<GenericRecord>write().via(ParquetIO.sink(schema)).to(dir).withPrefix("part").withSuffix(".parquet"));
-    } else {
-      docs.apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
-          .apply("WriteJsonl", TextIO.write().to(dir + "part").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+          .apply("WriteParquet", FileIO.<GenericRecord>write().via(ParquetIO.sink(schema)).to(dir).withPrefix("part").withSuffix(".parquet"))
+          .getPerDestinationOutputFilenames()
+          .apply("WrittenParquetFiles", Values.create());
     }
+    return docs.apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
+        .apply("WriteJsonl", TextIO.write().to(dir + "part").withSuffix(".jsonl.gz").withCompression(Compression.GZIP).withOutputFilenames())
+        .getPerDestinationOutputFilenames()
+        .apply("WrittenJsonlFiles", Values.create());
   }
 
   /** The Parquet layout of selected documents. */

@@ -55,6 +55,45 @@ public final class Summary {
     return root;
   }
 
+  /**
+   * The few lines {@code bin/dataselect} prints when a run ends: selected against the target, the
+   * counts that left the selection, wall time and documents/s, and whether the counts reconcile.
+   */
+  static String brief(JsonNode summary, double wallSeconds) {
+    long documents = summary.path("documents").asLong();
+    long selected = summary.path("selected").asLong();
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(java.util.Locale.ROOT, "selected %,d of %,d documents", selected, documents));
+    if (summary.has("target")) {
+      b.append(String.format(java.util.Locale.ROOT, " (target %,d)", summary.path("target").asLong()));
+    }
+    b.append('\n');
+    List<String> parts = new java.util.ArrayList<>();
+    for (String key : List.of("otherLanguage", "beyondLimit", "duplicates", "unscored", "rejected")) {
+      long n = summary.path(key).asLong();
+      if (n > 0) {
+        parts.add(String.format(java.util.Locale.ROOT, "%s %,d", key, n));
+      }
+    }
+    long dead = 0;
+    for (JsonNode n : summary.path("deadLetters")) {
+      dead += n.asLong();
+    }
+    if (dead > 0) {
+      parts.add(String.format(java.util.Locale.ROOT, "deadLetters %,d", dead));
+    }
+    if (!parts.isEmpty()) {
+      b.append("not selected: ").append(String.join(", ", parts)).append('\n');
+    }
+    boolean reconciles = true;
+    for (JsonNode check : summary.path("reconciles")) {
+      reconciles &= check.asBoolean();
+    }
+    b.append(String.format(java.util.Locale.ROOT, "wall %.1f s, %.1f documents/s; counts reconcile: %s%n",
+        wallSeconds, summary.path("records").asLong() / Math.max(wallSeconds, 1e-9), reconciles));
+    return b.toString();
+  }
+
   private static ObjectNode groupNode(ObjectNode root, String group) {
     JsonNode existing = root.get(group);
     return existing instanceof ObjectNode ? (ObjectNode) existing : root.putObject(group);

@@ -20,9 +20,17 @@ public interface OutputOptions extends PipelineOptions {
 
   void setOutputFormat(String value);
 
-  @Description("Seconds between progress lines on local runs (DirectRunner); 0 turns them off.")
+  @Description("Seconds between progress lines on local runs (Flink in-process, DirectRunner); 0 turns them off.")
   @Default.Integer(5)
   Integer getProgressSeconds();
 
   void setProgressSeconds(Integer value);
+
+  @Description(
+      "Show the libraries' own log warnings (Flink, Hadoop, Beam, DJL). Off by default: bin/dataselect prints only"
+          + " the job's progress, its own warnings and errors.")
+  @Default.Boolean(false)
+  Boolean getVerbose();
+
+  void setVerbose(Boolean value);
 }

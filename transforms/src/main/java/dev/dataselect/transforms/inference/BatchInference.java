@@ -12,6 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
@@ -46,6 +49,11 @@ import org.joda.time.Instant;
  *       on a batch runner (bundles of thousands) costs little and on a streaming runner means
  *       small bundles give small batches. ({@code GroupIntoBatches} would batch across bundles at
  *       the cost of a keyed shuffle of every document and per-key state.)
+ *   <li><b>Model calls on the JVM's inference threads</b> ({@link InferenceThreads}): a flush
+ *       hands its batches to a pool of one thread per core (CPU models run one intra-op thread
+ *       per call) and emits their results, in order, when they are done. So every core runs model
+ *       work even when the runner gives the stage one bundle on one thread, and several DoFn
+ *       threads never oversubscribe the cores with ONNX Runtime's own thread pools.
  *   <li><b>Timestamps and windows.</b> A result keeps its document's window. Results flushed at
  *       the end of a bundle keep their document's timestamp; results flushed while processing a
  *       later document carry that document's timestamp when theirs is earlier (Beam does not let
@@ -56,7 +64,7 @@ import org.joda.time.Instant;
  *       unusable results (e.g. a NaN score) are dead letters too. {@link Error}s propagate.
  *   <li><b>Metrics</b> (namespace: the stage's class): {@code documents}, {@code results}, {@code
  *       deadLetters}, {@code tokens} (fed to the model, unpadded), {@code paddedTokens}, {@code
- *       batches}, {@code failedBatches}, distributions {@code batchSize}, {@code
+ *       batches}, {@code failedBatches}, {@code tokenizeMicros} (time spent tokenizing), distributions {@code batchSize}, {@code
  *       batchLatencyMicros}, and {@code modelLoadMillis} (one update per JVM and model).
  * </ul>
  */
@@ -170,6 +178,14 @@ final class BatchInference {
     final long startNanos = System.nanoTime();
   }
 
+  /** What running one batch gave: per document a result or an exception, and each model call made. */
+  private static final class Outcome<R> {
+    final List<Object> perDocument = new ArrayList<>();
+    /** {documents, latency micros, real tokens, padded tokens} per successful call. */
+    final List<long[]> calls = new ArrayList<>();
+    int failedCalls;
+  }
+
   /** Where a flush sends what it makes. */
   private interface Emitter<R> {
     void result(R result, Instant timestamp);
@@ -194,6 +210,7 @@ final class BatchInference {
     private final Counter paddedTokens;
     private final Counter batches;
     private final Counter failedBatches;
+    private final Counter tokenizeMicros;
     private final Distribution batchSize;
     private final Distribution batchLatencyMicros;
     private final Distribution modelLoadMillis;
@@ -202,6 +219,7 @@ final class BatchInference {
     private transient InferenceTask.Runner<P, R> runner;
     private transient long unreportedLoadMillis = -1;
     private transient Map<BoundedWindow, Buffer<P>> buffers;
+    private transient ExecutorService pool;
 
     InferenceFn(
         String stage,
@@ -224,6 +242,7 @@ final class BatchInference {
       this.paddedTokens = Metrics.counter(namespace, "paddedTokens");
       this.batches = Metrics.counter(namespace, "batches");
       this.failedBatches = Metrics.counter(namespace, "failedBatches");
+      this.tokenizeMicros = Metrics.counter(namespace, "tokenizeMicros");
       this.batchSize = Metrics.distribution(namespace, "batchSize");
       this.batchLatencyMicros = Metrics.distribution(namespace, "batchLatencyMicros");
       this.modelLoadMillis = Metrics.distribution(namespace, "modelLoadMillis");
@@ -231,7 +250,8 @@ final class BatchInference {
 
     @Setup
     public void setup() {
-      ModelConfig config = task.model();
+      ModelConfig config = InferenceThreads.cpuModel(task.model());
+      pool = InferenceThreads.forModel(config);
       SharedModels.Handle acquired;
       try {
         acquired = SharedModels.acquire(config, reader);
@@ -278,8 +298,10 @@ final class BatchInference {
             }
           };
       P input;
+      long tokenizeStart = System.nanoTime();
       try {
         input = runner.prepare(document.text());
+        tokenizeMicros.inc((System.nanoTime() - tokenizeStart) / 1_000L);
       } catch (RuntimeException e) {
         emitDeadLetter(
             document.id(), document.source(), document.text(), "tokenizing", e, timestamp, emitter);
@@ -329,12 +351,19 @@ final class BatchInference {
       return a.isBefore(b) ? b : a;
     }
 
-    /** Length-sorts {@code pending} and runs it in batches bounded in documents and tokens. */
+    /**
+     * Length-sorts {@code pending}, cuts it into batches bounded in documents and tokens, runs the
+     * batches on the JVM's inference threads ({@link InferenceThreads}) and emits their results in
+     * batch order from this (the DoFn's) thread. Metrics are updated here too: Beam's metrics
+     * containers belong to the DoFn's thread.
+     */
     private void flush(List<Pending<P>> pending, Emitter<R> emitter) {
       int[] lengths = new int[pending.size()];
       for (int i = 0; i < lengths.length; i++) {
         lengths[i] = pending.get(i).tokens;
       }
+      List<List<Pending<P>>> batchList = new ArrayList<>();
+      List<Integer> widths = new ArrayList<>();
       List<Pending<P>> batch = new ArrayList<>();
       int width = 0;
       for (int i : LengthBucketing.sortedOrder(lengths)) {
@@ -343,7 +372,8 @@ final class BatchInference {
         if (!batch.isEmpty()
             && (batch.size() >= batching.maxBatchSize()
                 || (long) (batch.size() + 1) * wider > batching.maxBatchTokens())) {
-          runBatch(batch, width, emitter);
+          batchList.add(batch);
+          widths.add(width);
           batch = new ArrayList<>();
           wider = p.tokens;
         }
@@ -351,41 +381,87 @@ final class BatchInference {
         width = wider;
       }
       if (!batch.isEmpty()) {
-        runBatch(batch, width, emitter);
+        batchList.add(batch);
+        widths.add(width);
       }
-    }
-
-    /** Runs one batch; on failure, runs its documents one by one. */
-    private void runBatch(List<Pending<P>> batch, int width, Emitter<R> emitter) {
-      List<R> out;
-      try {
-        out = call(batch, width);
-      } catch (RuntimeException e) {
-        failedBatches.inc();
-        if (batch.size() == 1) {
-          emitDeadLetter(batch.get(0), e, emitter);
-          return;
-        }
-        for (Pending<P> p : batch) {
-          List<Pending<P>> alone = List.of(p);
-          R r;
-          try {
-            r = call(alone, p.tokens).get(0);
-          } catch (RuntimeException single) {
-            failedBatches.inc();
-            emitDeadLetter(p, single, emitter);
-            continue;
+      List<Future<Outcome<R>>> futures = new ArrayList<>(batchList.size());
+      for (int b = 0; b < batchList.size(); b++) {
+        List<Pending<P>> run = batchList.get(b);
+        int w = widths.get(b);
+        futures.add(pool.submit(() -> runBatch(run, w)));
+      }
+      for (int b = 0; b < futures.size(); b++) {
+        Outcome<R> outcome = await(futures.get(b));
+        record(outcome);
+        List<Pending<P>> run = batchList.get(b);
+        for (int j = 0; j < run.size(); j++) {
+          Object r = outcome.perDocument.get(j);
+          if (r instanceof RuntimeException) {
+            emitDeadLetter(run.get(j), (RuntimeException) r, emitter);
+          } else {
+            @SuppressWarnings("unchecked")
+            R result = (R) r;
+            emitResult(run.get(j), result, emitter);
           }
-          emitResult(p, r, emitter);
         }
-        return;
-      }
-      for (int j = 0; j < batch.size(); j++) {
-        emitResult(batch.get(j), out.get(j), emitter);
       }
     }
 
-    private List<R> call(List<Pending<P>> batch, int width) {
+    private static <T> T await(Future<T> future) {
+      try {
+        return future.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a model call", e);
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof Error) {
+          throw (Error) cause;
+        }
+        throw new IllegalStateException("a model call failed outside its batch: " + cause, cause);
+      }
+    }
+
+    /** Updates the stage's metrics for one batch's outcome (on the DoFn's thread). */
+    private void record(Outcome<R> o) {
+      failedBatches.inc(o.failedCalls);
+      for (long[] call : o.calls) {
+        batches.inc();
+        batchSize.update(call[0]);
+        batchLatencyMicros.update(call[1]);
+        tokens.inc(call[2]);
+        paddedTokens.inc(call[3]);
+      }
+    }
+
+    /**
+     * Runs one batch (on an inference thread); on failure, runs its documents one by one. Each
+     * document's outcome is its result or the exception that makes it a dead letter.
+     */
+    private Outcome<R> runBatch(List<Pending<P>> batch, int width) {
+      Outcome<R> o = new Outcome<>();
+      try {
+        o.perDocument.addAll(call(batch, width, o));
+        return o;
+      } catch (RuntimeException e) {
+        o.failedCalls++;
+        if (batch.size() == 1) {
+          o.perDocument.add(e);
+          return o;
+        }
+      }
+      for (Pending<P> p : batch) {
+        try {
+          o.perDocument.add(call(List.of(p), p.tokens, o).get(0));
+        } catch (RuntimeException single) {
+          o.failedCalls++;
+          o.perDocument.add(single);
+        }
+      }
+      return o;
+    }
+
+    private List<R> call(List<Pending<P>> batch, int width, Outcome<R> o) {
       List<P> inputs = new ArrayList<>(batch.size());
       List<String> ids = new ArrayList<>(batch.size());
       long real = 0;
@@ -401,11 +477,7 @@ final class BatchInference {
         throw new IllegalStateException(
             stage + " returned " + out.size() + " results for " + batch.size() + " documents");
       }
-      batches.inc();
-      batchSize.update(batch.size());
-      batchLatencyMicros.update(micros);
-      tokens.inc(real);
-      paddedTokens.inc((long) width * batch.size());
+      o.calls.add(new long[] {batch.size(), micros, real, (long) width * batch.size()});
       return out;
     }
 

@@ -25,7 +25,11 @@ interface InferenceTask<P, R> extends Serializable {
    */
   Runner<P, R> open(LoadedModel model);
 
-  /** Runs the task over a loaded model. Used by one DoFn instance (one thread) at a time. */
+  /**
+   * Runs the task over a loaded model. {@link #prepare} and {@link #tokens} are called from the
+   * DoFn's thread; {@link #run} from the JVM's inference threads, several batches at once: it
+   * must be thread-safe (ONNX Runtime sessions are).
+   */
   interface Runner<P, R> {
     /** Tokenizes a document's text (truncated as the model needs). */
     P prepare(String text);
