@@ -29,8 +29,9 @@ import org.apache.beam.sdk.transforms.ParDo;
  * {@code embed}: the {@link Embed} stage's documents/s over real web documents vs langchain4j's
  * in-process all-MiniLM-L6-v2 on the same documents (one {@code embed} call per document, and its
  * {@code embedAll}), same model, same truncation (langchain4j's 128 tokens by default), same run.
- * Also tokens/s, achieved GFLOP/s vs the CPU's FP32 peak, and the smallest cosine between the two
- * implementations' vectors. Headline: {@code ratio} = Embed docs/s / the better langchain4j docs/s.
+ * Also tokens/s, achieved GFLOP/s vs the CPU's measured FP32 peak ({@link Fp32Peak}), where the
+ * stage's core-seconds go (tokenize, model calls, the rest), and the smallest cosine between the
+ * two implementations' vectors. Headline: {@code ratio} = Embed docs/s / the better langchain4j docs/s.
  *
  * <p>Arguments: {@code --docs=1000 --maxTokens=128 --batch=16 --parallelism=2 --threads=1
  * --rounds=2} (parallelism = direct-runner threads, threads = ONNX Runtime intra-op threads per
@@ -179,15 +180,34 @@ public final class EmbedBenchmark {
       DistributionResult sizes = BenchSupport.distribution(result, Embed.class, "batchSize");
       double rate = docs.size() / embedSeconds;
       double gflops = flop / embedSeconds / 1e9;
-      double peak = Runtime.getRuntime().availableProcessors() * BenchSupport.cpuGhz() * 32;
+      // The machine's FP32 peak, measured (an MLAS sgemm through ONNX Runtime on every core, best
+      // of several), not computed from the nominal clock: clocks boost, and vector widths differ.
+      Fp32Peak.Result measured = Fp32Peak.measure();
+      double peak = measured.gflops();
+      int cores = Runtime.getRuntime().availableProcessors();
+      long tokenizeMicros = BenchSupport.counter(result, Embed.class, "tokenizeMicros");
       print("min_cosine_embed_vs_langchain4j", minCos);
       print("embed_seconds", embedSeconds);
       print("embed_mean_batch_size", sizes == null ? Double.NaN : sizes.getMean());
       DistributionResult latency = BenchSupport.distribution(result, Embed.class, "batchLatencyMicros");
-      print("embed_model_call_seconds", latency == null ? Double.NaN : latency.getSum() / 1e6);
+      double modelBusy = latency == null ? Double.NaN : latency.getSum() / 1e6;
+      double tokenizeBusy = tokenizeMicros / 1e6;
+      // Where the stage's core-seconds went: wall x cores = tokenize + model calls + the rest
+      // (Beam, batching, pooling, idle cores).
+      double coreSeconds = embedSeconds * cores;
+      print("embed_core_seconds", coreSeconds);
+      print("embed_tokenize_core_seconds", tokenizeBusy);
+      print("embed_model_call_core_seconds", modelBusy);
+      print("embed_rest_core_seconds", coreSeconds - tokenizeBusy - modelBusy);
+      print("embed_share_tokenize", tokenizeBusy / coreSeconds);
+      print("embed_share_model", modelBusy / coreSeconds);
+      print("embed_share_rest", (coreSeconds - tokenizeBusy - modelBusy) / coreSeconds);
+      print("model_gflop_per_s_while_busy", flop / (modelBusy / cores) / 1e9);
       print("embed_padding_overhead", (double) padded / fed - 1);
       print("embed_tokens_per_s", fed / embedSeconds);
       print("embed_gflop_per_s", gflops);
+      print("fp32_peak_measured", measured.describe());
+      print("fp32_peak_nominal_aside", Fp32Peak.nominal().gflops() + " GFLOP/s (" + Fp32Peak.nominal().description() + ")");
       print("cpu_fp32_peak_gflop_per_s", peak);
       print("fraction_of_peak", gflops / peak);
       print("load_average_at_end", BenchSupport.loadAverage());
