@@ -25,16 +25,28 @@ public final class Dataselect {
   private Dataselect() {}
 
   public static void main(String[] args) throws IOException {
+    int status = execute(args, System.out);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /**
+   * What {@code bin/dataselect} does, printing to {@code out}: parses the options, runs the job
+   * with progress lines and waits for it, then prints a short summary and the paths of {@code
+   * summary.json} and the report. Returns the process exit status (0 when the job is done).
+   */
+  public static int execute(String[] args, PrintStream out) throws IOException {
     if (Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h") || a.startsWith("--help="))) {
-      printHelp(System.out);
-      return;
+      printHelp(out);
+      return 0;
     }
     DataselectOptions options =
         PipelineOptionsFactory.fromArgs(localDefaults(labelsAlias(args))).withValidation().as(DataselectOptions.class);
     if (options.getJob().equalsIgnoreCase("report")) {
       FileSystems.setDefaultPipelineOptions(options);
-      System.out.println("report: " + ReportPage.render(options.getOutput()));
-      return;
+      out.println("report: " + ReportPage.render(options.getOutput()));
+      return 0;
     }
     String job = options.getJob().toLowerCase(java.util.Locale.ROOT);
     long start = System.nanoTime();
@@ -42,30 +54,31 @@ public final class Dataselect {
     PipelineResult result;
     // The progress lines read this JVM's stage tallies (StageProgress), so they work on runners
     // whose run() blocks until the job is done (Flink) as on those that return at once (Direct).
-    try (ProgressLines progress = ProgressLines.start(job, options.getProgressSeconds(), System.out)) {
+    try (ProgressLines progress = ProgressLines.start(job, options.getProgressSeconds(), out)) {
       result = run(options);
       state = result.waitUntilFinish();
     }
     double wall = (System.nanoTime() - start) / 1e9;
     if (state != PipelineResult.State.DONE) {
-      System.out.println("state: " + state);
-      System.exit(1);
+      out.println("state: " + state);
+      return 1;
     }
     if (job.equals("train-student")) { // it writes its own student-report/
       String metrics = SelectJob.resolve(options.getOutput(), TrainStudentJob.REPORT) + "metrics.json";
-      System.out.println("student metrics: " + metrics);
+      out.println("student metrics: " + metrics);
       if (!metrics.startsWith("gs://") && Files.exists(Path.of(metrics))) {
-        System.out.println(Files.readString(Path.of(metrics), StandardCharsets.UTF_8));
+        out.println(Files.readString(Path.of(metrics), StandardCharsets.UTF_8));
       }
-      return;
+      return 0;
     }
     String report = finishReport(result, options.getOutput());
     String summary = SelectJob.resolve(options.getOutput(), "summary.json");
     if (!summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
-      System.out.print(Summary.brief(new ObjectMapper().readTree(Path.of(summary).toFile()), wall));
+      out.print(Summary.brief(new ObjectMapper().readTree(Path.of(summary).toFile()), wall));
     }
-    System.out.println("summary: " + summary);
-    System.out.println("report:  " + report);
+    out.println("summary: " + summary);
+    out.println("report:  " + report);
+    return 0;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines;
 
+import dev.dataselect.transforms.StageTallies;
 import java.io.PrintStream;
 import java.util.List;
 
@@ -17,9 +18,10 @@ final class ProgressLines implements AutoCloseable {
           new StageProgress.Stage("language", "language", "read"),
           new StageProgress.Stage("limit", "limit", null),
           new StageProgress.Stage("deduplicated", "candidates", null),
-          new StageProgress.Stage("embedded", "embed", "candidates"),
+          new StageProgress.Stage("embedded", "Embed", "candidates"),
+          new StageProgress.Stage("ask-llm scored", "AskLlmScore", "candidates"),
+          new StageProgress.Stage("perplexity scored", "PerplexityScore", "candidates"),
           new StageProgress.Stage("density", "density", "candidates"),
-          new StageProgress.Stage("quality", "quality", "candidates"),
           new StageProgress.Stage("selected", "selected", null),
           new StageProgress.Stage("files written", "write", null));
 
@@ -30,7 +32,7 @@ final class ProgressLines implements AutoCloseable {
   }
 
   static ProgressLines start(String job, int seconds, PrintStream out) {
-    StageProgress.reset();
+    StageTallies.reset();
     long start = System.nanoTime();
     List<StageProgress.Stage> stages = job.equals("select") ? SELECT_STAGES : List.of();
     StageProgress.Reader reader = new StageProgress.Reader(stages, start);

@@ -115,13 +115,13 @@ final class ScoreStages {
       }
       PCollectionTuple t = docs.apply("AskLlmScore", score);
       qualityScores = persist(t.get(AskLlmScore.SCORES), out + "askllm/", score.metadata(), "AskLlm");
-      StageProgress.track(qualityScores, "quality");
+      StageProgress.done(t.get(AskLlmScore.SCORES), "AskLlmScore");
       dead.add(t.get(AskLlmScore.DEAD_LETTERS));
     } else if (quality.equals("perplexity")) {
       PerplexityScore score = PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
       PCollectionTuple t = docs.apply("PerplexityScore", score);
       qualityScores = persist(t.get(PerplexityScore.SCORES), out + "perplexity/", score.metadata(), "Perplexity");
-      StageProgress.track(qualityScores, "quality");
+      StageProgress.done(t.get(PerplexityScore.SCORES), "PerplexityScore");
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
     }
     PCollection<KV<String, Double>> densities = null;
@@ -137,7 +137,7 @@ final class ScoreStages {
         PCollectionTuple t = docs.apply("Embed", embed);
         dead.add(t.get(Embed.DEAD_LETTERS));
         computed = t.get(Embed.EMBEDDINGS);
-        StageProgress.track(computed, "embed");
+        StageProgress.done(computed, "Embed");
         if (!cache.isEmpty()) {
           computed.apply("WriteEmbeddingsCache", WriteEmbeddings.to(cache).withMetadata(embed.metadata()));
         }

@@ -1,11 +1,9 @@
 package dev.dataselect.pipelines;
 
+import dev.dataselect.transforms.StageTallies;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -14,68 +12,43 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
 
 /**
- * Live per-stage progress of a job running in this JVM (the in-process Flink cluster, or the
- * DirectRunner), for the progress lines of {@code bin/dataselect}.
+ * The main job's progress lines: it taps the collections between its stages into this JVM's
+ * {@link StageTallies}, and {@link Reader} turns the tallies into one line every few seconds.
  *
- * <p>Beam metrics cannot carry it: the Flink runner reports them only when the job has finished,
- * and the DirectRunner's attempted values lag. So the job taps the collections between its stages
- * ({@link #track}): a pass-through-free side branch counts each element into a process-wide tally
- * as it passes, and a {@link Count} of the same collection marks the stage done with its exact
- * total once its input is complete. Both are side branches, so they change no stage's output. On a
- * distributed runner the tallies live on the workers and nobody reads them: the cost is one
- * counter increment per element and one tiny count per stage.
+ * <p>{@link #track} counts a collection's elements as they pass (a side branch: no stage's output
+ * changes) and a {@link Count} of the same collection marks the stage done with its exact total
+ * once its input is complete. {@link #done} adds only the second, for stages that count their own
+ * progress inside (the model stages count each batch as it finishes, see {@code BatchInference}).
  */
 final class StageProgress {
-  /** One stage's tally in this JVM. */
-  static final class Tally {
-    final LongAdder count = new LongAdder();
-    volatile long firstNanos;
-    volatile long lastNanos;
-    /** The exact final count once the stage's collection is complete, else -1. */
-    volatile long total = -1;
-    volatile long doneNanos;
-
-    void add(long now) {
-      if (firstNanos == 0) {
-        firstNanos = now;
-      }
-      lastNanos = now;
-      count.increment();
-    }
-
-    boolean done() {
-      return total >= 0;
-    }
-  }
-
-  private static final Map<String, Tally> TALLIES = new ConcurrentHashMap<>();
-
   private StageProgress() {}
-
-  static Tally tally(String stage) {
-    return TALLIES.computeIfAbsent(stage, s -> new Tally());
-  }
-
-  /** Forgets every tally (a new job in the same JVM starts from zero). */
-  static void reset() {
-    TALLIES.clear();
-  }
 
   /** Counts {@code input}'s elements into the tally of {@code stage} and marks it done when complete. */
   static <T> void track(PCollection<T> input, String stage) {
-    input.apply("Progress " + stage, new Track<>(stage));
+    StageTallies.declare(stage);
+    input.apply("Progress " + stage, new Track<>(stage, true));
+  }
+
+  /** Marks {@code stage} (which counts its own progress) done with {@code output}'s size. */
+  static <T> void done(PCollection<T> output, String stage) {
+    StageTallies.declare(stage);
+    output.apply("Progress " + stage, new Track<>(stage, false));
   }
 
   private static final class Track<T> extends PTransform<PCollection<T>, PDone> {
     private final String stage;
+    private final boolean tally;
 
-    Track(String stage) {
+    Track(String stage, boolean tally) {
       this.stage = stage;
+      this.tally = tally;
     }
 
     @Override
     public PDone expand(PCollection<T> input) {
-      input.apply("Tally", ParDo.of(new TallyFn<T>(stage)));
+      if (tally) {
+        input.apply("Tally", ParDo.of(new TallyFn<T>(stage)));
+      }
       input.apply("Total", Count.globally()).apply("Done", ParDo.of(new DoneFn(stage)));
       return PDone.in(input.getPipeline());
     }
@@ -83,7 +56,7 @@ final class StageProgress {
 
   private static final class TallyFn<T> extends DoFn<T, Void> {
     private final String stage;
-    private transient Tally tally;
+    private transient StageTallies.Tally tally;
 
     TallyFn(String stage) {
       this.stage = stage;
@@ -91,12 +64,12 @@ final class StageProgress {
 
     @Setup
     public void setup() {
-      tally = tally(stage);
+      tally = StageTallies.of(stage);
     }
 
     @ProcessElement
     public void process() {
-      tally.add(System.nanoTime());
+      tally.add(1);
     }
   }
 
@@ -109,9 +82,7 @@ final class StageProgress {
 
     @ProcessElement
     public void process(@Element Long n) {
-      Tally t = tally(stage);
-      t.doneNanos = System.nanoTime();
-      t.total = n;
+      StageTallies.of(stage).done(n);
     }
   }
 
@@ -131,7 +102,7 @@ final class StageProgress {
     }
   }
 
-  /** The last reading of each stage, to turn counts into rates. */
+  /** Turns tallies into lines; remembers the last reading of each stage to give rates. */
   static final class Reader {
     private final List<Stage> stages;
     private final long startNanos;
@@ -146,9 +117,10 @@ final class StageProgress {
     }
 
     /**
-     * One line: elapsed time, the stages still running with count / expected total, rate and ETA
-     * (a stage that has no per-document output yet shows how long it has been running), and the
-     * stages done with their counts.
+     * One line: elapsed time, the stages running with count / expected total, documents/s and
+     * ETA (a stage with nothing counted yet shows how long it has been running: a combine, a
+     * write, a model loading), and the stages done with their counts. Stages the pipeline does
+     * not have are left out.
      */
     String line(long now) {
       double interval = Math.max(1e-3, (now - lastNanos) / 1e9);
@@ -158,27 +130,29 @@ final class StageProgress {
       boolean previousFinished = true;
       for (int i = 0; i < stages.size(); i++) {
         Stage s = stages.get(i);
-        Tally t = TALLIES.get(s.tally);
-        long count = t == null ? 0 : t.count.sum();
+        if (!StageTallies.declared(s.tally)) {
+          continue;
+        }
+        StageTallies.Tally t = StageTallies.peek(s.tally);
+        long count = t == null ? 0 : t.count();
         double rate = Math.max(0, count - lastCounts[i]) / interval;
         lastCounts[i] = count;
-        if (t != null && t.done()) {
-          done.add(s.label + " " + String.format(Locale.ROOT, "%,d", t.total));
-          previousDone = t.doneNanos;
+        if (t != null && t.isDone()) {
+          done.add(String.format(Locale.ROOT, "%s %,d", s.label, t.total()));
+          previousDone = t.doneNanos();
           previousFinished = true;
           continue;
         }
-        long since = t != null && t.firstNanos != 0 ? Math.min(t.firstNanos, previousDone) : previousDone;
         if (count == 0 && !previousFinished) {
-          previousFinished = false;
           continue; // not started, and its input is still coming
         }
-        Tally expected = s.expected == null ? null : TALLIES.get(s.expected);
+        long since = t != null && t.firstNanos() != 0 ? Math.min(t.firstNanos(), previousDone) : previousDone;
+        StageTallies.Tally expected = s.expected == null ? null : StageTallies.peek(s.expected);
         StringBuilder b = new StringBuilder(s.label).append(' ');
         if (count == 0) {
           b.append(String.format(Locale.ROOT, "running %.0fs", (now - since) / 1e9));
-        } else if (expected != null && expected.done() && expected.total > 0) {
-          long total = expected.total;
+        } else if (expected != null && expected.isDone() && expected.total() > 0) {
+          long total = expected.total();
           b.append(String.format(Locale.ROOT, "%,d/%,d %.0f%% %.1f/s", count, total, 100.0 * count / total, rate));
           if (rate > 0 && count < total) {
             b.append(String.format(Locale.ROOT, " ETA %.0fs", (total - count) / rate));

@@ -7,6 +7,7 @@ import dev.dataselect.models.SharedModels;
 import dev.dataselect.models.text.LengthBucketing;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.StageTallies;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -220,6 +221,7 @@ final class BatchInference {
     private transient long unreportedLoadMillis = -1;
     private transient Map<BoundedWindow, Buffer<P>> buffers;
     private transient ExecutorService pool;
+    private transient StageTallies.Tally tally;
 
     InferenceFn(
         String stage,
@@ -252,6 +254,7 @@ final class BatchInference {
     public void setup() {
       ModelConfig config = InferenceThreads.cpuModel(task.model());
       pool = InferenceThreads.forModel(config);
+      tally = StageTallies.of(stage);
       SharedModels.Handle acquired;
       try {
         acquired = SharedModels.acquire(config, reader);
@@ -305,6 +308,7 @@ final class BatchInference {
       } catch (RuntimeException e) {
         emitDeadLetter(
             document.id(), document.source(), document.text(), "tokenizing", e, timestamp, emitter);
+        tally.add(1);
         return;
       }
       Buffer<P> buffer = buffers.computeIfAbsent(window, w -> new Buffer<>());
@@ -394,6 +398,7 @@ final class BatchInference {
         Outcome<R> outcome = await(futures.get(b));
         record(outcome);
         List<Pending<P>> run = batchList.get(b);
+        tally.add(run.size());
         for (int j = 0; j < run.size(); j++) {
           Object r = outcome.perDocument.get(j);
           if (r instanceof RuntimeException) {
