@@ -4,12 +4,25 @@ import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.density.BandwidthHeuristic;
 import dev.dataselect.transforms.density.Kernel;
 import dev.dataselect.transforms.density.ReferenceSample;
+import dev.dataselect.transforms.density.KdeDensity;
+import dev.dataselect.transforms.density.LshFamily;
+import dev.dataselect.transforms.density.RaceHashes;
+import dev.dataselect.transforms.density.RaceSketch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.PCollection;
 
 /**
  * {@code bin/bench kde-speed}: how fast the reference KDE's kernel step runs against the machine's
@@ -52,7 +65,6 @@ public final class KdeSpeed {
         gen.at(1_000_000_000L + i, queries, i * dim);
       }
       String[] ms = a.string("m", "1000,5000").split(",");
-      double headline = Double.NaN;
       for (String mText : ms) {
         int m = Integer.parseInt(mText.trim());
         ReferenceSample sample = sample(gen, m);
@@ -70,15 +82,167 @@ public final class KdeSpeed {
           BenchSupport.print("kernel_fraction_of_peak_m" + m, best / peak);
         }
         if (m == Integer.parseInt(ms[0].trim())) {
+          lastFraction = best / peak;
           int exactN = Math.min(n, a.integer("exact-n", 1000));
           double exact = kernelRate(sample, queries, exactN, batch, callers, true);
           BenchSupport.print("exact_gflops_m" + m + "_n" + exactN, exact);
           BenchSupport.print("ratio_m" + m, best / exact);
-          headline = best;
         }
       }
-      if (!Double.isNaN(peak)) {
-        BenchSupport.print("kernel_fraction_of_peak", headline / peak);
+    }
+    if (sections.contains("race")) {
+      raceBytes(a, gen, cores);
+    }
+    if (sections.contains("stage")) {
+      stage(a, gen);
+    }
+    if (sections.contains("kernel") && !Double.isNaN(peak)) {
+      BenchSupport.print("kernel_fraction_of_peak", lastFraction);
+    }
+  }
+
+  private static double lastFraction = Double.NaN;
+
+  /**
+   * RACE sketch bytes (its coder's output) after N points, {@code --race-sizes=10000,100000,1000000}
+   * with {@code --race-rows=100} (the default 1,000 rows would take minutes of hashing at 1M on two
+   * cores; bytes scale with rows x buckets) and KdeDensity's default 20,000 buckets, p-stable LSH,
+   * width 1. Points are hashed on all cores, one partial sketch per thread, merged.
+   */
+  static void raceBytes(BenchArgs a, SyntheticEmbeddings.Generator gen, int cores)
+      throws Exception {
+    int rows = a.integer("race-rows", 100);
+    int buckets = a.integer("race-buckets", KdeDensity.DEFAULT_BUCKETS);
+    RaceHashes hashes =
+        RaceHashes.create(
+            LshFamily.P_STABLE, rows, 1, buckets, KdeDensity.DEFAULT_BUCKET_WIDTH, gen.dimension(), 0);
+    BenchSupport.print("race_rows_buckets", rows + "x" + buckets);
+    RaceSketch sketch = RaceSketch.empty(rows, buckets);
+    long done = 0;
+    for (String sizeText : a.string("race-sizes", "10000,100000,1000000").split(",")) {
+      long size = Long.parseLong(sizeText.trim());
+      long from = done;
+      ExecutorService pool = Executors.newFixedThreadPool(cores);
+      List<Future<RaceSketch>> parts = new ArrayList<>();
+      for (int t = 0; t < cores; t++) {
+        int thread = t;
+        parts.add(
+            pool.submit(
+                () -> {
+                  RaceSketch part = RaceSketch.empty(rows, buckets);
+                  float[] v = new float[gen.dimension()];
+                  int[] b = new int[rows];
+                  for (long i = from + thread; i < size; i += cores) {
+                    gen.at(i, v, 0);
+                    hashes.bucketsOf(v, 0, b);
+                    part.add(b, v.length);
+                  }
+                  return part;
+                }));
+      }
+      for (Future<RaceSketch> f : parts) {
+        sketch.merge(f.get());
+      }
+      pool.shutdown();
+      done = size;
+      byte[] bytes = CoderUtils.encodeToByteArray(RaceSketch.RaceSketchCoder.of(), sketch);
+      BenchSupport.print("race_sketch_bytes_n" + size, bytes.length);
+    }
+  }
+
+  /**
+   * The density stage's wall at {@code --stage-sizes=10000,100000,1000000} documents: a Beam
+   * pipeline on {@code --runner=FlinkRunner --flinkMaster=[local] --parallelism=2} (override with
+   * {@code --stage-runner=DirectRunner}) that generates the clustered corpus from a GenerateSequence
+   * ({@link SyntheticEmbeddings.Generator}, so no machine holds the corpus) and scores it with
+   * {@code KdeDensity.referenceSample()} ({@code --stage-m=1000} references, the default bandwidth
+   * heuristic and kernel), counting the outputs. The same pipeline without KdeDensity gives the
+   * generation wall, subtracted for the stage's own wall.
+   */
+  static void stage(BenchArgs a, SyntheticEmbeddings.Generator gen) {
+    int m = a.integer("stage-m", 1000);
+    String runner = a.string("stage-runner", "FlinkRunner");
+    int parallelism = a.integer("parallelism", 2);
+    BenchSupport.print(
+        "stage_how",
+        runner + " parallelism " + parallelism + ", KdeDensity.referenceSample() m=" + m
+            + ", clustered synthetic " + gen.dimension() + "-d unit embeddings");
+    double previous = Double.NaN;
+    for (String sizeText : a.string("stage-sizes", "10000,100000,1000000").split(",")) {
+      long size = Long.parseLong(sizeText.trim());
+      double generate = runStage(gen, size, m, runner, parallelism, false);
+      double total = runStage(gen, size, m, runner, parallelism, true);
+      double perDocument = (total - generate) / size;
+      BenchSupport.print("stage_wall_s_n" + size, total);
+      BenchSupport.print("stage_generate_only_wall_s_n" + size, generate);
+      BenchSupport.print("stage_density_us_per_doc_n" + size, perDocument * 1e6);
+      if (!Double.isNaN(previous)) {
+        BenchSupport.print("stage_per_doc_growth_to_n" + size, perDocument / previous);
+      }
+      previous = perDocument;
+    }
+  }
+
+  private static double runStage(
+      SyntheticEmbeddings.Generator gen,
+      long size,
+      int m,
+      String runner,
+      int parallelism,
+      boolean density) {
+    List<String> args = new ArrayList<>(List.of("--runner=" + runner));
+    if (runner.equals("FlinkRunner")) {
+      args.add("--flinkMaster=[local]");
+      args.add("--parallelism=" + parallelism);
+    } else {
+      args.add("--targetParallelism=" + parallelism);
+    }
+    PipelineOptions options = PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).create();
+    Pipeline p = Pipeline.create(options);
+    PCollection<Embedding> embeddings =
+        p.apply("Ids", GenerateSequence.from(0).to(size))
+            .apply("Generate", ParDo.of(new GenerateFn(gen)));
+    PCollection<Long> count;
+    if (density) {
+      count =
+          embeddings
+              .apply("Density", KdeDensity.referenceSample().withSampleSize(m))
+              .apply("Count", Count.globally());
+    } else {
+      count = embeddings.apply("Count", Count.globally());
+    }
+    count.apply("Check", ParDo.of(new CheckCountFn(size)));
+    long t0 = System.nanoTime();
+    p.run().waitUntilFinish();
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static final class GenerateFn extends DoFn<Long, Embedding> {
+    private static final long serialVersionUID = 1L;
+    private final SyntheticEmbeddings.Generator gen;
+
+    GenerateFn(SyntheticEmbeddings.Generator gen) {
+      this.gen = gen;
+    }
+
+    @ProcessElement
+    public void process(@Element Long i, OutputReceiver<Embedding> out) {
+      out.output(gen.embedding(i));
+    }
+  }
+
+  private static final class CheckCountFn extends DoFn<Long, Void> {
+    private static final long serialVersionUID = 1L;
+    private final long expected;
+
+    CheckCountFn(long expected) {
+      this.expected = expected;
+    }
+
+    @ProcessElement
+    public void process(@Element Long count) {
+      if (count != expected) {
+        throw new IllegalStateException("scored " + count + " of " + expected + " documents");
       }
     }
   }
