@@ -87,6 +87,11 @@ public final class KdeSpeed {
           double exact = kernelRate(sample, queries, exactN, batch, callers, true);
           BenchSupport.print("exact_gflops_m" + m + "_n" + exactN, exact);
           BenchSupport.print("ratio_m" + m, best / exact);
+          for (Kernel k : Kernel.values()) {
+            BenchSupport.print(
+                "max_rel_diff_vs_exact_" + k.name().toLowerCase(java.util.Locale.ROOT) + "_m" + m,
+                maxRelativeDifference(sample, queries, exactN, k));
+          }
         }
       }
     }
@@ -297,6 +302,24 @@ public final class KdeSpeed {
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     return 2.0 * n * sample.size() * d / seconds / 1e9;
+  }
+
+  /** max |fp32 - exact| / exact over the first n queries, each also excluding reference row i. */
+  static double maxRelativeDifference(ReferenceSample sample, float[] queries, int n, Kernel k) {
+    int[] exclude = new int[n];
+    for (int i = 0; i < n; i++) {
+      exclude[i] = i % 2 == 0 ? -1 : i % sample.size();
+    }
+    float[] q = java.util.Arrays.copyOf(queries, n * sample.dimension());
+    double[] fast = new double[n];
+    double[] exact = new double[n];
+    sample.densities(q, n, exclude, k, fast);
+    sample.exactDensities(q, n, exclude, k, exact);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+      worst = Math.max(worst, Math.abs(fast[i] - exact[i]) / exact[i]);
+    }
+    return worst;
   }
 
   private static double max(double[] v) {
