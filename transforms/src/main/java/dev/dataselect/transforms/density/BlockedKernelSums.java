@@ -1,8 +1,10 @@
 package dev.dataselect.transforms.density;
 
 /**
- * The kernel step of the reference KDE as a blocked matrix product: squared distances come from
- * {@code ||r||^2 + ||y||^2 - 2 r.y}, with the dot products of four queries against one reference
+ * The exact kernel step of the reference KDE ({@link ReferenceSample#exactDensities}), the
+ * reference the FP32 {@link KernelSums} path is checked and measured against, and its fallback for
+ * bandwidths outside float range: a blocked matrix product in double, in scalar Java. Squared
+ * distances come from {@code ||r||^2 + ||y||^2 - 2 r.y}, with the dot products of four queries against one reference
  * computed in one pass over the reference's row, and references taken in tiles small enough to stay
  * in cache while every query of the batch passes over them.
  *

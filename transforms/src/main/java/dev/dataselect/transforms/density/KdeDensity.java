@@ -49,8 +49,10 @@ import org.slf4j.LoggerFactory;
  *       = 2 - 2 cos}); the bandwidth is given or set by a {@link BandwidthHeuristic} (by default
  *       the median nearest-neighbour distance among the references). An embedding that is itself a
  *       reference does not count itself (mean over the other m - 1). Queries are buffered per
- *       window and scored {@code batchSize} at a time by a blocked matrix product ({@link
- *       BlockedKernelSums}).
+ *       window and scored {@code batchSize} at a time in FP32 by ONNX Runtime: one GEMM for the
+ *       distances, a vectorised kernel and sum ({@link KernelSums}; one session per reference
+ *       sample and kernel per JVM). A query's density is bit-identical in any batch on one CPU
+ *       type; across CPU types the last bits may differ ({@link ReferenceSample#densities}).
  *   <li>{@link #raceSketch()} (the paper's): pass 1 builds an R x B {@link RaceSketch} by a
  *       combiner whose partial sketches merge by addition; pass 2 scores every embedding against
  *       the merged sketch, a side input: {@code (mean_r S[r, h_r(x)] - 1) / (N - 1)}, the mean LSH

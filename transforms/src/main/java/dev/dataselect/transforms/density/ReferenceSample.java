@@ -46,6 +46,8 @@ public final class ReferenceSample {
   private final double bandwidth;
   private final double[] squaredNorms;
   private final Map<String, Integer> rowOfId;
+  /** Per {@link Kernel}, the shared ONNX Runtime session, opened on first use. */
+  private final KernelSums.Session[] sessions = new KernelSums.Session[Kernel.values().length];
 
   private ReferenceSample(String[] ids, float[] vectors, int dimension, double bandwidth) {
     checkArgument(
@@ -203,15 +205,66 @@ public final class ReferenceSample {
   /**
    * Kernel densities of a batch of {@code q} queries (row-major {@code float[q * d]}): {@code
    * out[i]} = mean over references r other than row {@code exclude[i]} of {@code k(r, query i)} (-1
-   * excludes nothing), 0 if no other reference exists. The result for a query does not depend on
-   * the other queries in its batch, bit for bit.
+   * excludes nothing), 0 if no other reference exists.
+   *
+   * <p>The kernel step runs in FP32 in ONNX Runtime ({@link KernelSums}): squared distances from
+   * one GEMM, the kernel and the sum over references vectorised, the mean in double. The result for
+   * a query does not depend on the other queries in its batch or its position there, bit for bit,
+   * on one CPU type. It differs from the exact double computation ({@link #exactDensities}) by a
+   * relative ~1e-6 (FP32 rounding of dot products and kernel values), and between CPU types (AVX2
+   * vs AVX-512, where MLAS picks other kernels) it may differ in the last float bits: a keep
+   * decision {@code hash < min(1, c / density)} can then flip only for a document whose hash lies
+   * within that relative difference of its keep probability, about one document per million.
+   *
+   * <p>A bandwidth whose kernel scale ({@code 1 / (2 h^2)} or {@code 1 / h}) is not a normal float
+   * (h below ~1e-19 or above ~1e38) takes the exact path.
    */
   public void densities(float[] queries, int q, int[] exclude, Kernel kernel, double[] out) {
+    int m = size();
+    if (q == 0) {
+      return;
+    }
+    KernelSums.Session session = m == 0 ? null : session(kernel);
+    if (session == null) {
+      BlockedKernelSums.sums(this, queries, q, exclude, kernel, out);
+    } else {
+      session.sums(queries, q, exclude, out);
+    }
+    mean(q, exclude, out);
+  }
+
+  /**
+   * As {@link #densities}, computed exactly: products and sums in double, the kernel with {@link
+   * StrictMath}, in scalar Java loops (bit-identical on every JVM and platform, ~50 times slower).
+   * For tests, accuracy checks and benchmarks.
+   */
+  public void exactDensities(float[] queries, int q, int[] exclude, Kernel kernel, double[] out) {
     BlockedKernelSums.sums(this, queries, q, exclude, kernel, out);
+    mean(q, exclude, out);
+  }
+
+  private void mean(int q, int[] exclude, double[] out) {
     int m = size();
     for (int i = 0; i < q; i++) {
       int others = exclude[i] >= 0 ? m - 1 : m;
       out[i] = others > 0 ? out[i] / others : 0.0;
+    }
+  }
+
+  /** This sample's shared kernel session, or null if its bandwidth is outside float range. */
+  private KernelSums.Session session(Kernel kernel) {
+    double h = bandwidth;
+    float scale = (float) (kernel == Kernel.GAUSSIAN ? 1 / (2 * h * h) : 1 / h);
+    if (!Float.isFinite(scale) || scale < Float.MIN_NORMAL) {
+      return null;
+    }
+    synchronized (sessions) {
+      KernelSums.Session s = sessions[kernel.ordinal()];
+      if (s == null) {
+        s = KernelSums.acquire(this, kernel, KernelSums.threads());
+        sessions[kernel.ordinal()] = s;
+      }
+      return s;
     }
   }
 

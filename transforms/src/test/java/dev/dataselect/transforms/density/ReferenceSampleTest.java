@@ -37,6 +37,19 @@ class ReferenceSampleTest {
     return out;
   }
 
+  private static double[] exactDensities(ReferenceSample sample, List<Embedding> queries, Kernel k) {
+    int d = sample.dimension();
+    float[] q = new float[queries.size() * d];
+    int[] exclude = new int[queries.size()];
+    for (int i = 0; i < queries.size(); i++) {
+      queries.get(i).copyTo(q, i * d);
+      exclude[i] = sample.rowOf(queries.get(i).id());
+    }
+    double[] out = new double[queries.size()];
+    sample.exactDensities(q, queries.size(), exclude, k, out);
+    return out;
+  }
+
   @ParameterizedTest
   @EnumSource(Kernel.class)
   void blockedProductEqualsBruteForceWithSelfExclusion(Kernel kernel) {
@@ -44,10 +57,14 @@ class ReferenceSampleTest {
     List<Embedding> refs = Fixtures.references(CORPUS, 70, 5);
     ReferenceSample sample = ReferenceSample.of(refs, 0.7);
     Map<String, Double> expected = Fixtures.bruteForceKde(CORPUS, refs, kernel, 0.7);
-    double[] got = densities(sample, CORPUS, kernel);
+    double[] exact = exactDensities(sample, CORPUS, kernel);
+    // The FP32 path: float dot products and kernel values, so a relative ~1e-7, not 1e-9.
+    double[] fast = densities(sample, CORPUS, kernel);
     int selves = 0;
     for (int i = 0; i < CORPUS.size(); i++) {
-      assertEquals(expected.get(CORPUS.get(i).id()), got[i], 1e-9, CORPUS.get(i).id());
+      double e = expected.get(CORPUS.get(i).id());
+      assertEquals(e, exact[i], 1e-9, CORPUS.get(i).id());
+      assertEquals(e, fast[i], 1e-5 * e, CORPUS.get(i).id());
       selves += sample.rowOf(CORPUS.get(i).id()) >= 0 ? 1 : 0;
     }
     assertEquals(70, selves);
@@ -71,23 +88,91 @@ class ReferenceSampleTest {
     float[] b = {3f, 4f};
     ReferenceSample s =
         ReferenceSample.of(List.of(Embedding.of("a", a), Embedding.of("b", b)), 5.0);
+    float[] queries = {0f, 0f, 0f, 0f};
+    int[] exclude = {0, -1};
     double[] out = new double[2];
-    s.densities(new float[] {0f, 0f, 0f, 0f}, 2, new int[] {0, -1}, Kernel.LAPLACIAN, out);
+    s.exactDensities(queries, 2, exclude, Kernel.LAPLACIAN, out);
     assertEquals(Math.exp(-1.0), out[0], 1e-15); // only b counts, divided by 1
     assertEquals((1 + Math.exp(-1.0)) / 2, out[1], 1e-15); // both count, divided by 2
+    s.densities(queries, 2, exclude, Kernel.LAPLACIAN, out);
+    assertEquals(Math.exp(-1.0), out[0], 1e-7); // exp in float
+    assertEquals((1 + Math.exp(-1.0)) / 2, out[1], 1e-7);
+    // A lone reference excluding itself has no others: 0, on both paths.
+    ReferenceSample one = ReferenceSample.of(List.of(Embedding.of("a", a)), 5.0);
+    one.densities(queries, 1, new int[] {0}, Kernel.GAUSSIAN, out);
+    assertEquals(0.0, out[0]);
+    one.densities(queries, 1, new int[] {-1}, Kernel.GAUSSIAN, out);
+    assertEquals(1.0, out[0]);
   }
 
-  @Test
-  void aQueryGetsTheSameBitsInAnyBatch() {
+  @ParameterizedTest
+  @EnumSource(Kernel.class)
+  void aQueryGetsTheSameBitsInAnyBatchOrderAndThreadCount(Kernel kernel) {
+    // 100 references: not a multiple of 16, so the graph pads; half the queries are references.
     ReferenceSample sample = ReferenceSample.of(Fixtures.references(CORPUS, 100, 1), PAIRWISE);
-    double[] whole = densities(sample, CORPUS, Kernel.GAUSSIAN);
-    for (int batch : new int[] {1, 3, 4, 7}) {
+    double[] whole = densities(sample, CORPUS, kernel);
+    for (int batch : new int[] {1, 3, 4, 7, 16, 50}) {
       for (int start = 0; start < CORPUS.size(); start += batch) {
         List<Embedding> part = CORPUS.subList(start, Math.min(CORPUS.size(), start + batch));
-        double[] got = densities(sample, part, Kernel.GAUSSIAN);
+        double[] got = densities(sample, part, kernel);
         for (int i = 0; i < part.size(); i++) {
           assertEquals(Double.doubleToLongBits(whole[start + i]), Double.doubleToLongBits(got[i]));
         }
+      }
+    }
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < CORPUS.size(); i++) {
+      order.add(i);
+    }
+    Collections.shuffle(order, new java.util.Random(3));
+    List<Embedding> shuffled = new ArrayList<>();
+    for (int i : order) {
+      shuffled.add(CORPUS.get(i));
+    }
+    double[] got = densities(sample, shuffled, kernel);
+    for (int i = 0; i < order.size(); i++) {
+      assertEquals(
+          Double.doubleToLongBits(whole[order.get(i)]), Double.doubleToLongBits(got[i]), "" + i);
+    }
+    // A session with more intra-op threads splits the GEMM differently, never along d.
+    float[] q = new float[CORPUS.size() * 13];
+    int[] exclude = new int[CORPUS.size()];
+    for (int i = 0; i < CORPUS.size(); i++) {
+      CORPUS.get(i).copyTo(q, i * 13);
+      exclude[i] = sample.rowOf(CORPUS.get(i).id());
+    }
+    double[] sums = new double[CORPUS.size()];
+    double[] sums4 = new double[CORPUS.size()];
+    KernelSums.acquire(sample, kernel, 1).sums(q, CORPUS.size(), exclude, sums);
+    KernelSums.acquire(sample, kernel, 4).sums(q, CORPUS.size(), exclude, sums4);
+    assertArrayEquals(sums, sums4);
+  }
+
+  @Test
+  void equalSamplesShareOneSession() {
+    List<Embedding> refs = Fixtures.references(CORPUS, 33, 8);
+    ReferenceSample a = ReferenceSample.of(refs, 0.61);
+    ReferenceSample b = ReferenceSample.of(new ArrayList<>(refs), 0.61);
+    int before = KernelSums.openSessions();
+    densities(a, CORPUS, Kernel.LAPLACIAN);
+    assertEquals(before + 1, KernelSums.openSessions());
+    assertArrayEquals(densities(a, CORPUS, Kernel.LAPLACIAN), densities(b, CORPUS, Kernel.LAPLACIAN));
+    assertEquals(before + 1, KernelSums.openSessions());
+    densities(ReferenceSample.of(refs, 0.62), CORPUS, Kernel.LAPLACIAN);
+    assertEquals(before + 2, KernelSums.openSessions());
+  }
+
+  @Test
+  void aBandwidthOutsideFloatRangeTakesTheExactPath() {
+    List<Embedding> refs = Fixtures.references(CORPUS, 20, 2);
+    // Scales 1 / (2 h^2) (gaussian) and 1 / h (laplacian) that overflow or are subnormal.
+    Map<Kernel, double[]> bandwidths =
+        Map.of(Kernel.GAUSSIAN, new double[] {1e-20, 1e20}, Kernel.LAPLACIAN, new double[] {1e-40, 1e40});
+    for (Map.Entry<Kernel, double[]> e : bandwidths.entrySet()) {
+      for (double h : e.getValue()) {
+        ReferenceSample s = ReferenceSample.of(refs, h);
+        Kernel k = e.getKey();
+        assertArrayEquals(exactDensities(s, CORPUS, k), densities(s, CORPUS, k), k + " h=" + h);
       }
     }
   }
