@@ -434,17 +434,16 @@ public final class ReportPage {
     chart.getStyler().setXAxisLogarithmic(scale.equals("POSITIVE"));
     chart.getStyler().setYAxisDecimalPattern("#,##0");
     chart.getStyler().setYAxisMin(0.0);
+    // The bins span the scores' own range, not the whole scale: the axis follows them.
     if (scale.equals("PROBABILITY")) {
-      chart.getStyler().setXAxisMin(0.0);
-      chart.getStyler().setXAxisMax(1.0);
-      chart.getStyler().setXAxisDecimalPattern("0.0#");
+      chart.getStyler().setXAxisDecimalPattern("0.0##");
     } else {
       chart.getStyler().setXAxisDecimalPattern("0.###E0");
     }
     return chart;
   }
 
-  /** A step area over the bins' edges; empty bins between the first and last show as zero. */
+  /** A step area over the bins' edges (the bins of one score share their edges); gaps between bins show as zero. */
   private static void addHistogram(XYChart chart, String name, JsonNode h, Color color, int alpha) {
     List<Double> x = new ArrayList<>();
     List<Double> y = new ArrayList<>();
@@ -482,6 +481,7 @@ public final class ReportPage {
       byBin.computeIfAbsent(b.path("lo").asDouble(), k -> new double[3])[1] += b.path("count").asDouble();
       byBin.get(b.path("lo").asDouble())[2] = b.path("hi").asDouble();
     }
+    byBin.values().removeIf(v -> v[0] + v[1] == 0);
     if (byBin.size() < 2) {
       return null;
     }
