@@ -96,6 +96,12 @@ class RunReportTest {
     JsonNode decisions = mapper.readTree(data.resolve("decisions-density@0.3.json").toFile());
     assertEquals(summary.get("selected").asLong(), decisions.at("/series/kept/count").asLong());
     assertEquals(summary.get("rejected").asLong(), decisions.at("/series/dropped/count").asLong());
+    // 40 bins fitted to the densities' range, shared by the kept/dropped overlay.
+    assertEquals(scored, sumBins(density.at("/series/all/bins")));
+    assertEquals(40, density.at("/series/all/bins").size());
+    assertEquals(density.at("/series/all/min").asDouble(), density.at("/binning/lo").asDouble(), 0.0);
+    assertEquals(density.get("binning"), decisions.get("binning"));
+    assertEquals(density.at("/series/all/bins/17/lo"), decisions.at("/series/kept/bins/17/lo"));
     JsonNode counts = mapper.readTree(data.resolve("counts.json").toFile());
     assertEquals(4, counts.at("/language/de/documents").asLong());
     assertEquals(12, counts.at("/source/" + dir.resolve("in/b.jsonl").toString().replace("~", "~0").replace("/", "~1") + "/documents").asLong());

@@ -229,7 +229,7 @@ public final class ReportPage {
       html.append("<h3>").append(esc(title(score))).append("</h3>\n");
       stats(all, "documents");
       XYChart chart = histogramChart(title(score) + " — " + count(all.path("count").asLong()) + " documents", h.path("scale").asText(), score);
-      addHistogram(chart, "documents", all, ALL, 200);
+      addHistogram(chart, h.path("scale").asText(), "documents", all, ALL, 200);
       chart.getStyler().setLegendVisible(false);
       img(chart, "Histogram of " + title(score));
     }
@@ -256,8 +256,8 @@ public final class ReportPage {
       }
       html.append("</table>\n");
       XYChart chart = histogramChart(label + ": kept vs dropped by " + title(score), d.path("scale").asText(), score);
-      addHistogram(chart, "dropped (" + count(dropped.path("count").asLong()) + ")", dropped, DROPPED, 120);
-      addHistogram(chart, "kept (" + count(kept.path("count").asLong()) + ")", kept, KEPT, 150);
+      addHistogram(chart, d.path("scale").asText(), "dropped (" + count(dropped.path("count").asLong()) + ")", dropped, DROPPED, 120);
+      addHistogram(chart, d.path("scale").asText(), "kept (" + count(kept.path("count").asLong()) + ")", kept, KEPT, 150);
       img(chart, label + " kept vs dropped");
       XYChart fraction = keptFraction(label, score, d.path("scale").asText(), kept, dropped);
       if (fraction != null) {
@@ -431,21 +431,32 @@ public final class ReportPage {
         .yAxisTitle("documents per bin").build();
     style(chart.getStyler());
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.StepArea);
-    chart.getStyler().setXAxisLogarithmic(scale.equals("POSITIVE"));
     chart.getStyler().setYAxisDecimalPattern("#,##0");
     chart.getStyler().setYAxisMin(0.0);
-    if (scale.equals("PROBABILITY")) {
-      chart.getStyler().setXAxisMin(0.0);
-      chart.getStyler().setXAxisMax(1.0);
-      chart.getStyler().setXAxisDecimalPattern("0.0#");
-    } else {
-      chart.getStyler().setXAxisDecimalPattern("0.###E0");
-    }
+    // The bins span the scores' own range, not the whole scale: the axis follows them.
+    xAxis(chart, scale);
     return chart;
   }
 
-  /** A step area over the bins' edges; empty bins between the first and last show as zero. */
-  private static void addHistogram(XYChart chart, String name, JsonNode h, Color color, int alpha) {
+  /**
+   * A positive score is drawn at log10 of its value on a linear axis whose ticks print the value:
+   * XChart's logarithmic axis labels powers of ten only, so a range within a decade got no label.
+   */
+  private static void xAxis(XYChart chart, String scale) {
+    if (scale.equals("POSITIVE")) {
+      chart.getStyler().setxAxisTickLabelsFormattingFunction(t -> String.format(Locale.ROOT, "%.3g", Math.pow(10, t)));
+    } else {
+      chart.getStyler().setXAxisDecimalPattern("0.0##");
+    }
+  }
+
+  /** Where a score's value sits on its chart's x axis (see {@link #xAxis}). */
+  private static double x(String scale, double value) {
+    return scale.equals("POSITIVE") ? Math.log10(value) : value;
+  }
+
+  /** A step area over the bins' edges (the bins of one score share their edges); gaps between bins show as zero. */
+  private static void addHistogram(XYChart chart, String scale, String name, JsonNode h, Color color, int alpha) {
     List<Double> x = new ArrayList<>();
     List<Double> y = new ArrayList<>();
     JsonNode bins = h.path("bins");
@@ -456,14 +467,14 @@ public final class ReportPage {
     for (JsonNode b : bins) {
       double lo = b.path("lo").asDouble();
       if (!Double.isNaN(previousHi) && lo > previousHi * (1 + 1e-9) + 1e-12) {
-        x.add(previousHi);
+        x.add(x(scale, previousHi));
         y.add(0.0);
       }
-      x.add(lo);
+      x.add(x(scale, lo));
       y.add(b.path("count").asDouble());
       previousHi = b.path("hi").asDouble();
     }
-    x.add(previousHi);
+    x.add(x(scale, previousHi));
     y.add(0.0);
     XYSeries s = chart.addSeries(name, x, y);
     s.setMarker(SeriesMarkers.NONE);
@@ -482,23 +493,23 @@ public final class ReportPage {
       byBin.computeIfAbsent(b.path("lo").asDouble(), k -> new double[3])[1] += b.path("count").asDouble();
       byBin.get(b.path("lo").asDouble())[2] = b.path("hi").asDouble();
     }
+    byBin.values().removeIf(v -> v[0] + v[1] == 0);
     if (byBin.size() < 2) {
       return null;
     }
     List<Double> x = new ArrayList<>();
     List<Double> y = new ArrayList<>();
     byBin.forEach((lo, v) -> {
-      x.add(scale.equals("POSITIVE") ? Math.sqrt(lo * v[2]) : (lo + v[2]) / 2);
+      x.add((x(scale, lo) + x(scale, v[2])) / 2);
       y.add(v[0] / (v[0] + v[1]));
     });
     XYChart chart = new XYChartBuilder().width(WIDTH).height(260).title(label + ": fraction kept per bin")
         .xAxisTitle(title(score) + (scale.equals("POSITIVE") ? " (log scale)" : "")).yAxisTitle("kept / all").build();
     style(chart.getStyler());
     chart.getStyler().setLegendVisible(false);
-    chart.getStyler().setXAxisLogarithmic(scale.equals("POSITIVE"));
     chart.getStyler().setYAxisMin(0.0);
     chart.getStyler().setYAxisMax(1.0);
-    chart.getStyler().setXAxisDecimalPattern(scale.equals("POSITIVE") ? "0.###E0" : "0.0#");
+    xAxis(chart, scale);
     XYSeries s = chart.addSeries("kept fraction", x, y);
     s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
     s.setMarker(SeriesMarkers.CIRCLE);

@@ -26,6 +26,7 @@ import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.CombineWithContext;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -34,6 +35,7 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Top;
+import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -46,7 +48,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Collects what the run report shows and adds the transforms that compute it to the pipeline: every
- * figure is reduced inside the pipeline by small combiners (fixed-bin histograms, top/bottom k, counts
+ * figure is reduced inside the pipeline by small combiners (histograms, top/bottom k, counts
  * per source file and language), and each lands as one small JSON file under {@code
  * <output>/report/data/}. Nothing gathers scores or documents on one machine, so it scales with the job.
  * {@link ReportPage#render} then turns those files and {@code summary.json} into {@code report/index.html}.
@@ -59,15 +61,20 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *     .apply();
  * }</pre>
  *
+ * <p>A score's histograms take two passes over its (id, score) pairs, both small combines: its exact
+ * min and max (over the score and its decisions' kept and dropped scores), then {@value
+ * Histogram#BINS} bins fitted to that range, the range a side input, so the score's histogram and
+ * every kept/dropped overlay share their bin edges (see {@link Histogram}).
+ *
  * <p>The files: {@code histogram-<score>.json}, {@code decisions-<label>.json}, {@code examples.json},
  * {@code counts.json}. {@link Timings#write} adds {@code timings.json} from the launcher.
  */
 public final class RunReport {
   /** How a score's histogram is binned. */
   public enum Scale {
-    /** A probability, like ASK-LLM's P(yes): {@value Histogram#UNIT_BINS} equal bins over [0, 1]. */
+    /** A probability, like ASK-LLM's P(yes): {@value Histogram#BINS} equal bins between the smallest and largest value. */
     PROBABILITY,
-    /** A positive score spanning decades, like a density or a perplexity: log-spaced bins. */
+    /** A positive score, like a density or a perplexity: {@value Histogram#BINS} log-spaced bins between the smallest and largest value. */
     POSITIVE
   }
 
@@ -158,16 +165,19 @@ public final class RunReport {
     }
     for (Map.Entry<String, PCollection<KV<String, Double>>> s : scores.entrySet()) {
       String name = s.getKey();
-      ObjectNode meta = header("histogram").put("score", name).put("scale", scales.get(name).name());
-      histogram("Report " + name + " histogram", meta, scales.get(name),
+      Scale scale = scales.get(name);
+      List<Decision> ofScore = decisions.stream().filter(d -> d.scoreName.equals(name)).toList();
+      PCollectionView<Histogram.Range> range = range(name, scale, s.getValue(), ofScore);
+      ObjectNode meta = header("histogram").put("score", name).put("scale", scale.name());
+      histogram("Report " + name + " histogram", meta, scale, range,
           List.of(tagged("all", s.getValue(), "Report " + name)), dataDir + "histogram-" + name + ".json");
-    }
-    for (Decision d : decisions) {
-      ObjectNode meta = header("decisions").put("label", d.label).put("score", d.scoreName).put("scale", scales.get(d.scoreName).name());
-      String step = "Report " + d.label;
-      histogram(step + " kept vs dropped", meta, scales.get(d.scoreName),
-          List.of(tagged("kept", d.kept, step + " kept"), tagged("dropped", d.dropped, step + " dropped")),
-          dataDir + "decisions-" + fileName(d.label) + ".json");
+      for (Decision d : ofScore) {
+        ObjectNode dmeta = header("decisions").put("label", d.label).put("score", d.scoreName).put("scale", scale.name());
+        String step = "Report " + d.label;
+        histogram(step + " kept vs dropped", dmeta, scale, range,
+            List.of(tagged("kept", d.kept, step + " kept"), tagged("dropped", d.dropped, step + " dropped")),
+            dataDir + "decisions-" + fileName(d.label) + ".json");
+      }
     }
     if (documents != null) {
       counts();
@@ -213,11 +223,31 @@ public final class RunReport {
         .via(kv -> KV.of(series, kv.getValue())));
   }
 
-  private static void histogram(String step, ObjectNode meta, Scale scale, List<PCollection<KV<String, Double>>> series, String path) {
+  /**
+   * The first pass: the exact range of the score over everything drawn against it (the score and the
+   * kept and dropped scores of its decisions), as a singleton side input of a few bytes, so that all
+   * of the score's histograms share one set of bin edges.
+   */
+  private static PCollectionView<Histogram.Range> range(String name, Scale scale, PCollection<KV<String, Double>> scores, List<Decision> decisions) {
+    String step = "Report " + name + " range";
+    List<PCollection<KV<String, Double>>> all = new ArrayList<>();
+    all.add(scores);
+    for (Decision d : decisions) {
+      all.add(d.kept);
+      all.add(d.dropped);
+    }
+    PCollection<KV<String, Double>> flat = all.size() == 1 ? scores : PCollectionList.of(all).apply(step + " flatten", Flatten.pCollections());
+    return flat
+        .apply(step + " values", Values.create())
+        .apply(step, Combine.globally(new Histogram.RangeFn(scale)).asSingletonView());
+  }
+
+  private static void histogram(String step, ObjectNode meta, Scale scale, PCollectionView<Histogram.Range> range,
+      List<PCollection<KV<String, Double>>> series, String path) {
     PCollection<KV<String, Double>> all = series.size() == 1
         ? series.get(0)
         : PCollectionList.of(series).apply(step + " flatten", Flatten.pCollections());
-    all.apply(step, Combine.globally(new HistogramsFn(scale, seriesNames(series.size()))))
+    all.apply(step, Combine.globally(new HistogramsFn(scale, seriesNames(series.size()), range)).withSideInputs(range))
         .apply(step + " write", ParDo.of(new WriteJsonFn(path, meta.toString())));
   }
 
@@ -333,41 +363,58 @@ public final class RunReport {
     }
   }
 
-  /** Histograms per series name; the output is their JSON ({@code {series: histogram}}). */
-  static final class HistogramsFn extends Combine.CombineFn<KV<String, Double>, Map<String, Histogram>, String> {
+  /**
+   * Histograms per series name, binned by the score's range (a side input); the output is their JSON,
+   * {@code {binning: {...}, series: {name: histogram}}}.
+   */
+  static final class HistogramsFn extends CombineWithContext.CombineFnWithContext<KV<String, Double>, Map<String, Histogram>, String> {
     private final Scale scale;
     private final List<String> series;
+    private final PCollectionView<Histogram.Range> range;
 
-    HistogramsFn(Scale scale, List<String> series) {
+    HistogramsFn(Scale scale, List<String> series, PCollectionView<Histogram.Range> range) {
       this.scale = scale;
       this.series = series;
+      this.range = range;
     }
 
     @Override
-    public Map<String, Histogram> createAccumulator() {
+    public Map<String, Histogram> createAccumulator(CombineWithContext.Context c) {
       return new HashMap<>();
     }
 
     @Override
-    public Map<String, Histogram> addInput(Map<String, Histogram> acc, KV<String, Double> in) {
-      acc.computeIfAbsent(in.getKey(), k -> new Histogram(scale)).add(in.getValue());
+    public Map<String, Histogram> addInput(Map<String, Histogram> acc, KV<String, Double> in, CombineWithContext.Context c) {
+      acc.computeIfAbsent(in.getKey(), k -> new Histogram(scale, c.sideInput(range))).add(in.getValue());
       return acc;
     }
 
     @Override
-    public Map<String, Histogram> mergeAccumulators(Iterable<Map<String, Histogram>> accs) {
+    public Map<String, Histogram> mergeAccumulators(Iterable<Map<String, Histogram>> accs, CombineWithContext.Context c) {
       Map<String, Histogram> out = new HashMap<>();
       for (Map<String, Histogram> a : accs) {
-        a.forEach((k, h) -> out.computeIfAbsent(k, x -> new Histogram(scale)).merge(h));
+        a.forEach((k, h) -> out.computeIfAbsent(k, x -> new Histogram(scale, h.range())).merge(h));
       }
       return out;
     }
 
     @Override
-    public String extractOutput(Map<String, Histogram> acc) {
+    public String extractOutput(Map<String, Histogram> acc, CombineWithContext.Context c) {
+      return json(acc, c.sideInput(range));
+    }
+
+    /** No value at all in the series: empty histograms, without bins. */
+    @Override
+    public String defaultValue() {
+      return json(Map.of(), Histogram.Range.EMPTY);
+    }
+
+    private String json(Map<String, Histogram> acc, Histogram.Range r) {
       ObjectNode root = new ObjectMapper().createObjectNode();
+      new Histogram(scale, r).writeBinning(root.putObject("binning"));
+      ObjectNode out = root.putObject("series");
       for (String s : series) {
-        acc.getOrDefault(s, new Histogram(scale)).writeTo(root.putObject(s));
+        acc.getOrDefault(s, new Histogram(scale, r)).writeTo(out.putObject(s));
       }
       return root.toString();
     }
@@ -471,7 +518,7 @@ public final class RunReport {
     public void process(@Element String seriesJson) throws IOException {
       ObjectMapper mapper = new ObjectMapper();
       ObjectNode root = (ObjectNode) mapper.readTree(metaJson);
-      root.set("series", mapper.readTree(seriesJson));
+      root.setAll((ObjectNode) mapper.readTree(seriesJson));
       ReportFiles.write(path, root);
     }
   }

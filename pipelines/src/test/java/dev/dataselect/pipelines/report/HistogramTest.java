@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.transforms.Document;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
@@ -15,6 +16,7 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class HistogramTest {
   private static JsonNode json(Histogram h) {
@@ -23,44 +25,222 @@ class HistogramTest {
     return n;
   }
 
-  @Test
-  void probabilityBinsCoverZeroToOneAndRejectOutOfRange() {
-    Histogram h = new Histogram(RunReport.Scale.PROBABILITY).add(0).add(0.019).add(0.02).add(1.0).add(1.5).add(Double.NaN);
-    assertEquals(Map.of(0, 2L, 1, 1L, 49, 1L), h.bins());
-    JsonNode j = json(h);
-    assertEquals(4, j.get("count").asLong());
-    assertEquals(2, j.get("outOfRange").asLong());
-    assertEquals(0.98, j.at("/bins/2/lo").asDouble(), 1e-12);
-    assertEquals(1.0, j.at("/bins/2/hi").asDouble(), 1e-12);
+  private static final RunReport.Scale P = RunReport.Scale.PROBABILITY;
+  private static final RunReport.Scale LOG = RunReport.Scale.POSITIVE;
+
+  private static Histogram of(RunReport.Scale scale, double... xs) {
+    Histogram.Range r = Histogram.Range.EMPTY;
+    for (double x : xs) {
+      r = Histogram.placeable(scale, x) ? r.with(x) : r;
+    }
+    Histogram h = new Histogram(scale, r);
+    for (double x : xs) {
+      h.add(x);
+    }
+    return h;
+  }
+
+  private static long sum(long[] bins) {
+    return java.util.Arrays.stream(bins).sum();
+  }
+
+  private static int nonEmpty(long[] bins) {
+    return (int) java.util.Arrays.stream(bins).filter(n -> n > 0).count();
   }
 
   @Test
-  void logBinsAreTenPerDecadeAndNonPositiveIsOutOfRange() {
-    Histogram h = new Histogram(RunReport.Scale.POSITIVE).add(1.0).add(1.3).add(0.001).add(0).add(-3);
-    assertEquals(Map.of(0, 1L, -30, 1L, 1, 1L), h.bins());
-    assertEquals(2, json(h).get("outOfRange").asLong());
-    assertEquals(Math.pow(10, 0.1), h.lowerEdge(1), 1e-12);
+  void probabilityBinsSpanTheObservedRangeInEqualBins() {
+    // P(yes) between 0.2 and 0.3: fixed bins over [0, 1] gave 5 bars, fitted bins give 40.
+    double[] xs = new double[1001];
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] = 0.2 + 0.1 * i / 1000;
+    }
+    Histogram h = of(P, xs);
+    assertTrue(Histogram.BINS >= 30);
+    assertEquals(Histogram.BINS, h.bins().length);
+    assertEquals(Histogram.BINS, nonEmpty(h.bins()));
+    assertEquals(1001, sum(h.bins()));
+    JsonNode j = json(h);
+    assertEquals(0.2, j.at("/bins/0/lo").asDouble(), 0.0);
+    assertEquals(xs[1000], j.at("/bins/" + (Histogram.BINS - 1) + "/hi").asDouble(), 0.0);
+    assertEquals(0.2 + 0.1 / Histogram.BINS, j.at("/bins/0/hi").asDouble(), 1e-12);
+    for (int i = 1; i < Histogram.BINS; i++) {
+      assertEquals(j.at("/bins/" + (i - 1) + "/hi").asDouble(), j.at("/bins/" + i + "/lo").asDouble(), 0.0, "bins are contiguous");
+    }
+    // 1001 evenly spaced values: about 25 per bin (a value on an edge may fall either side).
+    for (long n : h.bins()) {
+      assertTrue(n >= 24 && n <= 27, java.util.Arrays.toString(h.bins()));
+    }
+  }
+
+  @Test
+  void logBinsSpanTheObservedRangeEquallyInLogSpace() {
+    // Densities between 3e-4 and 9e-4, under half a decade: 10 bins per decade gave 5 bars.
+    double[] xs = new double[500];
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] = 3e-4 * Math.pow(3, (double) i / (xs.length - 1));
+    }
+    Histogram h = of(LOG, xs);
+    assertEquals(Histogram.BINS, nonEmpty(h.bins()));
+    assertEquals(500, sum(h.bins()));
+    JsonNode j = json(h);
+    assertEquals(xs[0], j.at("/bins/0/lo").asDouble(), 0.0);
+    assertEquals(xs[xs.length - 1], j.at("/bins/" + (Histogram.BINS - 1) + "/hi").asDouble(), 0.0);
+    double ratio = Math.pow(3, 1.0 / Histogram.BINS);
+    for (int i = 0; i < Histogram.BINS; i++) {
+      assertEquals(ratio, j.at("/bins/" + i + "/hi").asDouble() / j.at("/bins/" + i + "/lo").asDouble(), 1e-9, "bin " + i);
+    }
+    assertEquals("log", binning(h).get("spacing").asText());
+  }
+
+  @Test
+  void nanInfinityAndValuesOffTheScaleAreOutOfRangeAndTotalsAreExact() {
+    Histogram p = of(P, 0, 0.5, 1.0, 1.5, -0.1, Double.NaN, Double.POSITIVE_INFINITY);
+    assertEquals(3, p.count());
+    assertEquals(4, p.outOfRange());
+    assertEquals(3, sum(p.bins()));
+    assertEquals(1, p.bins()[0]);
+    assertEquals(1, p.bins()[Histogram.BINS / 2]);
+    assertEquals(1, p.bins()[Histogram.BINS - 1]);
+    Histogram log = of(LOG, 1.0, 1000, 0, -3, Double.NEGATIVE_INFINITY, Double.NaN);
+    assertEquals(2, log.count());
+    assertEquals(4, json(log).get("outOfRange").asLong());
+    assertEquals(2, sum(log.bins()));
+    // A value outside the fitted range cannot be placed either.
+    Histogram fitted = new Histogram(LOG, Histogram.Range.of(1, 10)).add(11).add(0.5).add(10).add(1);
+    assertEquals(2, fitted.count());
+    assertEquals(2, fitted.outOfRange());
+  }
+
+  @Test
+  void aDegenerateRangeIsOneBarInTheMiddleOfBinsAroundTheValue() {
+    Histogram same = of(LOG, 0.004, 0.004, 0.004);
+    assertEquals(Histogram.BINS, same.bins().length);
+    assertEquals(3, same.bins()[Histogram.BINS / 2]);
+    assertEquals(1, nonEmpty(same.bins()));
+    JsonNode j = json(same);
+    double lo = j.at("/bins/0/lo").asDouble();
+    double hi = j.at("/bins/" + (Histogram.BINS - 1) + "/hi").asDouble();
+    assertTrue(lo < 0.004 && 0.004 < hi && hi < 0.0043 && lo > 0.0037, lo + " " + hi);
+    assertEquals(0.004, j.get("min").asDouble(), 0.0);
+    Histogram one = of(P, 1.0);
+    assertEquals(1, one.bins()[Histogram.BINS - 1]);
+    JsonNode k = json(one);
+    assertEquals(1.0, k.at("/bins/" + (Histogram.BINS - 1) + "/hi").asDouble(), 0.0, "clipped to the scale");
+    assertTrue(k.at("/bins/0/lo").asDouble() < 1.0);
+    Histogram zero = of(P, 0.0);
+    assertEquals(1, zero.bins()[0]);
+    assertEquals(0.0, json(zero).at("/bins/0/lo").asDouble(), 0.0);
+  }
+
+  @Test
+  void anEmptyRangeHasNoBinsAndCountsEverythingOutOfRange() {
+    Histogram h = new Histogram(LOG, Histogram.Range.EMPTY).add(3).add(Double.NaN);
+    JsonNode j = json(h);
+    assertEquals(0, j.get("count").asLong());
+    assertEquals(2, j.get("outOfRange").asLong());
+    assertEquals(0, j.get("bins").size());
+    assertTrue(j.get("min").isNull());
+    assertTrue(binning(h).get("lo").isNull());
   }
 
   @Test
   void mergingPartsEqualsAddingAll() {
-    double[] xs = {0.003, 0.2, 17, 4e-7, 0.2, 950, 3.3};
-    Histogram all = new Histogram(RunReport.Scale.POSITIVE);
-    Histogram a = new Histogram(RunReport.Scale.POSITIVE);
-    Histogram b = new Histogram(RunReport.Scale.POSITIVE);
+    double[] xs = {0.003, 0.2, 17, 4e-7, 0.2, 950, 3.3, -1, Double.NaN};
+    Histogram.Range r = Histogram.Range.of(4e-7, 950);
+    Histogram all = new Histogram(LOG, r);
+    Histogram a = new Histogram(LOG, r);
+    Histogram b = new Histogram(LOG, r);
     for (int i = 0; i < xs.length; i++) {
       all.add(xs[i]);
       (i % 2 == 0 ? a : b).add(xs[i]);
     }
     assertEquals(json(all), json(a.merge(b)));
+    assertEquals(7, sum(all.bins()));
+    assertThrows(IllegalArgumentException.class, () -> a.merge(new Histogram(LOG, Histogram.Range.of(1, 2))));
   }
 
   @Test
-  void theCoderRoundTripsNegativeBinsAndEmptyHistograms() throws Exception {
-    Histogram h = new Histogram(RunReport.Scale.POSITIVE).add(4e-9).add(3e7).add(-1);
-    assertEquals(json(h), json(org.apache.beam.sdk.util.CoderUtils.clone(Histogram.HistogramCoder.of(), h)));
-    Histogram empty = new Histogram(RunReport.Scale.PROBABILITY);
+  void theRangeCombineIsExactAndIgnoresWhatTheScaleCannotPlace() {
+    Histogram.RangeFn fn = new Histogram.RangeFn(LOG);
+    Histogram.Range a = fn.addInput(fn.addInput(fn.createAccumulator(), 0.5), -2.0);
+    Histogram.Range b = fn.addInput(fn.addInput(fn.createAccumulator(), Double.NaN), 7e3);
+    assertEquals(Histogram.Range.of(0.5, 7e3), fn.mergeAccumulators(List.of(a, b, fn.createAccumulator())));
+    assertTrue(fn.extractOutput(fn.createAccumulator()).isEmpty());
+  }
+
+  @Test
+  void theCoderRoundTripsAndStaysSmall() throws Exception {
+    Histogram h = of(LOG, 4e-9, 3e7, -1, 5, 5, 5);
+    byte[] bytes = org.apache.beam.sdk.util.CoderUtils.encodeToByteArray(Histogram.HistogramCoder.of(), h);
+    assertTrue(bytes.length < 100, "encoded bytes " + bytes.length);
+    assertEquals(json(h), json(org.apache.beam.sdk.util.CoderUtils.decodeFromByteArray(Histogram.HistogramCoder.of(), bytes)));
+    Histogram empty = new Histogram(P, Histogram.Range.EMPTY);
     assertEquals(json(empty), json(org.apache.beam.sdk.util.CoderUtils.clone(Histogram.HistogramCoder.of(), empty)));
+  }
+
+  @Test
+  void aScoreAndItsDecisionsShareTheirBinsAndTheFilesAddUp(@TempDir Path dir) throws Exception {
+    List<KV<String, Double>> scores = new java.util.ArrayList<>();
+    List<KV<String, Double>> kept = new java.util.ArrayList<>();
+    List<KV<String, Double>> dropped = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      KV<String, Double> kv = KV.of("d" + i, 2e-3 * (1 + Math.sin(i) * 0.4));
+      scores.add(kv);
+      (i % 3 == 0 ? kept : dropped).add(kv);
+    }
+    scores.add(KV.of("nan", Double.NaN));
+    Pipeline p = Pipeline.create();
+    RunReport.to(dir.toString())
+        .scores("density", LOG, p.apply("S", Create.of(scores)))
+        .decisions("density@0.3", "density", p.apply("K", Create.of(kept)), p.apply("D", Create.of(dropped)))
+        .apply();
+    p.run().waitUntilFinish();
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode hist = mapper.readTree(dir.resolve("report/data/histogram-density.json").toFile());
+    JsonNode dec = mapper.readTree(dir.resolve("report/data/decisions-density@0.3.json").toFile());
+    JsonNode all = hist.at("/series/all");
+    assertEquals(300, all.get("count").asLong());
+    assertEquals(1, all.get("outOfRange").asLong());
+    assertEquals(Histogram.BINS, all.get("bins").size());
+    assertEquals(hist.get("binning"), dec.get("binning"));
+    assertEquals(all.get("min").asDouble(), hist.at("/binning/lo").asDouble(), 0.0);
+    assertEquals(all.get("max").asDouble(), hist.at("/binning/hi").asDouble(), 0.0);
+    int nonEmpty = 0;
+    for (int i = 0; i < Histogram.BINS; i++) {
+      JsonNode b = all.get("bins").get(i);
+      JsonNode k = dec.at("/series/kept/bins/" + i);
+      JsonNode d = dec.at("/series/dropped/bins/" + i);
+      assertEquals(b.get("lo"), k.get("lo"), "bin " + i);
+      assertEquals(b.get("hi"), d.get("hi"), "bin " + i);
+      assertEquals(b.get("count").asLong(), k.get("count").asLong() + d.get("count").asLong(), "bin " + i);
+      nonEmpty += b.get("count").asLong() > 0 ? 1 : 0;
+    }
+    assertTrue(nonEmpty >= 30, "non-empty bins " + nonEmpty);
+    assertEquals(100, dec.at("/series/kept/count").asLong());
+  }
+
+  @Test
+  void anEmptyScoreWritesEmptyHistograms(@TempDir Path dir) throws Exception {
+    Pipeline p = Pipeline.create();
+    org.apache.beam.sdk.coders.Coder<KV<String, Double>> coder = org.apache.beam.sdk.coders.KvCoder.of(
+        org.apache.beam.sdk.coders.StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of());
+    RunReport.to(dir.toString())
+        .scores("askllm", P, p.apply("S", Create.empty(coder)))
+        .decisions("quality@0.5", "askllm", p.apply("K", Create.empty(coder)), p.apply("D", Create.empty(coder)))
+        .apply();
+    p.run().waitUntilFinish();
+    JsonNode dec = new ObjectMapper().readTree(dir.resolve("report/data/decisions-quality@0.5.json").toFile());
+    assertEquals(0, dec.at("/series/kept/count").asLong());
+    assertEquals(0, dec.at("/series/dropped/bins").size());
+    JsonNode hist = new ObjectMapper().readTree(dir.resolve("report/data/histogram-askllm.json").toFile());
+    assertEquals(0, hist.at("/series/all/count").asLong());
+  }
+
+  private static JsonNode binning(Histogram h) {
+    ObjectNode n = new ObjectMapper().createObjectNode();
+    h.writeBinning(n);
+    return n;
   }
 
   @Test
