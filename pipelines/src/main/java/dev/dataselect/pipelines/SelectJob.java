@@ -143,7 +143,7 @@ public final class SelectJob {
       scored.deadLetters()
           .apply("InferenceDeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
           .apply("WriteInferenceDeadLetters",
-              TextIO.write().to(resolve(out, "dead-letters") + "inference").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+              TextIO.write().to(resolve(out, "dead-letters") + "inference").withSuffix(".jsonl").withCompression(Compression.GZIP));
       counts.add(named(scored.deadLetters().apply("CountInferenceFailures", Count.globally()), "inferenceFailures"));
     }
     Target target = options.getCount() > 0 ? Target.count(options.getCount()) : Target.rate(options.getRate());
@@ -182,7 +182,7 @@ public final class SelectJob {
         .apply("DeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
         .apply(
             "WriteDeadLetters",
-            TextIO.write().to(resolve(out, "dead-letters") + "part").withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+            TextIO.write().to(resolve(out, "dead-letters") + "part").withSuffix(".jsonl").withCompression(Compression.GZIP));
     PCollectionList.of(counts)
         .apply("AllCounts", Flatten.pCollections())
         .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options), startMillis));
@@ -280,7 +280,7 @@ public final class SelectJob {
           .apply("WrittenParquetFiles", Values.create());
     }
     return docs.apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
-        .apply("WriteJsonl", TextIO.write().to(dir + "part").withSuffix(".jsonl.gz").withCompression(Compression.GZIP).withOutputFilenames())
+        .apply("WriteJsonl", TextIO.write().to(dir + "part").withSuffix(".jsonl").withCompression(Compression.GZIP).withOutputFilenames())
         .getPerDestinationOutputFilenames()
         .apply("WrittenJsonlFiles", Values.create());
   }

@@ -169,7 +169,7 @@ final class TrainStudentJob {
     PCollection<DeadLetter> allDead = PCollectionList.of(dead).apply("AllDeadLetters", Flatten.pCollections());
     allDead.apply("DeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
         .apply("WriteDeadLetters", TextIO.write().to(SelectJob.resolve(o.getOutput(), "dead-letters") + "student")
-            .withSuffix(".jsonl.gz").withCompression(Compression.GZIP));
+            .withSuffix(".jsonl").withCompression(Compression.GZIP));
     events.add(allDead.apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label())));
     PCollectionView<Map<String, Long>> counts = PCollectionList.of(events)
         .apply("AllEvents", Flatten.pCollections())
