@@ -51,6 +51,12 @@ import org.slf4j.LoggerFactory;
  * on the shared web sample, 500 characters agreed with the whole text on 96% of the documents (the
  * others are pages that mix languages).
  *
+ * <p>Cost, measured on the shared two-core machine under load: 90 to 200 documents per CPU second
+ * (2 to 4 ms of CPU per call in the calling thread, plus Lingua's fork-join hand-off and garbage
+ * collection), nearly flat in the prefix length from 100 to 500 characters, since each of the
+ * document's distinct trigrams is looked up in every candidate language of its script. The models
+ * load in about 10 s and take 35 to 60 MB of heap; the high-accuracy mode took 164 s and 1.4 GB.
+ *
  * <p>A document that already carries a language label in its metadata (a corpus that ships one and
  * whose field was read with {@code --metadataFields=language}) keeps it by default, normalised to
  * ISO 639-1 where it is a known ISO 639-1 or 639-3 code or an English language name ({@code en-US},
