@@ -91,6 +91,7 @@ public final class SelectJob {
         outputFormat.equals("jsonl") || outputFormat.equals("parquet"),
         "--outputFormat must be jsonl or parquet, got '%s'",
         options.getOutputFormat());
+    IdentifyLanguages.validate(options);
     List<String> inputs = inputPatterns(options.getInput());
     requireMatches(inputs);
 
@@ -115,6 +116,8 @@ public final class SelectJob {
         deadLetters
             .apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label()))
             .apply("CountByReason", Count.perElement()));
+    // Before the limit and the models, so they never see a dropped language.
+    docs = IdentifyLanguages.apply(docs, options, counts);
 
     PCollection<Document> candidates = docs;
     if (options.getLimit() > 0) {

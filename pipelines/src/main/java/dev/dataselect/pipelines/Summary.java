@@ -13,7 +13,11 @@ import java.util.Map;
 public final class Summary {
   /** The top-level counts every summary has, in this order. */
   public static final List<String> COUNTS =
-      List.of("records", "documents", "beyondLimit", "duplicates", "unscored", "selected", "rejected");
+      List.of("records", "documents", "otherLanguage", "beyondLimit", "duplicates", "unscored", "selected", "rejected");
+
+  /** The check that every document is accounted for by exactly one decision. */
+  public static final String DOCUMENTS_RECONCILE =
+      "documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected";
 
   private Summary() {}
 
@@ -42,14 +46,15 @@ public final class Summary {
     }
     long records = counts.getOrDefault("records", 0L);
     long documents = counts.getOrDefault("documents", 0L);
-    long accounted = counts.getOrDefault("beyondLimit", 0L)
+    long accounted = counts.getOrDefault("otherLanguage", 0L)
+        + counts.getOrDefault("beyondLimit", 0L)
         + counts.getOrDefault("duplicates", 0L)
         + counts.getOrDefault("unscored", 0L)
         + counts.getOrDefault("selected", 0L)
         + counts.getOrDefault("rejected", 0L);
     ObjectNode checks = root.putObject("reconciles");
     checks.put("recordsEqualDocumentsPlusDeadLetters", records == documents + deadLetterTotal);
-    checks.put("documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected", documents == accounted);
+    checks.put(DOCUMENTS_RECONCILE, documents == accounted);
     root.set("options", options);
     root.put("wallSeconds", Math.round(wallSeconds * 1000) / 1000.0);
     return root;

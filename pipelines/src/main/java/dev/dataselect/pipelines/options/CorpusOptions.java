@@ -70,4 +70,21 @@ public interface CorpusOptions extends PipelineOptions {
   Long getLimit();
 
   void setLimit(Long value);
+
+  @Description(
+      "Comma-separated ISO 639-1 codes of the languages to keep (e.g. en,de; 'und' keeps texts that cannot be "
+          + "placed). Every document is identified (Lingua) right after reading; the others are counted as "
+          + "otherLanguage in summary.json and go no further. Empty keeps all. 'demo' defaults to en.")
+  @Default.String("")
+  String getLanguages();
+
+  void setLanguages(String value);
+
+  @Description(
+      "Identify every document's language (metadata field 'language', counted per language in summary.json and "
+          + "the report) even without --languages. A 'language' already read with --metadataFields is kept.")
+  @Default.Boolean(false)
+  Boolean getLanguageId();
+
+  void setLanguageId(Boolean value);
 }

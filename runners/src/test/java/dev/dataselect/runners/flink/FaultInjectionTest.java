@@ -108,7 +108,7 @@ class FaultInjectionTest {
       assertEquals(a.get(key), b.get(key), key + ": " + a + "\nvs " + b);
     }
     assertTrue(b.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean());
-    assertTrue(b.at("/reconciles/documentsEqualBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(b.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
   }
 
   private static TreeSet<String> ids(Path out) throws IOException {

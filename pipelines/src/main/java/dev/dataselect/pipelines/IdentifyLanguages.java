@@ -1,0 +1,58 @@
+package dev.dataselect.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.dataselect.pipelines.options.CorpusOptions;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.lang.DetectLanguage;
+import java.util.List;
+import java.util.Locale;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * The job's language stage, right after reading: {@link DetectLanguage} annotates every document
+ * and, with {@code --languages}, keeps only those languages. Its counts for summary.json: {@code
+ * otherLanguage} (documents of other languages: a decision, so part of the reconcile sum, not dead
+ * letters) and {@code languages.<code>}, the documents read per language before the filter.
+ */
+final class IdentifyLanguages {
+  private IdentifyLanguages() {}
+
+  /** Fails fast on a code Lingua does not know, naming the option. */
+  static void validate(CorpusOptions options) {
+    for (String code : SelectJob.split(options.getLanguages())) {
+      checkArgument(DetectLanguage.KNOWN_CODES.contains(code.toLowerCase(Locale.ROOT)),
+          "--languages: '%s' is not an ISO 639-1 code the language detector knows; valid: %s", code, DetectLanguage.KNOWN_CODES);
+    }
+  }
+
+  static boolean enabled(CorpusOptions options) {
+    return options.getLanguageId() || !SelectJob.split(options.getLanguages()).isEmpty();
+  }
+
+  /** The documents in an allowed language (all of them, annotated, without --languages); {@code docs} when the stage is off. */
+  static PCollection<Document> apply(PCollection<Document> docs, CorpusOptions options, List<PCollection<KV<String, Long>>> counts) {
+    if (!enabled(options)) {
+      return docs;
+    }
+    PCollectionTuple split =
+        docs.apply("DetectLanguage", DetectLanguage.create().withAllowedLanguages(SelectJob.split(options.getLanguages())));
+    PCollection<Document> other = split.get(DetectLanguage.OTHER_LANGUAGE);
+    counts.add(other.apply("CountOtherLanguage", Count.globally())
+        .apply("Name otherLanguage", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+            .via(n -> KV.of("otherLanguage", n))));
+    counts.add(PCollectionList.of(split.get(DetectLanguage.KEPT)).and(other)
+        .apply("AllLanguages", Flatten.pCollections())
+        .apply("LanguageKey", MapElements.into(TypeDescriptors.strings())
+            .via(d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD)))
+        .apply("CountPerLanguage", Count.perElement()));
+    return split.get(DetectLanguage.KEPT);
+  }
+}

@@ -1,0 +1,122 @@
+package dev.dataselect.transforms.lang;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.pemistahl.lingua.api.LanguageDetector;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.testing.TestPipelines;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.junit.jupiter.api.Test;
+
+class DetectLanguageTest {
+  // Real sentences (Europarl-style parliamentary prose and news), one per language.
+  private static final Map<String, String> SENTENCES = Map.of(
+      "en", "The Commission has presented a proposal on the protection of workers, and Parliament will vote on it tomorrow.",
+      "de", "Die Kommission hat einen Vorschlag zum Schutz der Arbeitnehmer vorgelegt, über den das Parlament morgen abstimmt.",
+      "fr", "La Commission a présenté une proposition sur la protection des travailleurs, que le Parlement votera demain.",
+      "es", "La Comisión ha presentado una propuesta sobre la protección de los trabajadores, que el Parlamento votará mañana.",
+      "it", "La Commissione ha presentato una proposta sulla tutela dei lavoratori, che il Parlamento voterà domani.",
+      "nl", "De Commissie heeft een voorstel ingediend over de bescherming van werknemers, waarover het Parlement morgen stemt.",
+      "pl", "Komisja przedstawiła wniosek dotyczący ochrony pracowników, nad którym Parlament będzie jutro głosował.",
+      "el", "Η Επιτροπή υπέβαλε πρόταση για την προστασία των εργαζομένων, την οποία το Κοινοβούλιο θα ψηφίσει αύριο.");
+
+  private static List<Document> docs() {
+    return SENTENCES.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .map(e -> Document.of("doc-" + e.getKey(), e.getValue(), "test#0"))
+        .toList();
+  }
+
+  private static PCollection<String> idAndLanguage(PCollection<Document> docs, String name) {
+    return docs.apply(name, MapElements.into(TypeDescriptors.strings()).via(d -> d.id() + "=" + d.metadata().get("language")));
+  }
+
+  @Test
+  void detectsRealSentencesInEightLanguages() {
+    LanguageDetector detector = DetectLanguage.Detectors.get();
+    SENTENCES.forEach((code, text) -> assertEquals(code, DetectLanguage.detect(detector, text), text));
+    assertEquals(DetectLanguage.UNDETERMINED, DetectLanguage.detect(detector, "1234 5678 -- 42"));
+  }
+
+  @Test
+  void withoutAnAllowListAnnotatesAndKeepsAll() {
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple out = p.apply(Create.of(docs()).withCoder(Document.DocumentCoder.of())).apply(DetectLanguage.create());
+    PAssert.that(idAndLanguage(out.get(DetectLanguage.KEPT), "Kept"))
+        .containsInAnyOrder(SENTENCES.keySet().stream().map(c -> "doc-" + c + "=" + c).toList());
+    PAssert.that(out.get(DetectLanguage.OTHER_LANGUAGE)).empty();
+    TestPipelines.run(p);
+  }
+
+  @Test
+  void anAllowListRoutesTheOtherLanguagesToTheSecondOutput() {
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple out = p.apply(Create.of(docs()).withCoder(Document.DocumentCoder.of()))
+        .apply(DetectLanguage.create().withAllowedLanguages(List.of("en", " DE ")));
+    PAssert.that(idAndLanguage(out.get(DetectLanguage.KEPT), "Kept")).containsInAnyOrder("doc-de=de", "doc-en=en");
+    PAssert.that(idAndLanguage(out.get(DetectLanguage.OTHER_LANGUAGE), "Other"))
+        .containsInAnyOrder("doc-el=el", "doc-es=es", "doc-fr=fr", "doc-it=it", "doc-nl=nl", "doc-pl=pl");
+    TestPipelines.run(p);
+  }
+
+  @Test
+  void anExistingLabelIsKeptNormalisedUnlessToldToOverwrite() {
+    String german = SENTENCES.get("de");
+    List<Document> labelled = List.of(
+        Document.of("region", german, "t#0", Map.of("language", "en-US", "url", "u")),
+        Document.of("iso3", german, "t#1", Map.of("language", "eng_Latn")),
+        Document.of("blank", german, "t#2", Map.of("language", " ")),
+        Document.of("none", german, "t#3"));
+    Pipeline p = TestPipelines.create();
+    PCollection<Document> in = p.apply(Create.of(labelled).withCoder(Document.DocumentCoder.of()));
+    PCollectionTuple kept = in.apply("Keep", DetectLanguage.create().withAllowedLanguages(List.of("en")));
+    PAssert.that(idAndLanguage(kept.get(DetectLanguage.KEPT), "Labelled")).containsInAnyOrder("region=en", "iso3=en");
+    PAssert.that(idAndLanguage(kept.get(DetectLanguage.OTHER_LANGUAGE), "Detected")).containsInAnyOrder("blank=de", "none=de");
+    // Other metadata stays.
+    PAssert.that(kept.get(DetectLanguage.KEPT).apply("Urls", MapElements.into(TypeDescriptors.strings())
+            .via(d -> d.id() + ":" + d.metadata().getOrDefault("url", "-"))))
+        .containsInAnyOrder("region:u", "iso3:-");
+    PCollectionTuple overwritten = in.apply("Overwrite", DetectLanguage.create().withExistingLabels(false).withAllowedLanguages(List.of("en")));
+    PAssert.that(overwritten.get(DetectLanguage.KEPT)).empty();
+    PAssert.that(idAndLanguage(overwritten.get(DetectLanguage.OTHER_LANGUAGE), "All detected"))
+        .containsInAnyOrder("region=de", "iso3=de", "blank=de", "none=de");
+    TestPipelines.run(p);
+  }
+
+  @Test
+  void normalisesCommonLabelForms() {
+    assertEquals("en", DetectLanguage.normalize("EN"));
+    assertEquals("en", DetectLanguage.normalize("English"));
+    assertEquals("de", DetectLanguage.normalize("deu"));
+    assertEquals("pt", DetectLanguage.normalize("pt_BR"));
+    assertEquals("xx", DetectLanguage.normalize("xx-YY"));
+    assertEquals("klingon", DetectLanguage.normalize("Klingon"));
+  }
+
+  @Test
+  void thePrefixEndsAtAWordBoundary() {
+    String text = "word ".repeat(100);
+    String p = DetectLanguage.prefix(text, 102);
+    assertTrue(p.length() <= 102 && p.endsWith("word"), p);
+    assertEquals("short", DetectLanguage.prefix("short", 100));
+  }
+
+  @Test
+  void rejectsUnknownCodesAndPrefixesOutOfRange() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DetectLanguage.create().withAllowedLanguages(List.of("en", "xx")));
+    assertTrue(e.getMessage().contains("'xx'") && e.getMessage().contains("en"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> DetectLanguage.create().withPrefixChars(99));
+    assertThrows(IllegalArgumentException.class, () -> DetectLanguage.create().withPrefixChars(100_001));
+  }
+}
