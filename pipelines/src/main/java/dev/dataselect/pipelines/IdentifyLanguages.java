@@ -48,8 +48,10 @@ final class IdentifyLanguages {
     counts.add(other.apply("CountOtherLanguage", Count.globally())
         .apply("Name otherLanguage", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
             .via(n -> KV.of("otherLanguage", n))));
-    counts.add(PCollectionList.of(split.get(DetectLanguage.KEPT)).and(other)
-        .apply("AllLanguages", Flatten.pCollections())
+    PCollection<Document> all = PCollectionList.of(split.get(DetectLanguage.KEPT)).and(other)
+        .apply("AllLanguages", Flatten.pCollections());
+    StageProgress.track(all, "language");
+    counts.add(all
         .apply("LanguageKey", MapElements.into(TypeDescriptors.strings())
             .via(d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD)))
         .apply("CountPerLanguage", Count.perElement()));
