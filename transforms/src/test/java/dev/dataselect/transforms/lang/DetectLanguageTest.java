@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.pemistahl.lingua.api.LanguageDetector;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.testing.TestPipelines;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import opennlp.tools.langdetect.LanguageDetector;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
@@ -43,9 +45,36 @@ class DetectLanguageTest {
 
   @Test
   void detectsRealSentencesInEightLanguages() {
-    LanguageDetector detector = DetectLanguage.Detectors.get();
+    LanguageDetector detector = DetectLanguage.Detectors.newDetector();
     SENTENCES.forEach((code, text) -> assertEquals(code, DetectLanguage.detect(detector, text), text));
-    assertEquals(DetectLanguage.UNDETERMINED, DetectLanguage.detect(detector, "1234 5678 -- 42"));
+  }
+
+  @Test
+  void textsWithoutLettersOrWithoutAConfidentVerdictAreUndetermined() {
+    LanguageDetector detector = DetectLanguage.Detectors.newDetector();
+    for (String text : List.of("1234 5678 -- 42", "", "   ", "Hello")) {
+      assertEquals(DetectLanguage.UNDETERMINED, DetectLanguage.detect(detector, text), "'" + text + "'");
+    }
+  }
+
+  @Test
+  void theSpeltOutLanguagesAreTheModels() {
+    Set<String> model = new TreeSet<>(List.of(DetectLanguage.Detectors.newDetector().getSupportedLanguages()));
+    assertEquals(model, DetectLanguage.Detectors.LANGUAGES);
+  }
+
+  @Test
+  void mapsTheModelsCodesToIso6391WhereThereIsOne() {
+    assertEquals("en", DetectLanguage.code("eng"));
+    assertEquals("he", DetectLanguage.code("heb"));
+    assertEquals("id", DetectLanguage.code("ind"));
+    assertEquals("zh", DetectLanguage.code("cmn"));
+    assertEquals("et", DetectLanguage.code("ekk"));
+    assertEquals("et", DetectLanguage.code("est"));
+    assertEquals("gsw", DetectLanguage.code("gsw"));
+    assertTrue(DetectLanguage.KNOWN_CODES.containsAll(List.of("en", "de", "el", "zh", "nb", "nn", "gsw", "und")));
+    assertTrue(DetectLanguage.KNOWN_CODES.stream().noneMatch(c -> List.of("eng", "ekk", "cmn", "iw", "in").contains(c)),
+        DetectLanguage.KNOWN_CODES.toString());
   }
 
   @Test
@@ -98,6 +127,9 @@ class DetectLanguageTest {
     assertEquals("en", DetectLanguage.normalize("EN"));
     assertEquals("en", DetectLanguage.normalize("English"));
     assertEquals("de", DetectLanguage.normalize("deu"));
+    assertEquals("de", DetectLanguage.normalize("German"));
+    assertEquals("lv", DetectLanguage.normalize("lvs_Latn"));
+    assertEquals("nds", DetectLanguage.normalize("nds"));
     assertEquals("pt", DetectLanguage.normalize("pt_BR"));
     assertEquals("xx", DetectLanguage.normalize("xx-YY"));
     assertEquals("klingon", DetectLanguage.normalize("Klingon"));
