@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.testing.TestPipelines;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import opennlp.tools.langdetect.LanguageDetector;
+import java.util.stream.Stream;
+import opennlp.tools.langdetect.Language;
+import opennlp.tools.langdetect.LanguageDetectorME;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
@@ -45,21 +49,42 @@ class DetectLanguageTest {
 
   @Test
   void detectsRealSentencesInEightLanguages() {
-    LanguageDetector detector = DetectLanguage.Detectors.newDetector();
-    SENTENCES.forEach((code, text) -> assertEquals(code, DetectLanguage.detect(detector, text), text));
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
+    SENTENCES.forEach((code, text) -> assertEquals(code, detector.detect(text), text));
+  }
+
+  @Test
+  void theFeaturesAndVerdictsAreOpenNlpsOwn() {
+    LanguageDetectorME opennlp = new LanguageDetectorME(DetectLanguage.Detectors.model());
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
+    String mixed = "Mehr unter https://example.org/Seite?id=42 oder @Kommission #EU2024 \uD83D\uDE00 — ÄÖÜ  Straße 1999, 3.5%";
+    for (String text : concat(SENTENCES.values(), List.of(mixed, SENTENCES.get("de").toUpperCase(Locale.ROOT)))) {
+      Set<String> theirs = new TreeSet<>();
+      for (CharSequence f : DetectLanguage.Detectors.model().getFactory().getContextGenerator().getContext(text)) {
+        theirs.add(f.toString());
+      }
+      assertEquals(theirs, new TreeSet<>(List.of(detector.features(text))), text);
+      Language best = opennlp.predictLanguage(text);
+      boolean weak = best.getConfidence() < DetectLanguage.MIN_CONFIDENCE_OVER_UNIFORM / DetectLanguage.Detectors.LANGUAGES.size();
+      assertEquals(weak ? DetectLanguage.UNDETERMINED : DetectLanguage.code(best.getLang()), detector.detect(text), text);
+    }
+  }
+
+  private static List<String> concat(Collection<String> a, List<String> b) {
+    return Stream.concat(a.stream(), b.stream()).toList();
   }
 
   @Test
   void textsWithoutLettersOrWithoutAConfidentVerdictAreUndetermined() {
-    LanguageDetector detector = DetectLanguage.Detectors.newDetector();
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
     for (String text : List.of("1234 5678 -- 42", "", "   ", "Hello")) {
-      assertEquals(DetectLanguage.UNDETERMINED, DetectLanguage.detect(detector, text), "'" + text + "'");
+      assertEquals(DetectLanguage.UNDETERMINED, detector.detect(text), "'" + text + "'");
     }
   }
 
   @Test
   void theSpeltOutLanguagesAreTheModels() {
-    Set<String> model = new TreeSet<>(List.of(DetectLanguage.Detectors.newDetector().getSupportedLanguages()));
+    Set<String> model = new TreeSet<>(List.of(new LanguageDetectorME(DetectLanguage.Detectors.model()).getSupportedLanguages()));
     assertEquals(model, DetectLanguage.Detectors.LANGUAGES);
   }
 
