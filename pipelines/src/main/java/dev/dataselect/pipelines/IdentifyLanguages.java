@@ -25,7 +25,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 final class IdentifyLanguages {
   private IdentifyLanguages() {}
 
-  /** Fails fast on a code Lingua does not know, naming the option. */
+  /** Fails fast on a code the language detector does not know, naming the option. */
   static void validate(CorpusOptions options) {
     for (String code : SelectJob.split(options.getLanguages())) {
       checkArgument(DetectLanguage.KNOWN_CODES.contains(code.toLowerCase(Locale.ROOT)),

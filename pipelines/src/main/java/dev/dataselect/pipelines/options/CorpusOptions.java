@@ -73,7 +73,7 @@ public interface CorpusOptions extends PipelineOptions {
 
   @Description(
       "Comma-separated ISO 639-1 codes of the languages to keep (e.g. en,de; 'und' keeps texts that cannot be "
-          + "placed). Every document is identified (Lingua) right after reading; the others are counted as "
+          + "placed). Every document is identified (Apache OpenNLP) right after reading; the others are counted as "
           + "otherLanguage in summary.json and go no further. Empty keeps all. 'demo' defaults to en.")
   @Default.String("")
   String getLanguages();

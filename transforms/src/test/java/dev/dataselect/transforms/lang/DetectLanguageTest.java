@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.pemistahl.lingua.api.LanguageDetector;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.testing.TestPipelines;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import opennlp.tools.langdetect.Language;
+import opennlp.tools.langdetect.LanguageDetectorME;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
@@ -43,9 +49,57 @@ class DetectLanguageTest {
 
   @Test
   void detectsRealSentencesInEightLanguages() {
-    LanguageDetector detector = DetectLanguage.Detectors.get();
-    SENTENCES.forEach((code, text) -> assertEquals(code, DetectLanguage.detect(detector, text), text));
-    assertEquals(DetectLanguage.UNDETERMINED, DetectLanguage.detect(detector, "1234 5678 -- 42"));
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
+    SENTENCES.forEach((code, text) -> assertEquals(code, detector.detect(text), text));
+  }
+
+  @Test
+  void theFeaturesAndVerdictsAreOpenNlpsOwn() {
+    LanguageDetectorME opennlp = new LanguageDetectorME(DetectLanguage.Detectors.model());
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
+    String mixed = "Mehr unter https://example.org/Seite?id=42 oder @Kommission #EU2024 \uD83D\uDE00 — ÄÖÜ  Straße 1999, 3.5%";
+    for (String text : concat(SENTENCES.values(), List.of(mixed, SENTENCES.get("de").toUpperCase(Locale.ROOT)))) {
+      Set<String> theirs = new TreeSet<>();
+      for (CharSequence f : DetectLanguage.Detectors.model().getFactory().getContextGenerator().getContext(text)) {
+        theirs.add(f.toString());
+      }
+      assertEquals(theirs, new TreeSet<>(List.of(detector.features(text))), text);
+      Language best = opennlp.predictLanguage(text);
+      boolean weak = best.getConfidence() < DetectLanguage.MIN_CONFIDENCE_OVER_UNIFORM / DetectLanguage.Detectors.LANGUAGES.size();
+      assertEquals(weak ? DetectLanguage.UNDETERMINED : DetectLanguage.code(best.getLang()), detector.detect(text), text);
+    }
+  }
+
+  private static List<String> concat(Collection<String> a, List<String> b) {
+    return Stream.concat(a.stream(), b.stream()).toList();
+  }
+
+  @Test
+  void textsWithoutLettersOrWithoutAConfidentVerdictAreUndetermined() {
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
+    for (String text : List.of("1234 5678 -- 42", "", "   ", "Hello")) {
+      assertEquals(DetectLanguage.UNDETERMINED, detector.detect(text), "'" + text + "'");
+    }
+  }
+
+  @Test
+  void theSpeltOutLanguagesAreTheModels() {
+    Set<String> model = new TreeSet<>(List.of(new LanguageDetectorME(DetectLanguage.Detectors.model()).getSupportedLanguages()));
+    assertEquals(model, DetectLanguage.Detectors.LANGUAGES);
+  }
+
+  @Test
+  void mapsTheModelsCodesToIso6391WhereThereIsOne() {
+    assertEquals("en", DetectLanguage.code("eng"));
+    assertEquals("he", DetectLanguage.code("heb"));
+    assertEquals("id", DetectLanguage.code("ind"));
+    assertEquals("zh", DetectLanguage.code("cmn"));
+    assertEquals("et", DetectLanguage.code("ekk"));
+    assertEquals("et", DetectLanguage.code("est"));
+    assertEquals("gsw", DetectLanguage.code("gsw"));
+    assertTrue(DetectLanguage.KNOWN_CODES.containsAll(List.of("en", "de", "el", "zh", "nb", "nn", "gsw", "und")));
+    assertTrue(DetectLanguage.KNOWN_CODES.stream().noneMatch(c -> List.of("eng", "ekk", "cmn", "iw", "in").contains(c)),
+        DetectLanguage.KNOWN_CODES.toString());
   }
 
   @Test
@@ -98,6 +152,9 @@ class DetectLanguageTest {
     assertEquals("en", DetectLanguage.normalize("EN"));
     assertEquals("en", DetectLanguage.normalize("English"));
     assertEquals("de", DetectLanguage.normalize("deu"));
+    assertEquals("de", DetectLanguage.normalize("German"));
+    assertEquals("lv", DetectLanguage.normalize("lvs_Latn"));
+    assertEquals("nds", DetectLanguage.normalize("nds"));
     assertEquals("pt", DetectLanguage.normalize("pt_BR"));
     assertEquals("xx", DetectLanguage.normalize("xx-YY"));
     assertEquals("klingon", DetectLanguage.normalize("Klingon"));
