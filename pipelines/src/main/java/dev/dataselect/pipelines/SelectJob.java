@@ -10,18 +10,16 @@ import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
-import dev.dataselect.transforms.Hashes;
 import dev.dataselect.transforms.RejectDuplicateIds;
 import dev.dataselect.transforms.RemoveDuplicates;
 import dev.dataselect.transforms.Select;
+import dev.dataselect.transforms.select.LimitByHash;
 import dev.dataselect.transforms.select.Target;
 import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
 import java.io.IOException;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import javax.annotation.Nullable;
@@ -45,7 +43,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.transforms.Top;
 import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -121,10 +118,8 @@ public final class SelectJob {
 
     PCollection<Document> candidates = docs;
     if (options.getLimit() > 0) {
-      candidates =
-          docs.apply("Limit", Top.of(Math.toIntExact(options.getLimit()), new ByHash(options.getSeed())).withoutDefaults())
-              .apply("Unlist", Flatten.iterables())
-              .setCoder(Document.DocumentCoder.of());
+      // The documents with the smallest limit hashes, found by a radix select over hash keys: none held on one machine.
+      candidates = docs.apply("Limit", LimitByHash.of(options.getLimit()).withSeed(options.getSeed()));
       PCollection<Long> kept = candidates.apply("CountLimited", Count.globally());
       PCollection<Long> all = docs.apply("CountForLimit", Count.globally());
       counts.add(named(all, "beyondLimit"));
@@ -305,23 +300,6 @@ public final class SelectJob {
       r.put("source", d.source());
       r.put("metadata", new java.util.HashMap<>(d.metadata()));
       return r;
-    }
-  }
-
-  /** Orders documents by (hash(id, seed), id): the limit keeps the smallest. */
-  static final class ByHash implements Comparator<Document>, Serializable {
-    // Its own hash stream: a subset drawn with the selection's hash would all fall below the rate.
-    private static final long LIMIT_SALT = 0x9E3779B97F4A7C15L;
-    private final long seed;
-
-    ByHash(long seed) {
-      this.seed = seed;
-    }
-
-    @Override
-    public int compare(Document a, Document b) {
-      int c = Double.compare(Hashes.unit(b.id(), seed + LIMIT_SALT), Hashes.unit(a.id(), seed + LIMIT_SALT));
-      return c != 0 ? c : b.id().compareTo(a.id()); // reversed: Top keeps the largest
     }
   }
 

@@ -200,7 +200,8 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
     }
   }
 
-  private static final class HistogramFn extends Combine.CombineFn<Integer, DigitHistogram, DigitHistogram> {
+  /** Merges per-pass digit counts by addition; shared with {@link LimitByHash}. */
+  static final class HistogramFn extends Combine.CombineFn<Integer, DigitHistogram, DigitHistogram> {
     @Override
     public DigitHistogram createAccumulator() {
       return new DigitHistogram();
