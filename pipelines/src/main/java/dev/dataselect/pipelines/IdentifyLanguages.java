@@ -50,11 +50,11 @@ final class IdentifyLanguages {
             .via(n -> KV.of("otherLanguage", n))));
     PCollection<Document> all = PCollectionList.of(split.get(DetectLanguage.KEPT)).and(other)
         .apply("AllLanguages", Flatten.pCollections());
-    StageProgress.track(all, "language");
     counts.add(all
         .apply("LanguageKey", MapElements.into(TypeDescriptors.strings())
             .via(d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD)))
         .apply("CountPerLanguage", Count.perElement()));
+    StageProgress.track(split.get(DetectLanguage.KEPT), "language");
     return split.get(DetectLanguage.KEPT);
   }
 }

@@ -15,7 +15,7 @@ final class ProgressLines implements AutoCloseable {
   static final List<StageProgress.Stage> SELECT_STAGES =
       List.of(
           new StageProgress.Stage("read", "read", null),
-          new StageProgress.Stage("language", "language", "read"),
+          new StageProgress.Stage("in language", "language", null),
           new StageProgress.Stage("limit", "limit", null),
           new StageProgress.Stage("deduplicated", "candidates", null),
           new StageProgress.Stage("embedded", "Embed", "candidates"),

@@ -120,6 +120,7 @@ public final class SelectJob {
     if (options.getLimit() > 0) {
       // The documents with the smallest limit hashes, found by a radix select over hash keys: none held on one machine.
       candidates = docs.apply("Limit", LimitByHash.of(options.getLimit()).withSeed(options.getSeed()));
+      StageProgress.track(candidates, "limit");
       PCollection<Long> kept = candidates.apply("CountLimited", Count.globally());
       PCollection<Long> all = docs.apply("CountForLimit", Count.globally());
       counts.add(named(all, "beyondLimit"));

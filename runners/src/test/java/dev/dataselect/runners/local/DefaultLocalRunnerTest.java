@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DefaultLocalRunnerTest {
   /** What bin/dataselect adds when no --runner is given. */
   static final List<String> DEFAULT_RUNNER =
-      List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--flinkConfDir=" + Path.of("flink/conf").toAbsolutePath());
+      List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + Runtime.getRuntime().availableProcessors(),
+          "--flinkConfDir=" + Path.of("flink/conf").toAbsolutePath());
 
   @TempDir Path dir;
 
