@@ -1,9 +1,7 @@
 package dev.dataselect.benchmarks;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
@@ -185,13 +183,7 @@ public final class Fp32Peak {
                     .addInput("B")
                     .addOutput("C"))
             .build();
-    return ModelProto.newBuilder()
-        .setIrVersion(8)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-        .setProducerName("dataselect-benchmarks")
-        .setGraph(graph)
-        .build()
-        .toByteArray();
+    return OverheadModel.modelBytes(graph);
   }
 
   private static ValueInfoProto matrix(String name, String rows, String cols) {

@@ -53,6 +53,17 @@ final class OverheadModel {
   }
 
   /** A few dozen lines of ONNX graph building over the protobuf classes. */
+  /** The serialized model of {@code graph}: IR 8, the default opset 13. */
+  static byte[] modelBytes(GraphProto graph) {
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setProducerName("dataselect-benchmarks")
+        .setGraph(graph)
+        .build()
+        .toByteArray();
+  }
+
   private static final class Graph {
     private final GraphProto.Builder graph;
     private int counter;
@@ -147,13 +158,7 @@ final class OverheadModel {
     }
 
     byte[] bytes() {
-      return ModelProto.newBuilder()
-          .setIrVersion(8)
-          .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-          .setProducerName("dataselect-benchmarks")
-          .setGraph(graph)
-          .build()
-          .toByteArray();
+      return modelBytes(graph.build());
     }
   }
 }
