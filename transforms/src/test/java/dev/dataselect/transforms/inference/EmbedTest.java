@@ -120,7 +120,8 @@ class EmbedTest {
 
   @Test
   void embeddingsEqualTheDirectEmbedderAndLangchain4j() {
-    ModelConfig config = ModelPresets.allMiniLmL6V2();
+    // The session the stage opens: on the CPU, one intra-op thread per call (InferenceThreads).
+    ModelConfig config = InferenceThreads.cpuModel(ModelPresets.allMiniLmL6V2());
     List<Document> docs = documents(TEXTS);
     Map<String, float[]> direct = new HashMap<>();
     Map<String, float[]> reference = new HashMap<>();
