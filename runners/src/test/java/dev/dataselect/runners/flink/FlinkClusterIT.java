@@ -40,7 +40,8 @@ class FlinkClusterIT {
   private static final Path RUNNERS = Path.of(System.getProperty("dataselect.runnersDir", ".")).toAbsolutePath();
   private static final Path JAR = RUNNERS.resolve("target/dataselect-bundled.jar");
   private static final Path WORK = RUNNERS.resolve("target/flink-it");
-  private static final Duration PROCESS_TIMEOUT = Duration.ofMinutes(5);
+  // Generous: the DirectRunner job alone took close to 5 minutes on a loaded 2-core CI machine.
+  private static final Duration PROCESS_TIMEOUT = Duration.ofMinutes(15);
 
   /** The job, as both runners run it; the model stages add their options here. */
   private static final List<String> JOB_ARGS = List.of("--rate=0.3", "--seed=20240215", "--dedup=true", "--progressSeconds=0");
