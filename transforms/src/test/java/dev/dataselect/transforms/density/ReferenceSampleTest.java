@@ -24,20 +24,20 @@ class ReferenceSampleTest {
       BandwidthHeuristic.MEDIAN_NEAREST_NEIGHBOR_DISTANCE;
   private static final List<Embedding> CORPUS = Fixtures.clustered(203, 13, 4, 11, "d");
 
+  /** One of ReferenceSample's two estimators: (queries, count, exclude, kernel, out). */
+  private interface Estimator {
+    void run(ReferenceSample sample, float[] queries, int n, int[] exclude, Kernel k, double[] out);
+  }
+
   private static double[] densities(ReferenceSample sample, List<Embedding> queries, Kernel k) {
-    int d = sample.dimension();
-    float[] q = new float[queries.size() * d];
-    int[] exclude = new int[queries.size()];
-    for (int i = 0; i < queries.size(); i++) {
-      queries.get(i).copyTo(q, i * d);
-      exclude[i] = sample.rowOf(queries.get(i).id());
-    }
-    double[] out = new double[queries.size()];
-    sample.densities(q, queries.size(), exclude, k, out);
-    return out;
+    return run(ReferenceSample::densities, sample, queries, k);
   }
 
   private static double[] exactDensities(ReferenceSample sample, List<Embedding> queries, Kernel k) {
+    return run(ReferenceSample::exactDensities, sample, queries, k);
+  }
+
+  private static double[] run(Estimator estimator, ReferenceSample sample, List<Embedding> queries, Kernel k) {
     int d = sample.dimension();
     float[] q = new float[queries.size() * d];
     int[] exclude = new int[queries.size()];
@@ -46,7 +46,7 @@ class ReferenceSampleTest {
       exclude[i] = sample.rowOf(queries.get(i).id());
     }
     double[] out = new double[queries.size()];
-    sample.exactDensities(q, queries.size(), exclude, k, out);
+    estimator.run(sample, q, queries.size(), exclude, k, out);
     return out;
   }
 
