@@ -172,6 +172,8 @@ public final class KdeSpeed {
         "stage_how",
         runner + " parallelism " + parallelism + ", KdeDensity.referenceSample() m=" + m
             + ", clustered synthetic " + gen.dimension() + "-d unit embeddings");
+    // Warm-up (class loading, JIT, the runner's first start), so the first size is not charged for it.
+    runStage(gen, 2_000, m, runner, parallelism, true);
     double previous = Double.NaN;
     for (String sizeText : a.string("stage-sizes", "10000,100000,1000000").split(",")) {
       long size = Long.parseLong(sizeText.trim());

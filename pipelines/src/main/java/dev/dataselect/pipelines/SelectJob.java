@@ -127,10 +127,11 @@ public final class SelectJob {
       counts.add(named(kept.apply("Negate", MapElements.into(TypeDescriptors.longs()).via(n -> -n)), "beyondLimit"));
     }
     if (options.getDedup()) {
-      PCollectionTuple deduped = candidates.apply("RemoveDuplicates", RemoveDuplicates.byNormalizedText());
+      // A group per distinct text, except on the DirectRunner: it emits a bundle per group.
+      PCollectionTuple deduped = candidates.apply("RemoveDuplicates",
+          RemoveDuplicates.byNormalizedText().withShards(onDirectRunner(options) ? DIRECT_RUNNER_SHARDS : 0));
       candidates = deduped.get(RemoveDuplicates.UNIQUE);
       counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
-      candidates = rebundleOnDirectRunner(options, candidates, "Deduplicated");
     }
     StageProgress.track(candidates, "candidates");
     String out = options.getOutput();
@@ -240,9 +241,12 @@ public final class SelectJob {
     return in.apply("Rebundle" + name, Reshuffle.<T>viaRandomKey().withNumBuckets(4));
   }
 
+  /** Groups of a grouping by id or text on the DirectRunner, which pays a set-up cost per group. */
+  static final int DIRECT_RUNNER_SHARDS = 4;
+
   /** Few join groups on the DirectRunner (a set-up cost per group), many elsewhere (bounded memory per group). */
   static int joinShards(PipelineOptions options) {
-    return onDirectRunner(options) ? 4 : JoinDecisions.DEFAULT_SHARDS;
+    return onDirectRunner(options) ? DIRECT_RUNNER_SHARDS : JoinDecisions.DEFAULT_SHARDS;
   }
 
   private static boolean onDirectRunner(PipelineOptions options) {
