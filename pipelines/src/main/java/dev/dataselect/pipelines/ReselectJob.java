@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.Document;
-import dev.dataselect.transforms.Hashes;
+import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.inference.DocumentScore;
 import dev.dataselect.transforms.inference.ReadScores;
 import dev.dataselect.transforms.io.ReadCorpus;
@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,14 +38,9 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.WithKeys;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -59,7 +53,6 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 final class ReselectJob {
   static final List<String> QUALITY_STAGES = List.of("askllm", "student", "perplexity");
-  private static final long SHARD_SALT = 0x2545F4914F6CDD1DL;
 
   private ReselectJob() {}
 
@@ -251,7 +244,7 @@ final class ReselectJob {
     JsonNode e = summary.path("options");
     checkArgument(e.hasNonNull("input"), "the earlier run's summary.json records no input");
     String input = e.path("input").asText();
-    if (input.equals(Demo.extract().toString())) {
+    if (input.equals(Demo.glob())) {
       Demo.extract(); // the demo corpus lives in the temporary folder; put it back if it was cleaned
     }
     DataselectOptions current = o.as(DataselectOptions.class); // defaults for what the summary lacks
@@ -309,7 +302,7 @@ final class ReselectJob {
     SelectJob.clearParts(out, List.of("selections", "report"));
   }
 
-  /** Routes every corpus document to the selections that kept its id, in hash-sharded groups. */
+  /** Routes every corpus document to the selections that kept its id ({@link JoinById}). */
   static final class JoinSelections extends org.apache.beam.sdk.transforms.PTransform<PCollection<Document>, PCollection<KV<String, Document>>> {
     private final PCollection<KV<String, String>> kept;
     private final int shards;
@@ -321,42 +314,19 @@ final class ReselectJob {
 
     @Override
     public PCollection<KV<String, Document>> expand(PCollection<Document> docs) {
-      TupleTag<Document> docTag = new TupleTag<>("docs");
-      TupleTag<KV<String, String>> keptTag = new TupleTag<>("kept");
-      int n = shards;
-      return KeyedPCollectionTuple
-          .of(docTag, docs.apply("ShardDocuments", WithKeys.of((Document d) -> shard(d.id(), n)).withKeyType(TypeDescriptors.integers())))
-          .and(keptTag, kept.setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
-              .apply("ShardSelected", WithKeys.of((KV<String, String> kv) -> shard(kv.getKey(), n)).withKeyType(TypeDescriptors.integers())))
-          .apply("Join", CoGroupByKey.create())
-          .apply("Route", ParDo.of(new RouteFn(docTag, keptTag)))
+      return docs.apply("Join", JoinById.of(Document::id, kept.setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))).withShards(shards))
+          .apply("Route", ParDo.of(new RouteFn()))
           .setCoder(KvCoder.of(StringUtf8Coder.of(), Document.DocumentCoder.of()));
-    }
-
-    private static Integer shard(String id, int shards) {
-      return (int) (Hashes.unit(id, SHARD_SALT) * shards);
     }
   }
 
-  /** In one shard group: each document once per selection that kept its id. */
-  private static final class RouteFn extends DoFn<KV<Integer, CoGbkResult>, KV<String, Document>> {
-    private final TupleTag<Document> docTag;
-    private final TupleTag<KV<String, String>> keptTag;
-
-    RouteFn(TupleTag<Document> docTag, TupleTag<KV<String, String>> keptTag) {
-      this.docTag = docTag;
-      this.keptTag = keptTag;
-    }
-
+  /** Each document once per selection that kept its id. */
+  private static final class RouteFn extends DoFn<JoinById.Joined<Document, String>, KV<String, Document>> {
     @ProcessElement
-    public void process(@Element KV<Integer, CoGbkResult> group, OutputReceiver<KV<String, Document>> out) {
-      Map<String, List<String>> labels = new HashMap<>();
-      for (KV<String, String> k : group.getValue().getAll(keptTag)) {
-        labels.computeIfAbsent(k.getKey(), x -> new ArrayList<>()).add(k.getValue());
-      }
-      for (Document d : group.getValue().getAll(docTag)) {
-        for (String label : labels.getOrDefault(d.id(), List.of())) {
-          out.output(KV.of(label, d));
+    public void process(@Element JoinById.Joined<Document, String> j, OutputReceiver<KV<String, Document>> out) {
+      if (j.left() != null) {
+        for (String label : j.rights()) {
+          out.output(KV.of(label, j.left()));
         }
       }
     }

@@ -6,6 +6,7 @@ import com.google.common.collect.ImmutableSortedMap;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.inference.DocumentEmbedding;
 import dev.dataselect.transforms.inference.DocumentScore;
 import dev.dataselect.transforms.inference.Embed;
@@ -34,10 +35,6 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.transforms.WithKeys;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -148,8 +145,7 @@ final class TrainStudentJob {
         List<String> inputs = SelectJob.inputPatterns(o.getInput());
         PCollectionTuple corpus = p.apply("ReadCorpus", SelectJob.readCorpus(o, inputs));
         dead.add(corpus.get(ReadCorpus.DEAD_LETTERS));
-        toEmbed = Joins.keep(corpus.get(ReadCorpus.DOCUMENTS), teacherValues, "WithTeacherScore");
-        toEmbed = SelectJob.rebundleOnDirectRunner(o, toEmbed, "WithTeacherScore");
+        toEmbed = Joins.keep(corpus.get(ReadCorpus.DOCUMENTS), teacherValues, "WithTeacherScore", SelectJob.joinShards(o));
       }
     }
     PCollection<DocumentEmbedding> embeddings;
@@ -160,10 +156,10 @@ final class TrainStudentJob {
       dead.add(e.get(Embed.DEAD_LETTERS));
       embeddings = e.get(Embed.EMBEDDINGS);
     }
-    PCollectionTuple joined = Joins.examples(embeddings, teacherValues, EXAMPLES, EVENTS, DEAD);
+    PCollectionTuple joined = Joins.examples(embeddings, teacherValues, EXAMPLES, EVENTS, DEAD, SelectJob.joinShards(o));
     dead.add(joined.get(DEAD));
     events.add(joined.get(EVENTS));
-    PCollection<Example> examples = SelectJob.rebundleOnDirectRunner(o, joined.get(EXAMPLES), "Examples");
+    PCollection<Example> examples = joined.get(EXAMPLES);
     PCollection<TrainStudent.Result> result = examples.apply("TrainStudent", train);
 
     PCollection<DeadLetter> allDead = PCollectionList.of(dead).apply("AllDeadLetters", Flatten.pCollections());
@@ -277,26 +273,18 @@ final class TrainStudentJob {
     }
   }
 
-  /** The joins by document id. */
+  /** The joins by document id ({@link JoinById}: hash-sharded groups, few on the DirectRunner). */
   static final class Joins {
     private Joins() {}
 
-    /** The documents whose id has a teacher value. */
-    static PCollection<Document> keep(PCollection<Document> docs, PCollection<KV<String, Double>> teacher, String name) {
-      TupleTag<Document> d = new TupleTag<>();
-      TupleTag<Double> t = new TupleTag<>();
-      return KeyedPCollectionTuple
-          .of(d, docs.apply(name + "ById", WithKeys.of(Document::id)).setCoder(KvCoder.of(StringUtf8Coder.of(), Document.DocumentCoder.of())))
-          .and(t, teacher)
-          .apply(name + "Join", CoGroupByKey.create())
-          .apply(name, ParDo.of(new DoFn<KV<String, CoGbkResult>, Document>() {
+    /** The documents whose id has a teacher value; a repeated id is embedded once (the teacher side reports the repetition). */
+    static PCollection<Document> keep(PCollection<Document> docs, PCollection<KV<String, Double>> teacher, String name, int shards) {
+      return docs.apply(name + "Join", JoinById.of(Document::id, teacher).withShards(shards).withOneLeftPerId())
+          .apply(name, ParDo.of(new DoFn<JoinById.Joined<Document, Double>, Document>() {
             @ProcessElement
-            public void process(@Element KV<String, CoGbkResult> kv, OutputReceiver<Document> out) {
-              if (kv.getValue().getAll(t).iterator().hasNext()) {
-                for (Document doc : kv.getValue().getAll(d)) {
-                  out.output(doc);
-                  break; // a repeated id is embedded once; the teacher side reports the repetition
-                }
+            public void process(@Element JoinById.Joined<Document, Double> j, OutputReceiver<Document> out) {
+              if (j.left() != null && !j.rights().isEmpty()) {
+                out.output(j.left());
               }
             }
           }))
@@ -305,33 +293,22 @@ final class TrainStudentJob {
 
     /** (embedding, teacher value) per id → examples; events count the ids on one side only. */
     static PCollectionTuple examples(PCollection<DocumentEmbedding> embeddings, PCollection<KV<String, Double>> teacher,
-        TupleTag<Example> examples, TupleTag<String> events, TupleTag<DeadLetter> dead) {
-      TupleTag<DocumentEmbedding> e = new TupleTag<>();
-      TupleTag<Double> t = new TupleTag<>();
-      return KeyedPCollectionTuple
-          .of(e, embeddings.apply("EmbeddingById", WithKeys.of(DocumentEmbedding::id))
-              .setCoder(KvCoder.of(StringUtf8Coder.of(), DocumentEmbedding.DocumentEmbeddingCoder.of())))
-          .and(t, teacher)
-          .apply("JoinTeacher", CoGroupByKey.create())
-          .apply("Examples", ParDo.of(new DoFn<KV<String, CoGbkResult>, Example>() {
+        TupleTag<Example> examples, TupleTag<String> events, TupleTag<DeadLetter> dead, int shards) {
+      return embeddings.apply("JoinTeacher", JoinById.of(DocumentEmbedding::id, teacher).withShards(shards).withOneLeftPerId())
+          .apply("Examples", ParDo.of(new DoFn<JoinById.Joined<DocumentEmbedding, Double>, Example>() {
             @ProcessElement
-            public void process(@Element KV<String, CoGbkResult> kv, MultiOutputReceiver out) {
-              List<Double> ys = new ArrayList<>();
-              kv.getValue().getAll(t).forEach(ys::add);
-              DocumentEmbedding emb = null;
-              for (DocumentEmbedding x : kv.getValue().getAll(e)) {
-                emb = x;
-                break;
-              }
+            public void process(@Element JoinById.Joined<DocumentEmbedding, Double> j, MultiOutputReceiver out) {
+              List<Double> ys = j.rights();
+              DocumentEmbedding emb = j.left();
               if (ys.isEmpty()) {
                 out.get(events).output("embeddingsWithoutTeacher");
               } else if (ys.size() > 1) {
-                out.get(dead).output(DeadLetter.of(DeadLetter.Reason.BAD_LABEL, "teacher", "id " + kv.getKey()
-                    + " has " + ys.size() + " teacher values; ids must be unique", "{\"id\": \"" + kv.getKey() + "\"}"));
+                out.get(dead).output(DeadLetter.of(DeadLetter.Reason.BAD_LABEL, "teacher", "id " + j.id()
+                    + " has " + ys.size() + " teacher values; ids must be unique", "{\"id\": \"" + j.id() + "\"}"));
               } else if (emb == null) {
                 out.get(events).output("teacherWithoutEmbedding");
               } else {
-                out.get(examples).output(Example.of(kv.getKey(), emb.vector(), ys.get(0)));
+                out.get(examples).output(Example.of(j.id(), emb.vector(), ys.get(0)));
                 out.get(events).output("examples");
               }
             }

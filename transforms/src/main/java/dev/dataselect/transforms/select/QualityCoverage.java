@@ -2,10 +2,8 @@ package dev.dataselect.transforms.select;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import dev.dataselect.transforms.Hashes;
+import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.density.SampleByDensity;
-import java.util.HashMap;
-import java.util.Map;
 import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -14,17 +12,12 @@ import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The combined quality x coverage sampler: densities (id, density) in, with the quality scores
@@ -56,7 +49,6 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
   public static final TupleTag<KV<String, Double>> REJECTED_SCORES = SampleByDensity.REJECTED_SCORES;
 
   private static final TupleTag<KV<String, Double>> EFFECTIVE = new TupleTag<>("effective") {};
-  private static final long SHARD_SALT = 0x7F4A7C159E3779B9L;
 
   private final PCollection<KV<String, Double>> quality;
   private final ScoreOrder qualityOrder;
@@ -136,14 +128,10 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
 
   @Override
   public PCollectionTuple expand(PCollection<KV<String, Double>> densities) {
-    TupleTag<KV<String, Double>> densityTag = new TupleTag<>("density");
-    TupleTag<KV<String, Double>> qualityTag = new TupleTag<>("quality");
-    int n = shards;
     PCollectionTuple joined =
-        KeyedPCollectionTuple.of(densityTag, densities.apply("ShardDensities", WithKeys.of((KV<String, Double> kv) -> shard(kv.getKey(), n)).withKeyType(TypeDescriptors.integers())))
-            .and(qualityTag, quality.apply("ShardQuality", WithKeys.of((KV<String, Double> kv) -> shard(kv.getKey(), n)).withKeyType(TypeDescriptors.integers())))
-            .apply("JoinScores", CoGroupByKey.create())
-            .apply("EffectiveDensity", ParDo.of(new EffectiveFn(densityTag, qualityTag, qualityOrder, alpha, beta))
+        densities
+            .apply("JoinScores", JoinById.of((KV<String, Double> kv) -> kv.getKey(), quality).withShards(shards))
+            .apply("EffectiveDensity", ParDo.of(new EffectiveFn(qualityOrder, alpha, beta))
                 .withOutputTags(EFFECTIVE, TupleTagList.of(UNSCORED)));
     joined.get(EFFECTIVE).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
     joined.get(UNSCORED).setCoder(StringUtf8Coder.of());
@@ -152,10 +140,6 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
         : SampleByDensity.inversePropensity(rate).withSeed(seed).withCount(count));
     return PCollectionTuple.of(SELECTED, sampled.get(SELECTED)).and(REJECTED, sampled.get(REJECTED)).and(UNSCORED, joined.get(UNSCORED))
         .and(SELECTED_SCORES, sampled.get(SELECTED_SCORES)).and(REJECTED_SCORES, sampled.get(REJECTED_SCORES));
-  }
-
-  private static Integer shard(String id, int shards) {
-    return (int) (Hashes.unit(id, SHARD_SALT) * shards);
   }
 
   @Override
@@ -169,41 +153,27 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
         .add(DisplayData.item("seed", seed).withLabel("Seed"));
   }
 
-  private static final class EffectiveFn extends DoFn<KV<Integer, CoGbkResult>, KV<String, Double>> {
-    private final TupleTag<KV<String, Double>> densityTag;
-    private final TupleTag<KV<String, Double>> qualityTag;
+  private static final class EffectiveFn extends DoFn<JoinById.Joined<KV<String, Double>, Double>, KV<String, Double>> {
     private final ScoreOrder order;
     private final double alpha;
     private final double beta;
     private final Counter unscored = Metrics.counter(QualityCoverage.class, "unscored");
 
-    EffectiveFn(TupleTag<KV<String, Double>> densityTag, TupleTag<KV<String, Double>> qualityTag, ScoreOrder order, double alpha, double beta) {
-      this.densityTag = densityTag;
-      this.qualityTag = qualityTag;
+    EffectiveFn(ScoreOrder order, double alpha, double beta) {
       this.order = order;
       this.alpha = alpha;
       this.beta = beta;
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, CoGbkResult> group, MultiOutputReceiver out) {
-      Map<String, Double> quality = new HashMap<>();
-      for (KV<String, Double> q : group.getValue().getAll(qualityTag)) {
-        quality.put(q.getKey(), q.getValue());
-      }
-      for (KV<String, Double> d : group.getValue().getAll(densityTag)) {
-        Double q = quality.remove(d.getKey());
-        double v = q == null ? Double.NaN : effectiveDensity(d.getValue(), q, order, alpha, beta);
-        if (Double.isNaN(v)) {
-          unscored.inc();
-          out.get(UNSCORED).output(d.getKey());
-        } else {
-          out.get(EFFECTIVE).output(KV.of(d.getKey(), v));
-        }
-      }
-      for (String id : quality.keySet()) { // a quality with no density
+    public void process(@Element JoinById.Joined<KV<String, Double>, Double> j, MultiOutputReceiver out) {
+      KV<String, Double> d = j.left();
+      double v = d == null || j.rights().isEmpty() ? Double.NaN : effectiveDensity(d.getValue(), j.rights().get(0), order, alpha, beta);
+      if (Double.isNaN(v)) { // no density, no quality, or no usable combination
         unscored.inc();
-        out.get(UNSCORED).output(id);
+        out.get(UNSCORED).output(j.id());
+      } else {
+        out.get(EFFECTIVE).output(KV.of(j.id(), v));
       }
     }
   }
