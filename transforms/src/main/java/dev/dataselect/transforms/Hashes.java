@@ -26,6 +26,14 @@ public final class Hashes {
   }
 
   /**
+   * The one sampling rule every sampler applies: keep the document with probability {@code p},
+   * decided by {@code unit(id, seed) < p}, so the decision is a function of (id, seed, p) alone.
+   */
+  public static boolean keep(String id, long seed, double p) {
+    return unit(id, seed) < p;
+  }
+
+  /**
    * A stable id for a record that has none: 128 bits of MurmurHash3 over the file's name (not its
    * folder, so moving a corpus keeps its ids), the record's index in the file and its text.
    */

@@ -80,7 +80,7 @@ public final class Select extends PTransform<PCollection<Document>, PCollectionT
 
     @ProcessElement
     public void process(@Element Document d, MultiOutputReceiver out) {
-      if (Hashes.unit(d.id(), seed) < rate) {
+      if (Hashes.keep(d.id(), seed, rate)) {
         selected.inc();
         out.get(SELECTED).output(d);
       } else {

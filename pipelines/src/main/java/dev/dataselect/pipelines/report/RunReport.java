@@ -199,7 +199,7 @@ public final class RunReport {
         PCollectionTuple out = in.apply("SplitByHash", ParDo.of(new DoFn<KV<String, Double>, KV<String, Double>>() {
           @ProcessElement
           public void process(@Element KV<String, Double> kv, MultiOutputReceiver o) {
-            o.get(Hashes.unit(kv.getKey(), seed) < rate ? KEPT : DROPPED).output(kv);
+            o.get(Hashes.keep(kv.getKey(), seed, rate) ? KEPT : DROPPED).output(kv);
           }
         }).withOutputTags(KEPT, TupleTagList.of(DROPPED)));
         out.get(KEPT).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));

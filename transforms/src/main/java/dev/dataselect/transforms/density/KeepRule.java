@@ -182,7 +182,7 @@ public final class KeepRule {
 
   /** The decision for one document: {@code Hashes.unit(id, seed) < probability(density)}. */
   public boolean keep(String id, double density, long seed) {
-    return Hashes.unit(id, seed) < probability(density);
+    return Hashes.keep(id, seed, probability(density));
   }
 
   @Override

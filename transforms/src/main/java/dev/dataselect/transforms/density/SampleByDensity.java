@@ -101,13 +101,15 @@ public final class SampleByDensity
         KeepRule.Kind.SPARSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
   }
 
+  /** The fraction to keep; a count ({@link #withCount}), set before or after, takes precedence. */
   public SampleByDensity withRate(double rate) {
-    return new SampleByDensity(kind, checkRate(rate), seed, relativeAccuracy);
+    return new SampleByDensity(kind, checkRate(rate), seed, relativeAccuracy, count);
   }
 
   /**
    * Keeps {@code min(count, N)} documents in expectation instead of a rate: the rate becomes {@code
-   * count / N}, N counted by the same histogram.
+   * count / N}, N counted by the same histogram. Takes precedence over the rate, whichever is set
+   * first.
    */
   public SampleByDensity withCount(long count) {
     checkArgument(count >= 0, "count must be >= 0, got %s", count);

@@ -85,7 +85,7 @@ public final class Cut implements Serializable {
   /** The decision for a document of this key (a final cut only). */
   public boolean keep(String id, long key, long seed) {
     int side = side(key);
-    return side > 0 || (side == 0 && Hashes.unit(id, seed) < hashThreshold);
+    return side > 0 || (side == 0 && Hashes.keep(id, seed, hashThreshold));
   }
 
   @Override

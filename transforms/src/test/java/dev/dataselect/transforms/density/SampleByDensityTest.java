@@ -283,6 +283,25 @@ class SampleByDensityTest {
         keptByHand(KeepRule.inversePropensity(coarse, 0.2), 1));
   }
 
+  /** Each pair of settings, applied in both orders, gives the same transform (its display data shows every setting). */
+  @Test
+  void withMethodsAreOrderIndependent() {
+    Map<String, java.util.function.UnaryOperator<SampleByDensity>> settings = new LinkedHashMap<>();
+    settings.put("rate", s -> s.withRate(0.2));
+    settings.put("count", s -> s.withCount(100));
+    settings.put("seed", s -> s.withSeed(7));
+    settings.put("accuracy", s -> s.withRelativeAccuracy(0.01));
+    for (Map.Entry<String, java.util.function.UnaryOperator<SampleByDensity>> a : settings.entrySet()) {
+      for (Map.Entry<String, java.util.function.UnaryOperator<SampleByDensity>> b : settings.entrySet()) {
+        SampleByDensity base = SampleByDensity.inversePropensity(0.5);
+        SampleByDensity ab = b.getValue().apply(a.getValue().apply(base));
+        SampleByDensity ba = a.getValue().apply(b.getValue().apply(base));
+        assertEquals(new java.util.HashSet<>(DisplayData.from(ab).items()), new java.util.HashSet<>(DisplayData.from(ba).items()),
+            a.getKey() + " then " + b.getKey() + " vs the other order");
+      }
+    }
+  }
+
   @Test
   void displayDataShowsEverySetting() {
     DisplayData d =
