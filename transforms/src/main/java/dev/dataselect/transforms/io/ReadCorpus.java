@@ -50,6 +50,14 @@ import org.apache.beam.sdk.values.TupleTagList;
  * PCollectionTuple read = p.apply(ReadCorpus.from("gs://bucket/c4/*.json.gz").withTextField("text"));
  * PCollection<Document> docs = read.get(ReadCorpus.DOCUMENTS);
  * }</pre>
+ *
+ * <p>For files a pipeline already has (its own matching, a watch for new files), {@link #files()}
+ * makes a reader without patterns and {@link #readFiles()} applies it to a {@code
+ * PCollection<FileIO.ReadableFile>}, with the same settings, outputs and dead letters:
+ *
+ * <pre>{@code
+ * PCollectionTuple read = readableFiles.apply(ReadCorpus.files().withTextField("raw_content").readFiles());
+ * }</pre>
  */
 public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
   public static final TupleTag<Document> DOCUMENTS = new TupleTag<>("documents") {};
@@ -76,6 +84,16 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
   public static ReadCorpus from(String... filePatterns) {
     return from(ImmutableList.copyOf(filePatterns));
+  }
+
+  /** A reader without file patterns, for {@link #readFiles()}; applied to a pipeline itself, it fails. */
+  public static ReadCorpus files() {
+    return new ReadCorpus(new Settings(ImmutableList.of()));
+  }
+
+  /** This reader's settings applied to files the pipeline already has (its patterns, if any, are not used). */
+  public ReadFiles readFiles() {
+    return new ReadFiles(settings);
   }
 
   /** The format of every file; {@link CorpusFormat#AUTO} (the default) detects it per file. */
@@ -157,11 +175,17 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
   @Override
   public PCollectionTuple expand(PBegin input) {
+    checkArgument(!settings.filePatterns.isEmpty(),
+        "ReadCorpus.files() has no file patterns: apply its readFiles() to a PCollection<FileIO.ReadableFile>, or use ReadCorpus.from(patterns)");
     PCollection<FileIO.ReadableFile> files =
         input
             .apply("FilePatterns", Create.of(settings.filePatterns))
             .apply("Match", FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
             .apply("Open", FileIO.readMatches().withCompression(Compression.AUTO));
+    return parse(files, settings);
+  }
+
+  private static PCollectionTuple parse(PCollection<FileIO.ReadableFile> files, Settings settings) {
     PCollectionTuple out =
         files.apply(
             "Parse",
@@ -170,6 +194,30 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     out.get(DOCUMENTS).setCoder(Document.DocumentCoder.of());
     out.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
     return out;
+  }
+
+  /**
+   * {@link ReadCorpus} over a {@code PCollection<FileIO.ReadableFile>} (from {@link #readFiles()}):
+   * the same parsing, the same three outputs.
+   */
+  public static final class ReadFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
+    private final Settings settings;
+
+    private ReadFiles(Settings settings) {
+      this.settings = settings;
+    }
+
+    @Override
+    public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
+      return parse(files, settings);
+    }
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
+      builder.add(DisplayData.item("format", settings.format.name()).withLabel("Format"))
+          .add(DisplayData.item("textField", String.join(",", settings.textFields)).withLabel("Text field(s)"));
+    }
   }
 
   @Override

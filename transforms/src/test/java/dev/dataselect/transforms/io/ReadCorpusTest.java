@@ -60,7 +60,10 @@ class ReadCorpusTest {
    */
   private void assertRead(ReadCorpus read, List<String> docs, List<String> deadLetters) {
     Pipeline p = TestPipelines.create();
-    PCollectionTuple out = p.apply(read);
+    assertOutputs(p, p.apply(read), docs, deadLetters);
+  }
+
+  private static void assertOutputs(Pipeline p, PCollectionTuple out, List<String> docs, List<String> deadLetters) {
     PAssert.that(out.get(ReadCorpus.DOCUMENTS).apply("Docs", MapElements.into(TypeDescriptors.strings()).via(d -> d.id() + "|" + d.text())))
         .containsInAnyOrder(docs);
     PAssert.that(
@@ -88,6 +91,22 @@ class ReadCorpusTest {
   void readsJsonLines() {
     Path f = Fixtures.write(dir.resolve("c.jsonl"), JSONL);
     assertRead(ReadCorpus.from(f.toString()), jsonlDocs("c.jsonl"), List.of());
+  }
+
+  /** readFiles(): the same reader over files the pipeline matched itself; files() alone fails, saying why. */
+  @Test
+  void readFilesReadsWhatThePipelineMatchedWithTheSameSettings() {
+    Path f = Fixtures.write(dir.resolve("c.jsonl.gz"), JSONL);
+    Fixtures.write(dir.resolve("bad.jsonl"), "{\"id\": \"x\", \"text\": \"fine\"}\nnot json\n");
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple out = p.apply(org.apache.beam.sdk.io.FileIO.match().filepattern(dir.resolve("*.jsonl*").toString()))
+        .apply(org.apache.beam.sdk.io.FileIO.readMatches().withCompression(org.apache.beam.sdk.io.Compression.AUTO))
+        .apply(ReadCorpus.files().withTextField("text").readFiles());
+    List<String> docs = new java.util.ArrayList<>(jsonlDocs("c.jsonl.gz"));
+    docs.add("x|fine");
+    assertOutputs(p, out, docs, List.of("malformed_json#1"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TestPipelines.create().apply(ReadCorpus.files()));
+    assertTrue(e.getMessage().contains("readFiles()"), e.getMessage());
   }
 
   @Test
