@@ -3,22 +3,17 @@ package dev.dataselect.pipelines;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.dataselect.models.ModelConfig;
-import dev.dataselect.models.ModelLocation;
+import dev.dataselect.models.ModelFolders;
 import dev.dataselect.models.ModelPresets;
 import dev.dataselect.models.Pooling;
 import dev.dataselect.pipelines.options.ModelOptions;
-import java.io.IOException;
-import java.util.HashSet;
-import java.util.List;
+import dev.dataselect.transforms.inference.BeamModelReader;
 import java.util.Locale;
-import java.util.Set;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
-import org.apache.beam.sdk.io.fs.MatchResult;
 
 /**
- * Turns the model options into model configurations, checking at launch that each model folder
- * holds the files its layout needs (so a wrong path fails before any worker starts).
+ * Turns the model options into model configurations. Folders are recognised, and checked at launch
+ * for the files their layout needs, by {@link ModelFolders} (listed through Beam's file systems),
+ * so a wrong path fails before any worker starts, naming the option.
  */
 final class Models {
   private Models() {}
@@ -29,11 +24,8 @@ final class Models {
     if (model.equalsIgnoreCase("minilm")) {
       config = ModelPresets.allMiniLmL6V2();
     } else {
-      String dir = folder(model);
-      require(dir, "--embeddingModel", List.of("model.onnx", "tokenizer.json"));
       Pooling pooling = parse(Pooling.class, o.getEmbeddingPooling(), "--embeddingPooling");
-      config = ModelPresets.embedding(ModelLocation.of(dir + "model.onnx"), ModelLocation.of(dir + "tokenizer.json"),
-              pooling, ModelPresets.BERT_MAX_TOKENS)
+      config = naming("--embeddingModel", () -> ModelFolders.embedding(model, pooling, ModelPresets.BERT_MAX_TOKENS, BeamModelReader.folders()))
           .withName(model);
       if (!o.getEmbeddingPrefix().isEmpty()) {
         config = config.withTextPrefix(o.getEmbeddingPrefix());
@@ -44,29 +36,23 @@ final class Models {
 
   static ModelConfig askLlm(ModelOptions o) {
     checkArgument(!o.getAskLlmModel().isEmpty(), "--quality=askllm needs --askLlmModel=FOLDER (see README: exporting Flan-T5)");
-    String dir = folder(o.getAskLlmModel());
-    Set<String> files = list(dir, "--askLlmModel");
-    ModelConfig config;
-    if (files.contains("model.onnx")) {
-      require(dir, "--askLlmModel", List.of("tokenizer.json"));
-      config = ModelPresets.causalLm(ModelLocation.of(dir + "model.onnx"), ModelLocation.of(dir + "tokenizer.json"), o.getScorerMaxTokens());
-    } else {
-      String decoder = files.contains("decoder_model.onnx") ? "decoder_model.onnx" : "decoder_model_merged.onnx";
-      require(dir, "--askLlmModel", List.of("encoder_model.onnx", decoder, "tokenizer.json"));
-      config = ModelPresets.flanT5(ModelLocation.of(dir + "encoder_model.onnx"), ModelLocation.of(dir + decoder), ModelLocation.of(dir + "tokenizer.json"))
-          .withMaxTokens(o.getScorerMaxTokens());
-    }
+    ModelConfig config = naming("--askLlmModel", () -> ModelFolders.askLlm(o.getAskLlmModel(), o.getScorerMaxTokens(), BeamModelReader.folders()));
     return runtime(config.withName(o.getAskLlmModel()), o);
   }
 
   static ModelConfig perplexity(ModelOptions o) {
     checkArgument(!o.getPerplexityModel().isEmpty(), "--quality=perplexity needs --perplexityModel=FOLDER with model.onnx + tokenizer.json");
-    String dir = folder(o.getPerplexityModel());
-    require(dir, "--perplexityModel", List.of("model.onnx", "tokenizer.json"));
-    return runtime(
-        ModelPresets.causalLm(ModelLocation.of(dir + "model.onnx"), ModelLocation.of(dir + "tokenizer.json"), o.getScorerMaxTokens())
-            .withName(o.getPerplexityModel()),
-        o);
+    ModelConfig config = naming("--perplexityModel", () -> ModelFolders.causalLm(o.getPerplexityModel(), o.getScorerMaxTokens(), BeamModelReader.folders()));
+    return runtime(config.withName(o.getPerplexityModel()), o);
+  }
+
+  /** {@code folder}'s config; a folder that does not fit the layout fails naming the option. */
+  private static ModelConfig naming(String option, java.util.function.Supplier<ModelConfig> folder) {
+    try {
+      return folder.get();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+    }
   }
 
   private static ModelConfig runtime(ModelConfig config, ModelOptions o) {
@@ -84,36 +70,5 @@ final class Models {
     }
     throw new IllegalArgumentException(
         option + " must be one of " + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got '" + value + "'");
-  }
-
-  private static String folder(String location) {
-    return location.endsWith("/") ? location : location + "/";
-  }
-
-  private static void require(String dir, String option, List<String> names) {
-    if (dir.startsWith(ModelLocation.CLASSPATH_PREFIX)) {
-      return; // resolved when the model loads; the error then names the resource
-    }
-    Set<String> files = list(dir, option);
-    for (String name : names) {
-      checkArgument(files.contains(name), "%s=%s has no %s (it holds %s)", option, dir, name, files);
-    }
-  }
-
-  private static Set<String> list(String dir, String option) {
-    if (dir.startsWith(ModelLocation.CLASSPATH_PREFIX)) {
-      return Set.of();
-    }
-    try {
-      MatchResult r = FileSystems.match(dir + "*", EmptyMatchTreatment.ALLOW);
-      Set<String> names = new HashSet<>();
-      for (MatchResult.Metadata m : r.metadata()) {
-        names.add(m.resourceId().getFilename());
-      }
-      checkArgument(!names.isEmpty(), "%s=%s is empty or does not exist", option, dir);
-      return names;
-    } catch (IOException e) {
-      throw new IllegalArgumentException(option + "=" + dir + " cannot be listed: " + e.getMessage(), e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.models.ModelFolders;
 import dev.dataselect.models.ModelLocation;
 import dev.dataselect.models.ModelReader;
 import java.io.FileNotFoundException;
@@ -7,7 +8,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 
 /**
@@ -65,6 +69,21 @@ public final class BeamModelReader implements ModelReader {
         InputStream in = Channels.newInputStream(channel)) {
       return in.readAllBytes();
     }
+  }
+
+  /**
+   * Lists model folders through Beam's file systems ({@code gs://} and local paths alike), for
+   * {@link ModelFolders}: {@code ModelFolders.askLlm("gs://bucket/flan-t5/", 512, BeamModelReader.folders())}.
+   */
+  public static ModelFolders.Lister folders() {
+    return folder -> {
+      MatchResult r = FileSystems.match(folder + "*", EmptyMatchTreatment.ALLOW);
+      Set<String> names = new TreeSet<>();
+      for (MatchResult.Metadata m : r.metadata()) {
+        names.add(m.resourceId().getFilename());
+      }
+      return names;
+    };
   }
 
   private Object readResolve() {
