@@ -52,7 +52,6 @@ final class OverheadModel {
     return g.bytes();
   }
 
-  /** A few dozen lines of ONNX graph building over the protobuf classes. */
   /** The serialized model of {@code graph}: IR 8, the default opset 13. */
   static byte[] modelBytes(GraphProto graph) {
     return ModelProto.newBuilder()
@@ -64,6 +63,7 @@ final class OverheadModel {
         .toByteArray();
   }
 
+  /** A few dozen lines of ONNX graph building over the protobuf classes. */
   private static final class Graph {
     private final GraphProto.Builder graph;
     private int counter;

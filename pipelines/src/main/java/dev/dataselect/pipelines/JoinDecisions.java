@@ -29,8 +29,6 @@ final class JoinDecisions extends PTransform<PCollection<Document>, PCollectionT
   static final TupleTag<Document> REJECTED = new TupleTag<>("rejected") {};
   static final TupleTag<Document> UNSCORED = new TupleTag<>("unscored") {};
 
-  static final int DEFAULT_SHARDS = JoinById.DEFAULT_SHARDS;
-
   private final PCollection<String> selectedIds;
   private final PCollection<String> rejectedIds;
   private final int shards;

@@ -10,6 +10,7 @@ import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.RejectDuplicateIds;
 import dev.dataselect.transforms.RemoveDuplicates;
 import dev.dataselect.transforms.Select;
@@ -246,7 +247,7 @@ public final class SelectJob {
 
   /** Few join groups on the DirectRunner (a set-up cost per group), many elsewhere (bounded memory per group). */
   static int joinShards(PipelineOptions options) {
-    return onDirectRunner(options) ? DIRECT_RUNNER_SHARDS : JoinDecisions.DEFAULT_SHARDS;
+    return onDirectRunner(options) ? DIRECT_RUNNER_SHARDS : JoinById.DEFAULT_SHARDS;
   }
 
   private static boolean onDirectRunner(PipelineOptions options) {

@@ -47,57 +47,53 @@ class LimitByHashTest {
     return sorted;
   }
 
+  /** Documents {@code prefix0 .. prefix(n-1)} (LimitByHash reads only the id). */
+  private static List<Document> documents(String prefix, int n) {
+    List<Document> docs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      docs.add(Document.of(prefix + i, "text " + i, "test#" + i));
+    }
+    return docs;
+  }
+
+  private static List<String> ids(List<Document> docs) {
+    List<String> ids = new ArrayList<>(docs.size());
+    docs.forEach(d -> ids.add(d.id()));
+    return ids;
+  }
+
+  /** Runs LimitByHash at {@code limit} over {@code docs} and checks it keeps exactly the first {@code limit} of {@code order}. */
+  private static void assertKeepsFirst(List<Document> docs, List<String> order, long limit) {
+    // The DirectRunner's per-element encode/clone checks cost more than the transform here; the
+    // smaller tests below keep them on.
+    Pipeline p = TestPipelines.create("--enforceImmutability=false", "--enforceEncodability=false");
+    PCollection<String> kept = p.apply(Create.of(docs).withCoder(Document.DocumentCoder.of()))
+        .apply("Limit", LimitByHash.of(limit).withSeed(SEED))
+        .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id));
+    PAssert.that("limit " + limit, kept).satisfies(new SameSet(new HashSet<>(order.subList(0, (int) Math.min(limit, order.size())))));
+    TestPipelines.run(p);
+  }
+
+  /** One limit over 100k documents (23 s here); the edge limits run over 2,000 documents below. */
   @Test
   void keepsExactlyTheLimitSmallestHashesOfAHundredThousandDocuments() {
-    int n = 100_000;
-    List<Document> docs = new ArrayList<>(n);
-    List<String> ids = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      ids.add("d" + i);
-      docs.add(Document.of("d" + i, "text " + i, "test#" + i));
-    }
-    List<String> order = sortedLikeTop(ids, SEED);
-    // The DirectRunner's per-element encode/clone checks cost more than the transform here; the
-    // smaller tests below keep them on. One pipeline for every limit: its fixed costs are paid once.
-    Pipeline p = TestPipelines.create("--enforceImmutability=false", "--enforceEncodability=false");
-    PCollection<Document> in = p.apply(Create.of(docs).withCoder(Document.DocumentCoder.of()));
-    // One limit in the 100k pipeline (23 s here); the edge limits run over 2,000 documents below.
-    for (long limit : new long[] {1000}) {
-      PCollection<String> kept =
-          in.apply("Limit" + limit, LimitByHash.of(limit).withSeed(SEED))
-              .apply("Ids" + limit, MapElements.into(TypeDescriptors.strings()).via(Document::id));
-      PAssert.that("limit " + limit, kept).satisfies(new SameSet(new HashSet<>(order.subList(0, (int) Math.min(limit, n)))));
-    }
-    TestPipelines.run(p);
+    List<Document> docs = documents("d", 100_000);
+    assertKeepsFirst(docs, sortedLikeTop(ids(docs), SEED), 1000);
   }
 
   @Test
   void edgeLimitsKeepOneAllButOneAllOrEverything() {
-    List<Document> docs = new ArrayList<>();
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < 2000; i++) {
-      ids.add("e" + i);
-      docs.add(Document.of("e" + i, "t", "s"));
-    }
-    List<String> order = sortedLikeTop(ids, SEED);
+    List<Document> docs = documents("e", 2000);
+    List<String> order = sortedLikeTop(ids(docs), SEED);
     for (long limit : new long[] {1, 1999, 2000, 5000}) {
-      Pipeline p = TestPipelines.create("--enforceImmutability=false", "--enforceEncodability=false");
-      PCollection<String> kept = p.apply(Create.of(docs).withCoder(Document.DocumentCoder.of()))
-          .apply("Limit", LimitByHash.of(limit).withSeed(SEED))
-          .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id));
-      PAssert.that("limit " + limit, kept).satisfies(new SameSet(new HashSet<>(order.subList(0, (int) Math.min(limit, ids.size())))));
-      TestPipelines.run(p);
+      assertKeepsFirst(docs, order, limit);
     }
   }
 
   @Test
   void anotherSeedKeepsAnotherSubsetOfTheSameSize() {
-    List<Document> docs = new ArrayList<>();
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < 500; i++) {
-      ids.add("d" + i);
-      docs.add(Document.of("d" + i, "t", "s"));
-    }
+    List<Document> docs = documents("d", 500);
+    List<String> ids = ids(docs);
     Set<String> seed1 = new HashSet<>(sortedLikeTop(ids, 1).subList(0, 100));
     Set<String> seed2 = new HashSet<>(sortedLikeTop(ids, 2).subList(0, 100));
     assertTrue(!seed1.equals(seed2));
