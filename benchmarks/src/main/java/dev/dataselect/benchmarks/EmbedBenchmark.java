@@ -9,7 +9,7 @@ import dev.dataselect.models.ModelPresets;
 import dev.dataselect.models.SharedModels;
 import dev.dataselect.models.embed.SentenceEmbedder;
 import dev.dataselect.transforms.Document;
-import dev.dataselect.transforms.inference.DocumentEmbedding;
+import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.inference.Embed;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
@@ -63,9 +63,9 @@ public final class EmbedBenchmark {
   /** Where the pipeline's vectors land for the cosine check (one JVM: the direct runner). */
   static final Map<String, float[]> VECTORS = new ConcurrentHashMap<>();
 
-  private static final class KeepFn extends DoFn<DocumentEmbedding, Void> {
+  private static final class KeepFn extends DoFn<Embedding, Void> {
     @ProcessElement
-    public void process(@Element DocumentEmbedding e) {
+    public void process(@Element Embedding e) {
       VECTORS.put(e.id(), e.vector());
     }
   }

@@ -5,13 +5,15 @@ import static com.google.common.base.Preconditions.checkArgument;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dataselect.transforms.io.DocumentJson;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.JoinById;
-import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.inference.ReadScores;
 import dev.dataselect.transforms.io.ReadCorpus;
+import dev.dataselect.transforms.select.Select;
 import dev.dataselect.transforms.select.Target;
 import java.io.IOException;
 import java.io.InputStream;
@@ -117,26 +119,27 @@ final class ReselectJob {
       report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE, in.quality);
     }
     for (String sampler : samplers) {
-      List<Samplers.Decision> decisions = Samplers.apply(sampler, targets, in);
+      List<Select.Decision> decisions = p.apply(Samplers.stageName(sampler), Samplers.of(sampler, in, true).forTargets(targets)).all();
+      String scoreName = Samplers.scoreName(sampler, in, true);
       if (sampler.equals("combined")) { // every rate weighs the same effective density
-        report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE, PCollectionList.of(decisions.get(0).selectedScores)
-            .and(decisions.get(0).rejectedScores).apply("ReportCombinedScores", Flatten.pCollections()));
+        report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE, PCollectionList.of(decisions.get(0).selectedScores())
+            .and(decisions.get(0).rejectedScores()).apply("ReportCombinedScores", Flatten.pCollections()));
       }
-      PCollection<KV<String, Double>> universe = sampler.equals("quality") || (sampler.equals("random") && in.densities == null)
+      PCollection<DocumentScore> universe = sampler.equals("quality") || (sampler.equals("random") && in.densities == null)
           ? in.quality : in.densities;
       PCollection<Long> scored = universe.apply(sampler + " CountScored", Count.globally());
-      for (Samplers.Decision d : decisions) {
-        String label = sampler + "-" + d.target.label();
-        report.decisions(sampler + "@" + d.target.label(), d.scoreName, d.selectedScores, d.rejectedScores);
-        if (d.target.kind() != Target.Kind.THRESHOLD) {
-          counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target)), "selection|" + label + "|target"));
+      for (Select.Decision d : decisions) {
+        String label = sampler + "-" + d.target().label();
+        report.decisions(sampler + "@" + d.target().label(), scoreName, d.selectedScores(), d.rejectedScores());
+        if (d.target().kind() != Target.Kind.THRESHOLD) {
+          counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target())), "selection|" + label + "|target"));
         }
-        counts.add(named(d.selected.apply(label + " CountSelected", Count.globally()), "selection|" + label + "|selected"));
-        counts.add(named(d.rejected.apply(label + " CountRejected", Count.globally()), "selection|" + label + "|rejected"));
+        counts.add(named(d.selectedIds().apply(label + " CountSelected", Count.globally()), "selection|" + label + "|selected"));
+        counts.add(named(d.rejectedIds().apply(label + " CountRejected", Count.globally()), "selection|" + label + "|rejected"));
         counts.add(named(scored.apply(label + " Scored", MapElements.into(TypeDescriptors.longs()).via(n -> n)), "selection|" + label + "|scored"));
-        d.selected.apply(label + " WriteIds", TextIO.write().to(out + label + "/selected-ids/part").withSuffix(".txt"));
+        d.selectedIds().apply(label + " WriteIds", TextIO.write().to(out + label + "/selected-ids/part").withSuffix(".txt"));
         if (earlierSummary != null) {
-          keptIds.add(d.selected.apply(label + " Tag", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+          keptIds.add(d.selectedIds().apply(label + " Tag", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
               .via(id -> KV.of(id, label))));
         }
       }
@@ -216,11 +219,8 @@ final class ReselectJob {
     }
   }
 
-  private static PCollection<KV<String, Double>> read(Pipeline p, String dir, String name) {
-    return p.apply("Read" + name + "Scores", ReadScores.from(dir))
-        .apply(name + "AsKv", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
-            .via((DocumentScore s) -> KV.of(s.id(), s.score())))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of()));
+  private static PCollection<DocumentScore> read(Pipeline p, String dir, String name) {
+    return p.apply("Read" + name + "Scores", ReadScores.from(dir));
   }
 
   /** The earlier run's summary.json (its options name the corpus it read). */

@@ -2,26 +2,21 @@ package dev.dataselect.pipelines;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import dev.dataselect.transforms.density.SampleByDensity;
-import dev.dataselect.transforms.select.QualityCoverage;
+import dev.dataselect.transforms.DocumentScore;
+import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.select.ScoreOrder;
-import dev.dataselect.transforms.select.SelectByScore;
+import dev.dataselect.transforms.select.Select;
 import dev.dataselect.transforms.select.Target;
 import java.util.ArrayList;
 import java.util.List;
 import javax.annotation.Nullable;
-import org.apache.beam.sdk.transforms.Keys;
-import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * The samplers of the main and the reselect jobs over persisted or fresh scores: each turns (id,
- * score) collections into, per target, the ids kept and dropped. Top-k samplers (quality, densest,
- * sparsest) and random share one radix select for all targets; the inverse-propensity samplers
- * (density, combined) solve one keep rule per target.
+ * The {@code --sampler} names of the main and the reselect jobs, each mapped to its {@link Select}
+ * over fresh or persisted scores: quality, densest and sparsest are {@link Select#top}, density
+ * {@link Select#inverseDensity}, combined {@link Select#qualityAndCoverage}, random {@link
+ * Select#random}.
  */
 final class Samplers {
   static final List<String> NAMES = List.of("random", "quality", "density", "densest", "sparsest", "combined");
@@ -61,44 +56,22 @@ final class Samplers {
   /** The score the combined sampler weighs, d^beta / q^alpha, as the report names it. */
   static final String COMBINED_SCORE = "combined";
 
-  /** Ids kept and dropped by one target, and the same as (id, score) of the score that decided. */
-  static final class Decision {
-    final Target target;
-    final PCollection<String> selected;
-    final PCollection<String> rejected;
-    final String scoreName;
-    final PCollection<KV<String, Double>> selectedScores;
-    final PCollection<KV<String, Double>> rejectedScores;
-
-    Decision(Target target, PCollection<String> selected, PCollection<String> rejected, String scoreName,
-        PCollection<KV<String, Double>> selectedScores, PCollection<KV<String, Double>> rejectedScores) {
-      this.target = target;
-      this.selected = selected;
-      this.rejected = rejected;
-      this.scoreName = scoreName;
-      this.selectedScores = selectedScores;
-      this.rejectedScores = rejectedScores;
-    }
-  }
-
   /** What a sampler reads: the quality scores (and their stage name), the densities, the settings. */
   static final class Inputs {
-    @Nullable PCollection<KV<String, Double>> quality;
+    @Nullable PCollection<DocumentScore> quality;
     String qualityName = "none";
-    @Nullable PCollection<KV<String, Double>> densities;
+    @Nullable PCollection<DocumentScore> densities;
     /** The quality the combined sampler weighs, when it must differ from {@link #quality} (positive). */
-    @Nullable PCollection<KV<String, Double>> combinedQuality;
+    @Nullable PCollection<DocumentScore> combinedQuality;
     long seed;
     double qualityExponent = 1;
     double densityExponent = 1;
-    int shards = 1 << 16;
+    int shards = JoinById.DEFAULT_SHARDS;
 
-    /** Ids with no score (0.0), for the random sampler when there are no scores to carry along. */
-    @Nullable PCollection<KV<String, Double>> unscoredIds;
-
-    /** The scores the random sampler draws from: any score collection (the score is not read). */
-    PCollection<KV<String, Double>> any() {
-      return densities != null ? densities : quality != null ? quality : unscoredIds;
+    /** The scores the random sampler draws ids from when it sees no documents (the score is not read). */
+    @Nullable
+    PCollection<DocumentScore> any() {
+      return densities != null ? densities : quality;
     }
 
     /** The name of {@link #any}'s score. */
@@ -107,78 +80,55 @@ final class Samplers {
     }
   }
 
-  static List<Decision> apply(String sampler, List<Target> targets, Inputs in) {
-    String prefix = stageName(sampler);
-    checkArgument(
-        List.of("quality", "densest", "sparsest").contains(sampler) || targets.stream().noneMatch(t -> t.kind() == Target.Kind.THRESHOLD),
-        "--sampler=%s takes rates or counts; thresholds apply to quality, densest and sparsest", sampler);
-    List<Decision> out = new ArrayList<>();
+  /**
+   * The {@link Select} of {@code --sampler} over these scores, without its target. With {@code
+   * overIds}, the random sampler draws over {@link Inputs#any}'s ids (for a selection that sees no
+   * documents); otherwise over the documents it is applied to.
+   */
+  static Select of(String sampler, Inputs in, boolean overIds) {
+    Select s;
     switch (sampler) {
       case "quality":
-        return byScore(prefix, require(in.quality, sampler, "quality scores"), in.qualityName, qualityOrder(in.qualityName), targets, in.seed);
+        s = Select.top(require(in.quality, sampler, "quality scores")).withOrder(qualityOrder(in.qualityName));
+        break;
       case "densest":
-        return byScore(prefix, require(in.densities, sampler, "densities"), "density", ScoreOrder.HIGHEST_FIRST, targets, in.seed);
+        s = Select.top(require(in.densities, sampler, "densities"));
+        break;
       case "sparsest":
-        return byScore(prefix, require(in.densities, sampler, "densities"), "density", ScoreOrder.LOWEST_FIRST, targets, in.seed);
-      case "random": {
-        List<Target> random = new ArrayList<>();
-        for (Target t : targets) {
-          random.add(t.kind() == Target.Kind.COUNT ? Target.randomCount((long) t.value()) : Target.randomRate(t.value()));
-        }
-        List<Decision> drawn = byScore(prefix, require(in.any(), sampler, "scores"), in.anyName(), ScoreOrder.HIGHEST_FIRST, random, in.seed);
-        for (int i = 0; i < targets.size(); i++) {
-          Decision d = drawn.get(i);
-          out.add(new Decision(targets.get(i), d.selected, d.rejected, d.scoreName, d.selectedScores, d.rejectedScores));
-        }
-        return out;
-      }
+        s = Select.top(require(in.densities, sampler, "densities")).withOrder(ScoreOrder.LOWEST_FIRST);
+        break;
+      case "random":
+        s = overIds ? Select.random(require(in.any(), sampler, "scores")) : Select.random();
+        break;
       case "density":
-        for (Target t : targets) {
-          SampleByDensity ips = SampleByDensity.inversePropensity(t.kind() == Target.Kind.RATE ? t.value() : 0).withSeed(in.seed);
-          if (t.kind() == Target.Kind.COUNT) {
-            ips = ips.withCount((long) t.value());
-          }
-          PCollectionTuple r = require(in.densities, sampler, "densities").apply(targets.size() == 1 ? prefix : prefix + "@" + t.label(), ips);
-          out.add(new Decision(t, r.get(SampleByDensity.SELECTED), r.get(SampleByDensity.REJECTED), "density",
-              r.get(SampleByDensity.SELECTED_SCORES), r.get(SampleByDensity.REJECTED_SCORES)));
-        }
-        return out;
+        s = Select.inverseDensity(require(in.densities, sampler, "densities"));
+        break;
       case "combined":
-        for (Target t : targets) {
-          QualityCoverage qc = QualityCoverage.with(require(in.combinedQuality != null ? in.combinedQuality : in.quality, sampler, "quality scores"))
-              .withQualityOrder(qualityOrder(in.qualityName))
-              .withQualityExponent(in.qualityExponent)
-              .withDensityExponent(in.densityExponent)
-              .withRate(t.kind() == Target.Kind.RATE ? t.value() : 0)
-              .withSeed(in.seed)
-              .withShards(in.shards);
-          if (t.kind() == Target.Kind.COUNT) {
-            qc = qc.withCount((long) t.value());
-          }
-          PCollectionTuple r = require(in.densities, sampler, "densities").apply(targets.size() == 1 ? prefix : prefix + "@" + t.label(), qc);
-          out.add(new Decision(t, r.get(QualityCoverage.SELECTED), r.get(QualityCoverage.REJECTED), COMBINED_SCORE,
-              r.get(QualityCoverage.SELECTED_SCORES), r.get(QualityCoverage.REJECTED_SCORES)));
-        }
-        return out;
+        s = Select.qualityAndCoverage(
+                require(in.combinedQuality != null ? in.combinedQuality : in.quality, sampler, "quality scores"),
+                require(in.densities, sampler, "densities"))
+            .withOrder(qualityOrder(in.qualityName))
+            .withQualityExponent(in.qualityExponent)
+            .withDensityExponent(in.densityExponent);
+        break;
       default:
         throw new IllegalArgumentException("--sampler must be one of " + NAMES + ", got '" + sampler + "'");
     }
+    return s.withSeed(in.seed).withShards(in.shards);
   }
 
-  private static List<Decision> byScore(String name, PCollection<KV<String, Double>> scores, String scoreName, ScoreOrder order,
-      List<Target> targets, long seed) {
-    PCollectionTuple r = scores
-        .apply(name, SelectByScore.of(order, targets).withSeed(seed));
-    List<Decision> out = new ArrayList<>();
-    for (int i = 0; i < targets.size(); i++) {
-      String label = name + "@" + targets.get(i).label();
-      out.add(new Decision(targets.get(i),
-          r.get(SelectByScore.selected(i)).apply(label + " SelectedIds", Keys.create()),
-          r.get(SelectByScore.rejected(i)).apply(label + " RejectedIds", Keys.create()),
-          scoreName, r.get(SelectByScore.selected(i)), r.get(SelectByScore.rejected(i))));
+  /** The name of the score a sampler's decision scores are (as the report registers it). */
+  static String scoreName(String sampler, Inputs in, boolean overIds) {
+    switch (sampler) {
+      case "quality":
+        return in.qualityName;
+      case "combined":
+        return COMBINED_SCORE;
+      case "random":
+        return overIds ? in.anyName() : NO_SCORE;
+      default:
+        return "density";
     }
-    // Scores that are NaN or infinite get no decision: their documents count as unscored.
-    return out;
   }
 
   private static <T> T require(@Nullable T value, String sampler, String what) {
@@ -198,10 +148,5 @@ final class Samplers {
       default:
         return "Select" + Character.toUpperCase(sampler.charAt(0)) + sampler.substring(1);
     }
-  }
-
-  /** Zero scores for documents, for the random sampler with a count. */
-  static MapElements<dev.dataselect.transforms.Document, KV<String, Double>> idsWithoutScore() {
-    return MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles())).via(d -> KV.of(d.id(), 0.0));
   }
 }

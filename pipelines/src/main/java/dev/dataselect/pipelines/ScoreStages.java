@@ -2,7 +2,6 @@ package dev.dataselect.pipelines;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import dev.dataselect.models.ModelConfig;
 import dev.dataselect.models.score.ScoreMode;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.transforms.DeadLetter;
@@ -11,10 +10,8 @@ import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.density.KdeDensity;
 import dev.dataselect.transforms.density.Kernel;
 import dev.dataselect.transforms.density.LshFamily;
-import dev.dataselect.transforms.density.SampleByDensity;
 import dev.dataselect.transforms.inference.AskLlmScore;
-import dev.dataselect.transforms.inference.DocumentScore;
-import dev.dataselect.transforms.inference.DocumentEmbedding;
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.inference.Embed;
 import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.WriteEmbeddings;
@@ -28,19 +25,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SortedMap;
 import javax.annotation.Nullable;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The model stages of the main job: a quality score (ASK-LLM or perplexity) and/or embeddings →
@@ -95,7 +87,7 @@ final class ScoreStages {
           .withBuckets(o.getSketchBuckets())
           .withHashFamily(Models.parse(LshFamily.class, o.getSketchHash(), "--sketchHash"));
     }
-    KdeDensity k = KdeDensity.referenceSample()
+    KdeDensity.ReferenceSampleKde k = KdeDensity.referenceSample()
         .withSeed(o.getSeed())
         .withSampleSize(o.getKdeSampleSize())
         .withKernel(Models.parse(Kernel.class, o.getKdeKernel(), "--kdeKernel"));
@@ -105,7 +97,7 @@ final class ScoreStages {
   static Scored apply(PCollection<Document> docs, DataselectOptions o, String sampler, String quality) {
     String out = SelectJob.resolve(o.getOutput(), "scores");
     List<PCollection<DeadLetter>> dead = new ArrayList<>();
-    PCollection<KV<String, Double>> qualityScores = null;
+    PCollection<DocumentScore> qualityScores = null;
     if (quality.equals("askllm")) {
       AskLlmScore score = AskLlmScore.with(Models.askLlm(o))
           .withMode(Models.parse(ScoreMode.class, o.getAskLlmMode(), "--askLlmMode"))
@@ -124,8 +116,8 @@ final class ScoreStages {
       StageProgress.done(t.get(PerplexityScore.SCORES), "PerplexityScore");
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
     }
-    PCollection<KV<String, Double>> densities = null;
-    PCollection<DocumentEmbedding> computed = null;
+    PCollection<DocumentScore> densities = null;
+    PCollection<Embedding> computed = null;
     Embed embed = null;
     if (needsDensity(sampler) || quality.equals("student")) {
       // One embedding pass feeds both the density and the student stages.
@@ -152,15 +144,11 @@ final class ScoreStages {
       }
     }
     if (needsDensity(sampler)) {
-      PCollection<Embedding> embeddings = computed
-          .apply("AsEmbedding", MapElements.into(TypeDescriptor.of(Embedding.class)).via(e -> Embedding.of(e.id(), e.vector())));
-      KdeDensity kde = kde(o);
-      densities = embeddings.apply("KdeDensity", kde);
+      densities = computed.apply("KdeDensity", kde(o));
       StageProgress.track(densities, "density");
       SortedMap<String, String> meta = new java.util.TreeMap<>(embed.metadata());
       meta.put("density.kde", o.getKde());
-      persist(densities.apply("DensityScores", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(kv -> DocumentScore.of(kv.getKey(), kv.getValue()))),
-          out + "density/", meta, "Density");
+      persist(densities, out + "density/", meta, "Density");
     }
     PCollection<DeadLetter> allDead = dead.isEmpty() ? null
         : PCollectionList.of(dead).apply("InferenceDeadLetters", Flatten.pCollections());
@@ -187,22 +175,20 @@ final class ScoreStages {
     return true;
   }
 
-  private static PCollection<KV<String, Double>> persist(
+  /** Writes the scores under {@code dir} (for a later select-only run) and returns them. */
+  private static PCollection<DocumentScore> persist(
       PCollection<DocumentScore> scores, String dir, SortedMap<String, String> metadata, String name) {
     scores.apply("Write" + name + "Scores", WriteScores.to(dir).withMetadata(metadata));
-    return scores
-        .apply(name + "AsKv", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
-            .via(s -> KV.of(s.id(), s.score())))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    return scores;
   }
 
   /** What the model stages produced. */
   static final class Scored {
-    @Nullable private final PCollection<KV<String, Double>> quality;
-    @Nullable private final PCollection<KV<String, Double>> densities;
+    @Nullable private final PCollection<DocumentScore> quality;
+    @Nullable private final PCollection<DocumentScore> densities;
     @Nullable private final PCollection<DeadLetter> deadLetters;
 
-    Scored(@Nullable PCollection<KV<String, Double>> quality, @Nullable PCollection<KV<String, Double>> densities,
+    Scored(@Nullable PCollection<DocumentScore> quality, @Nullable PCollection<DocumentScore> densities,
         @Nullable PCollection<DeadLetter> deadLetters) {
       this.quality = quality;
       this.densities = densities;
@@ -216,13 +202,13 @@ final class ScoreStages {
 
     /** (id, quality score), or null without --quality. */
     @Nullable
-    PCollection<KV<String, Double>> quality() {
+    PCollection<DocumentScore> quality() {
       return quality;
     }
 
     /** (id, density), or null when the sampler needs none. */
     @Nullable
-    PCollection<KV<String, Double>> densities() {
+    PCollection<DocumentScore> densities() {
       return densities;
     }
 
@@ -241,9 +227,8 @@ final class ScoreStages {
         // is; a ridge student's score goes through exp(standardised score), which keeps its order.
         StudentModel model = student(o);
         in.combinedQuality = quality
-            .apply("StudentPositiveScores", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
-                .via(kv -> KV.of(kv.getKey(), model.positiveScore(kv.getValue()))))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+            .apply("StudentPositiveScores", MapElements.into(TypeDescriptor.of(DocumentScore.class))
+                .via(s -> DocumentScore.of(s.id(), model.positiveScore(s.score()))));
       }
       return in;
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Splitter;
+import dev.dataselect.transforms.io.DocumentJson;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
@@ -13,43 +14,35 @@ import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.RejectDuplicateIds;
 import dev.dataselect.transforms.RemoveDuplicates;
-import dev.dataselect.transforms.Select;
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.select.LimitByHash;
+import dev.dataselect.transforms.select.Select;
 import dev.dataselect.transforms.select.Target;
 import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
+import dev.dataselect.transforms.io.WriteDocuments;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import javax.annotation.Nullable;
-import org.apache.avro.Schema;
-import org.apache.avro.SchemaBuilder;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.Compression;
-import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -84,11 +77,7 @@ public final class SelectJob {
         "--qualityExponent and --densityExponent must be >= 0, got %s and %s", options.getQualityExponent(), options.getDensityExponent());
     checkArgument(options.getBatchSize() >= 1 && options.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", options.getBatchSize());
     ScoreStages.validate(options, sampler, quality);
-    String outputFormat = options.getOutputFormat().toLowerCase(Locale.ROOT);
-    checkArgument(
-        outputFormat.equals("jsonl") || outputFormat.equals("parquet"),
-        "--outputFormat must be jsonl or parquet, got '%s'",
-        options.getOutputFormat());
+    WriteDocuments.Format outputFormat = Models.parse(WriteDocuments.Format.class, options.getOutputFormat(), "--outputFormat");
     IdentifyLanguages.validate(options);
     List<String> inputs = inputPatterns(options.getInput());
     requireMatches(inputs);
@@ -136,9 +125,6 @@ public final class SelectJob {
     }
     StageProgress.track(candidates, "candidates");
     String out = options.getOutput();
-    PCollection<Document> selected;
-    PCollection<Document> rejected;
-    Samplers.Decision scoredDecision = null;
     ScoreStages.Scored scored = ScoreStages.apply(candidates, options, sampler, quality);
     if (scored.deadLetters() != null) {
       scored.deadLetters()
@@ -148,34 +134,28 @@ public final class SelectJob {
       counts.add(named(scored.deadLetters().apply("CountInferenceFailures", Count.globally()), "inferenceFailures"));
     }
     Target target = options.getCount() > 0 ? Target.count(options.getCount()) : Target.rate(options.getRate());
-    if (sampler.equals("random") && target.kind() == Target.Kind.RATE) {
-      // Each decision needs only the id: no join.
-      PCollectionTuple selection = candidates.apply("Select", Select.random(options.getRate()).withSeed(options.getSeed()));
-      selected = selection.get(Select.SELECTED);
-      rejected = selection.get(Select.REJECTED);
-      counts.add(named(candidates.apply("CountForTarget", Count.globally()).apply("Target", expected(target)), "target"));
-    } else {
-      Samplers.Inputs in = scored.inputs(options, quality, joinShards(options));
-      if (sampler.equals("random")) {
-        in.unscoredIds = candidates.apply("IdsForRandom", Samplers.idsWithoutScore())
-            .setCoder(org.apache.beam.sdk.coders.KvCoder.of(org.apache.beam.sdk.coders.StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of()));
-      }
-      Samplers.Decision decision = Samplers.apply(sampler, List.of(target), in).get(0);
-      PCollection<KV<String, Double>> universe = sampler.equals("random") ? in.any() : Samplers.needsDensity(sampler) ? in.densities : in.quality;
-      counts.add(named(universe.apply("CountScored", Count.globally()).apply("Target", expected(target)), "target"));
-      scoredDecision = decision;
-      PCollectionTuple joined =
-          candidates.apply("JoinDecisions", new JoinDecisions(decision.selected, decision.rejected, joinShards(options)));
-      selected = joined.get(JoinDecisions.SELECTED);
-      rejected = joined.get(JoinDecisions.REJECTED);
-      counts.add(named(joined.get(JoinDecisions.UNSCORED).apply("CountUnscored", Count.globally()), "unscored"));
+    Samplers.Inputs in = scored.inputs(options, quality, joinShards(options));
+    // The random sampler draws a rate by hash over the documents; a count over the scored ids when
+    // there are scores (as a rerun over persisted scores does), else over the documents.
+    boolean overIds = sampler.equals("random") && target.kind() == Target.Kind.COUNT && in.any() != null;
+    Select.Result selection = candidates.apply(Samplers.stageName(sampler), Samplers.of(sampler, in, overIds).withTarget(target));
+    PCollection<Document> selected = selection.selected();
+    PCollection<Document> rejected = selection.rejected();
+    PCollection<Document> universe = candidates;
+    PCollection<DocumentScore> scoredUniverse = sampler.equals("random") ? (overIds ? in.any() : null)
+        : Samplers.needsDensity(sampler) ? in.densities : in.quality;
+    PCollection<Long> n = scoredUniverse != null ? scoredUniverse.apply("CountScored", Count.globally())
+        : universe.apply("CountForTarget", Count.globally());
+    counts.add(named(n.apply("Target", expected(target)), "target"));
+    if (!(sampler.equals("random") && target.kind() == Target.Kind.RATE)) {
+      counts.add(named(selection.unscored().apply("CountUnscored", Count.globally()), "unscored"));
     }
     counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
     StageProgress.track(selected, "selected");
     counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
 
-    report(options, sampler, quality, target, candidates, selected, scored, scoredDecision);
-    StageProgress.track(writeDocuments(selected, resolve(out, "selected"), outputFormat), "write");
+    report(options, sampler, quality, target, candidates, selection, scored, Samplers.scoreName(sampler, in, overIds));
+    StageProgress.track(selected.apply("WriteSelected", WriteDocuments.to(resolve(out, "selected")).withFormat(outputFormat)), "write");
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
         .apply("WriteIds", TextIO.write().to(resolve(out, "selected-ids") + "part").withSuffix(".txt"));
@@ -197,8 +177,8 @@ public final class SelectJob {
    * them into a few bundles first.
    */
   private static void report(DataselectOptions options, String sampler, String quality, Target target, PCollection<Document> candidates,
-      PCollection<Document> selected, ScoreStages.Scored scored, @Nullable Samplers.Decision decision) {
-    RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selected);
+      Select.Result selection, ScoreStages.Scored scored, String scoreName) {
+    RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selection.selected());
     if (scored.quality() != null) {
       report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE,
           rebundleOnDirectRunner(options, scored.quality(), "ReportQuality"));
@@ -207,18 +187,18 @@ public final class SelectJob {
       report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
     }
     String label = sampler + "@" + target.label();
-    if (decision != null && !decision.scoreName.equals(Samplers.NO_SCORE)) {
-      PCollection<KV<String, Double>> kept = rebundleOnDirectRunner(options, decision.selectedScores, "ReportKept");
-      PCollection<KV<String, Double>> dropped = rebundleOnDirectRunner(options, decision.rejectedScores, "ReportDropped");
-      if (decision.scoreName.equals(Samplers.COMBINED_SCORE)) {
+    if (!scoreName.equals(Samplers.NO_SCORE)) {
+      PCollection<DocumentScore> kept = rebundleOnDirectRunner(options, selection.selectedScores(), "ReportKept");
+      PCollection<DocumentScore> dropped = rebundleOnDirectRunner(options, selection.rejectedScores(), "ReportDropped");
+      if (scoreName.equals(Samplers.COMBINED_SCORE)) {
         report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE,
             PCollectionList.of(kept).and(dropped).apply("ReportCombinedScores", Flatten.pCollections()));
       }
-      report.decisions(label, decision.scoreName, kept, dropped);
-    } else if (decision == null) {
+      report.decisions(label, scoreName, kept, dropped);
+    } else if (target.kind() == Target.Kind.RATE) {
       // The random sampler decides by hash alone: split each score by the same rule.
       for (String name : List.of(quality, "density")) {
-        PCollection<KV<String, Double>> s = name.equals("density") ? scored.densities() : scored.quality();
+        PCollection<DocumentScore> s = name.equals("density") ? scored.densities() : scored.quality();
         s = s == null ? null : rebundleOnDirectRunner(options, s, "ReportRandom" + name);
         if (s != null) {
           PCollectionTuple split = s.apply("Report random split " + name, RunReport.splitLikeRandom(options.getRate(), options.getSeed()));
@@ -271,42 +251,6 @@ public final class SelectJob {
         .withMaxRecordBytes(options.getMaxRecordBytes())
         .withCsvHeader(split(options.getCsvHeader()))
         .withCsvQuoting(options.getCsvQuoting());
-  }
-
-  /** Writes the documents; returns the names of the files written (complete when the write is). */
-  private static PCollection<String> writeDocuments(PCollection<Document> docs, String dir, String format) {
-    if (format.equals("parquet")) {
-      Schema schema = ParquetDocuments.SCHEMA;
-      return docs.apply("ToAvro", MapElements.into(TypeDescriptor.of(GenericRecord.class)).via(ParquetDocuments::toRecord))
-          .setCoder(AvroCoder.of(schema))
-          .apply("WriteParquet", FileIO.<GenericRecord>write().via(ParquetIO.sink(schema)).to(dir).withPrefix("part").withSuffix(".parquet"))
-          .getPerDestinationOutputFilenames()
-          .apply("WrittenParquetFiles", Values.create());
-    }
-    return docs.apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
-        .apply("WriteJsonl", TextIO.write().to(dir + "part").withSuffix(".jsonl").withCompression(Compression.GZIP).withOutputFilenames())
-        .getPerDestinationOutputFilenames()
-        .apply("WrittenJsonlFiles", Values.create());
-  }
-
-  /** The Parquet layout of selected documents. */
-  static final class ParquetDocuments {
-    static final Schema SCHEMA =
-        SchemaBuilder.record("Document").namespace("dev.dataselect").fields()
-            .requiredString("id").requiredString("text").requiredString("source")
-            .name("metadata").type().map().values().stringType().noDefault()
-            .endRecord();
-
-    private ParquetDocuments() {}
-
-    static GenericRecord toRecord(Document d) {
-      GenericData.Record r = new GenericData.Record(SCHEMA);
-      r.put("id", d.id());
-      r.put("text", d.text());
-      r.put("source", d.source());
-      r.put("metadata", new java.util.HashMap<>(d.metadata()));
-      return r;
-    }
   }
 
   static List<String> split(String csv) {

@@ -3,12 +3,13 @@ package dev.dataselect.pipelines;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableSortedMap;
+import dev.dataselect.transforms.io.DocumentJson;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.JoinById;
-import dev.dataselect.transforms.inference.DocumentEmbedding;
-import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.inference.Embed;
 import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.ReadScores;
@@ -23,9 +24,6 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.transforms.Count;
@@ -35,7 +33,6 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -52,7 +49,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 final class TrainStudentJob {
   static final String REPORT = "student-report";
-  private static final TupleTag<KV<String, Double>> TEACHER = new TupleTag<>("teacher") {};
+  private static final TupleTag<DocumentScore> TEACHER = new TupleTag<>("teacher") {};
   private static final TupleTag<Document> LABELLED = new TupleTag<>("labelled") {};
   private static final TupleTag<DeadLetter> DEAD = new TupleTag<>("dead") {};
   private static final TupleTag<Example> EXAMPLES = new TupleTag<>("examples") {};
@@ -120,7 +117,7 @@ final class TrainStudentJob {
     Pipeline p = Pipeline.create(o);
     List<PCollection<DeadLetter>> dead = new ArrayList<>();
     List<PCollection<String>> events = new ArrayList<>();
-    PCollection<KV<String, Double>> teacherValues;
+    PCollection<DocumentScore> teacherValues;
     PCollection<Document> toEmbed = null;
     if (labels) {
       List<String> metadata = new ArrayList<>(SelectJob.split(o.getMetadataFields()));
@@ -132,14 +129,14 @@ final class TrainStudentJob {
       PCollectionTuple parsed = read.get(ReadCorpus.DOCUMENTS)
           .apply("ParseLabels", ParDo.of(new ParseLabel(o.getLabelField(), task, o.getTeacherLowerIsBetter()))
               .withOutputTags(TEACHER, TupleTagList.of(LABELLED).and(DEAD)));
-      teacherValues = parsed.get(TEACHER).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+      teacherValues = parsed.get(TEACHER);
       dead.add(parsed.get(DEAD));
       toEmbed = fromCache ? null : parsed.get(LABELLED);
     } else {
       PCollectionTuple parsed = p.apply("ReadTeacherScores", ReadScores.from(o.getTeacherScores()))
           .apply("CheckScores", ParDo.of(new CheckScore(task, o.getTeacherLowerIsBetter(), o.getTeacherScores()))
               .withOutputTags(TEACHER, TupleTagList.of(DEAD)));
-      teacherValues = parsed.get(TEACHER).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+      teacherValues = parsed.get(TEACHER);
       dead.add(parsed.get(DEAD));
       if (!fromCache) {
         List<String> inputs = SelectJob.inputPatterns(o.getInput());
@@ -148,7 +145,7 @@ final class TrainStudentJob {
         toEmbed = Joins.keep(corpus.get(ReadCorpus.DOCUMENTS), teacherValues, "WithTeacherScore", SelectJob.joinShards(o));
       }
     }
-    PCollection<DocumentEmbedding> embeddings;
+    PCollection<Embedding> embeddings;
     if (fromCache) {
       embeddings = p.apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
     } else {
@@ -193,7 +190,7 @@ final class TrainStudentJob {
   }
 
   /** A labels-file document → (id, label) and the document to embed, or a dead letter saying why not. */
-  static final class ParseLabel extends DoFn<Document, KV<String, Double>> {
+  static final class ParseLabel extends DoFn<Document, DocumentScore> {
     private final String field;
     private final StudentModel.Task task;
     private final boolean negate;
@@ -219,7 +216,7 @@ final class TrainStudentJob {
         out.get(DEAD).output(DeadLetter.of(DeadLetter.Reason.BAD_LABEL, d.source(), "record " + d.id() + ": " + problem, DocumentJson.of(d)));
         return;
       }
-      out.get(TEACHER).output(KV.of(d.id(), negate ? -y : y));
+      out.get(TEACHER).output(DocumentScore.of(d.id(), negate ? -y : y));
       out.get(LABELLED).output(d);
     }
 
@@ -250,7 +247,7 @@ final class TrainStudentJob {
   }
 
   /** A teacher score → (id, target), or a dead letter when it cannot be a target. */
-  private static final class CheckScore extends DoFn<DocumentScore, KV<String, Double>> {
+  private static final class CheckScore extends DoFn<DocumentScore, DocumentScore> {
     private final StudentModel.Task task;
     private final boolean negate;
     private final String source;
@@ -269,7 +266,7 @@ final class TrainStudentJob {
             "{\"id\": \"" + s.id() + "\", \"score\": \"" + s.score() + "\"}"));
         return;
       }
-      out.get(TEACHER).output(KV.of(s.id(), negate ? -s.score() : s.score()));
+      out.get(TEACHER).output(DocumentScore.of(s.id(), negate ? -s.score() : s.score()));
     }
   }
 
@@ -278,8 +275,8 @@ final class TrainStudentJob {
     private Joins() {}
 
     /** The documents whose id has a teacher value; a repeated id is embedded once (the teacher side reports the repetition). */
-    static PCollection<Document> keep(PCollection<Document> docs, PCollection<KV<String, Double>> teacher, String name, int shards) {
-      return docs.apply(name + "Join", JoinById.of(Document::id, teacher).withShards(shards).withOneLeftPerId())
+    static PCollection<Document> keep(PCollection<Document> docs, PCollection<DocumentScore> teacher, String name, int shards) {
+      return docs.apply(name + "Join", JoinById.ofScores(Document::id, teacher).withShards(shards).withOneLeftPerId())
           .apply(name, ParDo.of(new DoFn<JoinById.Joined<Document, Double>, Document>() {
             @ProcessElement
             public void process(@Element JoinById.Joined<Document, Double> j, OutputReceiver<Document> out) {
@@ -292,14 +289,14 @@ final class TrainStudentJob {
     }
 
     /** (embedding, teacher value) per id → examples; events count the ids on one side only. */
-    static PCollectionTuple examples(PCollection<DocumentEmbedding> embeddings, PCollection<KV<String, Double>> teacher,
+    static PCollectionTuple examples(PCollection<Embedding> embeddings, PCollection<DocumentScore> teacher,
         TupleTag<Example> examples, TupleTag<String> events, TupleTag<DeadLetter> dead, int shards) {
-      return embeddings.apply("JoinTeacher", JoinById.of(DocumentEmbedding::id, teacher).withShards(shards).withOneLeftPerId())
-          .apply("Examples", ParDo.of(new DoFn<JoinById.Joined<DocumentEmbedding, Double>, Example>() {
+      return embeddings.apply("JoinTeacher", JoinById.ofScores(Embedding::id, teacher).withShards(shards).withOneLeftPerId())
+          .apply("Examples", ParDo.of(new DoFn<JoinById.Joined<Embedding, Double>, Example>() {
             @ProcessElement
-            public void process(@Element JoinById.Joined<DocumentEmbedding, Double> j, MultiOutputReceiver out) {
+            public void process(@Element JoinById.Joined<Embedding, Double> j, MultiOutputReceiver out) {
               List<Double> ys = j.rights();
-              DocumentEmbedding emb = j.left();
+              Embedding emb = j.left();
               if (ys.isEmpty()) {
                 out.get(events).output("embeddingsWithoutTeacher");
               } else if (ys.size() > 1) {

@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines;
 
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,15 +105,15 @@ class StudentJobTest {
   void trainsARidgeStudentOnPersistedScoresFromTheCacheOrTheCorpus() throws IOException {
     StringBuilder corpus = new StringBuilder();
     List<dev.dataselect.transforms.Document> docs = new java.util.ArrayList<>();
-    List<dev.dataselect.transforms.inference.DocumentScore> scores = new java.util.ArrayList<>();
+    List<dev.dataselect.transforms.DocumentScore> scores = new java.util.ArrayList<>();
     for (int i = 0; i < 30; i++) {
       boolean good = i % 2 == 0;
       String text = (good ? GOOD : BAD).get(i % 5) + " (" + i + ")";
       corpus.append("{\"id\": \"d").append(i).append("\", \"text\": \"").append(text).append("\"}\n");
       docs.add(dev.dataselect.transforms.Document.of("d" + i, text, "corpus.jsonl"));
-      scores.add(dev.dataselect.transforms.inference.DocumentScore.of("d" + i, (good ? 1.0 : 0.0) + 0.001 * i));
+      scores.add(dev.dataselect.transforms.DocumentScore.of("d" + i, (good ? 1.0 : 0.0) + 0.001 * i));
     }
-    scores.add(dev.dataselect.transforms.inference.DocumentScore.of("not-in-corpus", 0.5));
+    scores.add(dev.dataselect.transforms.DocumentScore.of("not-in-corpus", 0.5));
     Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("corpus.jsonl"), corpus.toString());
     Path cache = dir.resolve("cache");
     Path teacher = dir.resolve("teacher");

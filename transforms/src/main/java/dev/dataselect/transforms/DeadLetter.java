@@ -6,6 +6,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import java.util.Locale;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -20,6 +25,8 @@ public final class DeadLetter implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** Payloads are cut to this many characters; the detail says how long the original was. */
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   public static final int MAX_PAYLOAD_CHARS = 2048;
 
   /** Why a record was rejected. Names are stable: they key counters and {@code summary.json}. */
@@ -123,6 +130,28 @@ public final class DeadLetter implements Serializable {
   @Override
   public String toString() {
     return "DeadLetter{" + reason.label() + " at " + source + ": " + detail + "}";
+  }
+
+  /**
+   * Sends {@code deadLetters}, as Beam {@link BadRecord}s, to {@code handler} when one is given (a
+   * stage's {@code withBadRecordErrorHandler}): the record is {@code {"source", "payload"}} as JSON,
+   * the failure's exception the reason's label and its description the detail.
+   */
+  public static void routeTo(@javax.annotation.Nullable ErrorHandler<BadRecord, ?> handler, PCollection<DeadLetter> deadLetters) {
+    if (handler != null) {
+      handler.addErrorCollection(deadLetters
+          .apply("DeadLettersAsBadRecords", MapElements.into(TypeDescriptor.of(BadRecord.class)).via(DeadLetter::toBadRecord))
+          .setCoder(BadRecord.getCoder(deadLetters.getPipeline())));
+    }
+  }
+
+  /** This dead letter as a Beam {@link BadRecord}. */
+  public BadRecord toBadRecord() {
+    String json = JSON.createObjectNode().put("source", source).put("payload", payload).toString();
+    return BadRecord.builder()
+        .setRecord(BadRecord.Record.builder().setHumanReadableJsonRecord(json).build())
+        .setFailure(BadRecord.Failure.builder().setException(reason.label()).setDescription(detail).build())
+        .build();
   }
 
   /** A deterministic coder for dead letters. */

@@ -17,8 +17,9 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 
 /**
- * One document's embedding: the document {@code id} and a dense vector of finite floats. This is
- * what {@code Embed} outputs and what {@code KdeDensity} reads.
+ * One document's embedding: the document {@code id} and a dense vector of finite floats. The one
+ * embedding type of the library: what {@code Embed} and {@code ReadEmbeddings} output and what
+ * {@code KdeDensity}, {@code ScoreWithStudent} and {@code WriteEmbeddings} read.
  *
  * <p>The vector is copied on the way in and on the way out, so an {@code Embedding} is immutable;
  * {@link #dimension()} and {@link #get(int)} read it without a copy.
@@ -44,15 +45,19 @@ public final class Embedding implements Serializable {
     requireNonNull(id, "id");
     requireNonNull(vector, "vector");
     checkArgument(vector.length > 0, "vector of %s is empty", id);
-    for (int i = 0; i < vector.length; i++) {
-      checkArgument(
-          Float.isFinite(vector[i]),
-          "vector of %s has a non-finite value %s at index %s",
-          id,
-          vector[i],
-          i);
-    }
+    int bad = firstNonFinite(vector);
+    checkArgument(bad < 0, "vector of %s has a non-finite value at index %s", id, bad);
     return new Embedding(id, vector.clone());
+  }
+
+  /** The index of the first NaN or infinity in {@code vector}, or -1 when every value is finite. */
+  public static int firstNonFinite(float[] vector) {
+    for (int i = 0; i < vector.length; i++) {
+      if (!Float.isFinite(vector[i])) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   public String id() {
@@ -70,6 +75,16 @@ public final class Embedding implements Serializable {
 
   public float get(int i) {
     return vector[i];
+  }
+
+  /** The dot product with {@code other} (the cosine for unit vectors), in double. */
+  public double dot(Embedding other) {
+    checkArgument(other.vector.length == vector.length, "dimensions differ: %s vs %s", vector.length, other.vector.length);
+    double s = 0;
+    for (int i = 0; i < vector.length; i++) {
+      s += (double) vector[i] * other.vector[i];
+    }
+    return s;
   }
 
   /** Copies the vector into {@code dest} at {@code offset}, e.g. into a row of a matrix. */

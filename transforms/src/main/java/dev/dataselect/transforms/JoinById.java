@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -23,6 +24,7 @@ import org.apache.beam.sdk.coders.StructuredCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.WithKeys;
@@ -61,31 +63,40 @@ public final class JoinById<L, R> extends PTransform<PCollection<L>, PCollection
   private static final long SHARD_SALT = 0x2545F4914F6CDD1DL;
 
   private final SerializableFunction<L, String> leftId;
-  private final PCollection<KV<String, R>> right;
+  @Nullable private final PCollection<KV<String, R>> right;
+  /** The right side when it is a score collection ({@link #ofScores}); turned into KVs in expand. */
+  @Nullable private final PCollection<DocumentScore> scores;
   private final int shards;
   private final boolean oneLeftPerId;
 
-  private JoinById(SerializableFunction<L, String> leftId, PCollection<KV<String, R>> right, int shards, boolean oneLeftPerId) {
+  private JoinById(SerializableFunction<L, String> leftId, @Nullable PCollection<KV<String, R>> right,
+      @Nullable PCollection<DocumentScore> scores, int shards, boolean oneLeftPerId) {
     this.leftId = leftId;
     this.right = right;
+    this.scores = scores;
     this.shards = shards;
     this.oneLeftPerId = oneLeftPerId;
   }
 
   /** Joins each left element, whose id {@code leftId} gives, with {@code right}'s values for that id. */
   public static <L, R> JoinById<L, R> of(SerializableFunction<L, String> leftId, PCollection<KV<String, R>> right) {
-    return new JoinById<>(requireNonNull(leftId, "leftId"), requireNonNull(right, "right"), DEFAULT_SHARDS, false);
+    return new JoinById<>(requireNonNull(leftId, "leftId"), requireNonNull(right, "right"), null, DEFAULT_SHARDS, false);
+  }
+
+  /** Joins each left element with the scores of its id (a score stage's output: id and value). */
+  public static <L> JoinById<L, Double> ofScores(SerializableFunction<L, String> leftId, PCollection<DocumentScore> scores) {
+    return new JoinById<>(requireNonNull(leftId, "leftId"), null, requireNonNull(scores, "scores"), DEFAULT_SHARDS, false);
   }
 
   /** The number of groups (memory per group ~ right size / shards); {@link #DEFAULT_SHARDS} unless set. */
   public JoinById<L, R> withShards(int shards) {
     checkArgument(shards >= 1 && shards <= (1 << 24), "shards must be in [1, 2^24], got %s", shards);
-    return new JoinById<>(leftId, right, shards, oneLeftPerId);
+    return new JoinById<>(leftId, right, scores, shards, oneLeftPerId);
   }
 
   /** Emits only the first left element under each id (a group then also holds the ids it has seen). */
   public JoinById<L, R> withOneLeftPerId() {
-    return new JoinById<>(leftId, right, shards, true);
+    return new JoinById<>(leftId, right, scores, shards, true);
   }
 
   /** The group of an id among {@code shards}. */
@@ -95,6 +106,7 @@ public final class JoinById<L, R> extends PTransform<PCollection<L>, PCollection
 
   @Override
   public PCollection<Joined<L, R>> expand(PCollection<L> left) {
+    PCollection<KV<String, R>> right = this.right != null ? this.right : scoresById();
     Coder<L> leftCoder = left.getCoder();
     checkArgument(right.getCoder() instanceof KvCoder, "the right side needs a KvCoder, has %s", right.getCoder());
     @SuppressWarnings("unchecked")
@@ -114,6 +126,15 @@ public final class JoinById<L, R> extends PTransform<PCollection<L>, PCollection
         .apply("GroupByIdHash", CoGroupByKey.create())
         .apply("Match", ParDo.of(new MatchFn<>(leftTag, rightTag, leftId, oneLeftPerId)))
         .setCoder(JoinedCoder.of(leftCoder, rightCoder));
+  }
+
+  @SuppressWarnings("unchecked") // only ofScores sets scores, and it makes R Double
+  private PCollection<KV<String, R>> scoresById() {
+    PCollection<KV<String, Double>> kvs = scores
+        .apply("ScoresById", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
+            .via((DocumentScore s) -> KV.of(s.id(), s.score())))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    return (PCollection<KV<String, R>>) (PCollection<?>) kvs;
   }
 
   @Override

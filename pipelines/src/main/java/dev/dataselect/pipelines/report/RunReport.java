@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.Hashes;
 import java.io.IOException;
 import java.io.Serializable;
@@ -20,11 +21,8 @@ import java.util.TreeMap;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.CombineWithContext;
 import org.apache.beam.sdk.transforms.Count;
@@ -35,7 +33,6 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Top;
-import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -79,8 +76,8 @@ public final class RunReport {
   }
 
   /** The kept and dropped (id, score) of {@link #splitLikeRandom}. */
-  public static final TupleTag<KV<String, Double>> KEPT = new TupleTag<>("kept") {};
-  public static final TupleTag<KV<String, Double>> DROPPED = new TupleTag<>("dropped") {};
+  public static final TupleTag<DocumentScore> KEPT = new TupleTag<>("kept") {};
+  public static final TupleTag<DocumentScore> DROPPED = new TupleTag<>("dropped") {};
 
   /** Top and bottom examples per score. */
   public static final int DEFAULT_EXAMPLES = 5;
@@ -91,7 +88,7 @@ public final class RunReport {
 
   private final String dataDir;
   private final Map<String, Scale> scales = new LinkedHashMap<>();
-  private final Map<String, PCollection<KV<String, Double>>> scores = new LinkedHashMap<>();
+  private final Map<String, PCollection<DocumentScore>> scores = new LinkedHashMap<>();
   private final List<Decision> decisions = new ArrayList<>();
   @Nullable private PCollection<Document> documents;
   @Nullable private PCollection<Document> selected;
@@ -114,7 +111,7 @@ public final class RunReport {
   }
 
   /** A score of every scored document, (id, score): its histogram and its top and bottom examples. */
-  public RunReport scores(String name, Scale scale, PCollection<KV<String, Double>> idScores) {
+  public RunReport scores(String name, Scale scale, PCollection<DocumentScore> idScores) {
     checkArgument(name != null && name.matches("[A-Za-z0-9_.-]+"), "score name must match [A-Za-z0-9_.-]+, got '%s'", name);
     checkArgument(!scores.containsKey(name), "score '%s' is already in the report", name);
     scales.put(name, scale);
@@ -128,7 +125,7 @@ public final class RunReport {
    * names the decision, e.g. {@code density@0.2}.
    */
   public RunReport decisions(
-      String label, String scoreName, PCollection<KV<String, Double>> kept, PCollection<KV<String, Double>> dropped) {
+      String label, String scoreName, PCollection<DocumentScore> kept, PCollection<DocumentScore> dropped) {
     checkArgument(label != null && !label.isEmpty(), "label must not be empty");
     checkArgument(decisions.stream().noneMatch(d -> d.label.equals(label)), "decision '%s' is already in the report", label);
     decisions.add(new Decision(label, scoreName, kept, dropped));
@@ -163,7 +160,7 @@ public final class RunReport {
           "decision '%s' uses score '%s', which is not in the report: register it with scores() (have %s)",
           d.label, d.scoreName, scales.keySet());
     }
-    for (Map.Entry<String, PCollection<KV<String, Double>>> s : scores.entrySet()) {
+    for (Map.Entry<String, PCollection<DocumentScore>> s : scores.entrySet()) {
       String name = s.getKey();
       Scale scale = scales.get(name);
       List<Decision> ofScore = decisions.stream().filter(d -> d.scoreName.equals(name)).toList();
@@ -191,19 +188,19 @@ public final class RunReport {
    * Splits (id, score) by the random sampler's rule, {@code Hashes.unit(id, seed) < rate}, into
    * {@link #KEPT} and {@link #DROPPED}: the scores of what {@code Select.random} kept, without a join.
    */
-  public static PTransform<PCollection<KV<String, Double>>, PCollectionTuple> splitLikeRandom(double rate, long seed) {
+  public static PTransform<PCollection<DocumentScore>, PCollectionTuple> splitLikeRandom(double rate, long seed) {
     checkArgument(rate >= 0 && rate <= 1, "rate must be in [0, 1], got %s", rate);
     return new PTransform<>() {
       @Override
-      public PCollectionTuple expand(PCollection<KV<String, Double>> in) {
-        PCollectionTuple out = in.apply("SplitByHash", ParDo.of(new DoFn<KV<String, Double>, KV<String, Double>>() {
+      public PCollectionTuple expand(PCollection<DocumentScore> in) {
+        PCollectionTuple out = in.apply("SplitByHash", ParDo.of(new DoFn<DocumentScore, DocumentScore>() {
           @ProcessElement
-          public void process(@Element KV<String, Double> kv, MultiOutputReceiver o) {
-            o.get(Hashes.keep(kv.getKey(), seed, rate) ? KEPT : DROPPED).output(kv);
+          public void process(@Element DocumentScore s, MultiOutputReceiver o) {
+            o.get(Hashes.keep(s.id(), seed, rate) ? KEPT : DROPPED).output(s);
           }
         }).withOutputTags(KEPT, TupleTagList.of(DROPPED)));
-        out.get(KEPT).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
-        out.get(DROPPED).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+        out.get(KEPT).setCoder(DocumentScore.DocumentScoreCoder.of());
+        out.get(DROPPED).setCoder(DocumentScore.DocumentScoreCoder.of());
         return out;
       }
     };
@@ -217,10 +214,10 @@ public final class RunReport {
     return label.replaceAll("[^A-Za-z0-9_.@=-]", "_");
   }
 
-  private static PCollection<KV<String, Double>> tagged(String series, PCollection<KV<String, Double>> scores, String step) {
+  private static PCollection<KV<String, Double>> tagged(String series, PCollection<DocumentScore> scores, String step) {
     return scores.apply(step + " as " + series, MapElements
         .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
-        .via(kv -> KV.of(series, kv.getValue())));
+        .via(s -> KV.of(series, s.score())));
   }
 
   /**
@@ -228,17 +225,17 @@ public final class RunReport {
    * kept and dropped scores of its decisions), as a singleton side input of a few bytes, so that all
    * of the score's histograms share one set of bin edges.
    */
-  private static PCollectionView<Histogram.Range> range(String name, Scale scale, PCollection<KV<String, Double>> scores, List<Decision> decisions) {
+  private static PCollectionView<Histogram.Range> range(String name, Scale scale, PCollection<DocumentScore> scores, List<Decision> decisions) {
     String step = "Report " + name + " range";
-    List<PCollection<KV<String, Double>>> all = new ArrayList<>();
+    List<PCollection<DocumentScore>> all = new ArrayList<>();
     all.add(scores);
     for (Decision d : decisions) {
       all.add(d.kept);
       all.add(d.dropped);
     }
-    PCollection<KV<String, Double>> flat = all.size() == 1 ? scores : PCollectionList.of(all).apply(step + " flatten", Flatten.pCollections());
+    PCollection<DocumentScore> flat = all.size() == 1 ? scores : PCollectionList.of(all).apply(step + " flatten", Flatten.pCollections());
     return flat
-        .apply(step + " values", Values.create())
+        .apply(step + " values", MapElements.into(TypeDescriptors.doubles()).via(DocumentScore::score))
         .apply(step, Combine.globally(new Histogram.RangeFn(scale)).asSingletonView());
   }
 
@@ -301,7 +298,7 @@ public final class RunReport {
   /** Top and bottom k by each score, with snippets of their text joined from the documents. */
   private void examples() {
     List<PCollection<String>> picks = new ArrayList<>();
-    for (Map.Entry<String, PCollection<KV<String, Double>>> s : scores.entrySet()) {
+    for (Map.Entry<String, PCollection<DocumentScore>> s : scores.entrySet()) {
       String name = s.getKey();
       for (boolean top : new boolean[] {true, false}) {
         String end = top ? "top" : "bottom";
@@ -321,12 +318,12 @@ public final class RunReport {
             .withSideInputs(pickView));
   }
 
-  static List<String> picks(String score, String end, List<KV<String, Double>> list) {
+  static List<String> picks(String score, String end, List<DocumentScore> list) {
     ObjectMapper mapper = new ObjectMapper();
     List<String> out = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       out.add(mapper.createObjectNode().put("score", score).put("end", end).put("rank", i + 1)
-          .put("id", list.get(i).getKey()).put("value", list.get(i).getValue()).toString());
+          .put("id", list.get(i).id()).put("value", list.get(i).score()).toString());
     }
     return out;
   }
@@ -334,10 +331,10 @@ public final class RunReport {
   private static final class Decision {
     final String label;
     final String scoreName;
-    final PCollection<KV<String, Double>> kept;
-    final PCollection<KV<String, Double>> dropped;
+    final PCollection<DocumentScore> kept;
+    final PCollection<DocumentScore> dropped;
 
-    Decision(String label, String scoreName, PCollection<KV<String, Double>> kept, PCollection<KV<String, Double>> dropped) {
+    Decision(String label, String scoreName, PCollection<DocumentScore> kept, PCollection<DocumentScore> dropped) {
       this.label = label;
       this.scoreName = scoreName;
       this.kept = kept;
@@ -346,7 +343,7 @@ public final class RunReport {
   }
 
   /** By score, then id: {@code Top} keeps the largest, so the bottom end compares reversed. */
-  static final class ByScore implements Comparator<KV<String, Double>>, Serializable {
+  static final class ByScore implements Comparator<DocumentScore>, Serializable {
     private final boolean ascending;
 
     ByScore(boolean ascending) {
@@ -354,10 +351,10 @@ public final class RunReport {
     }
 
     @Override
-    public int compare(KV<String, Double> a, KV<String, Double> b) {
-      int c = Double.compare(a.getValue(), b.getValue());
+    public int compare(DocumentScore a, DocumentScore b) {
+      int c = Double.compare(a.score(), b.score());
       if (c == 0) {
-        c = a.getKey().compareTo(b.getKey());
+        c = a.id().compareTo(b.id());
       }
       return ascending ? c : -c;
     }

@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines.report;
 
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,15 +181,15 @@ class HistogramTest {
 
   @Test
   void aScoreAndItsDecisionsShareTheirBinsAndTheFilesAddUp(@TempDir Path dir) throws Exception {
-    List<KV<String, Double>> scores = new java.util.ArrayList<>();
-    List<KV<String, Double>> kept = new java.util.ArrayList<>();
-    List<KV<String, Double>> dropped = new java.util.ArrayList<>();
+    List<DocumentScore> scores = new java.util.ArrayList<>();
+    List<DocumentScore> kept = new java.util.ArrayList<>();
+    List<DocumentScore> dropped = new java.util.ArrayList<>();
     for (int i = 0; i < 300; i++) {
-      KV<String, Double> kv = KV.of("d" + i, 2e-3 * (1 + Math.sin(i) * 0.4));
+      DocumentScore kv = DocumentScore.of("d" + i, 2e-3 * (1 + Math.sin(i) * 0.4));
       scores.add(kv);
       (i % 3 == 0 ? kept : dropped).add(kv);
     }
-    scores.add(KV.of("nan", Double.NaN));
+    scores.add(DocumentScore.of("nan", Double.NaN));
     Pipeline p = Pipeline.create();
     RunReport.to(dir.toString())
         .scores("density", LOG, p.apply("S", Create.of(scores)))
@@ -223,8 +223,7 @@ class HistogramTest {
   @Test
   void anEmptyScoreWritesEmptyHistograms(@TempDir Path dir) throws Exception {
     Pipeline p = Pipeline.create();
-    org.apache.beam.sdk.coders.Coder<KV<String, Double>> coder = org.apache.beam.sdk.coders.KvCoder.of(
-        org.apache.beam.sdk.coders.StringUtf8Coder.of(), org.apache.beam.sdk.coders.DoubleCoder.of());
+    org.apache.beam.sdk.coders.Coder<DocumentScore> coder = DocumentScore.DocumentScoreCoder.of();
     RunReport.to(dir.toString())
         .scores("askllm", P, p.apply("S", Create.empty(coder)))
         .decisions("quality@0.5", "askllm", p.apply("K", Create.empty(coder)), p.apply("D", Create.empty(coder)))
@@ -246,7 +245,7 @@ class HistogramTest {
   @Test
   void aDecisionNeedsItsScoreRegistered() {
     Pipeline p = Pipeline.create();
-    PCollection<KV<String, Double>> s = p.apply(Create.of(KV.of("a", 0.5)));
+    PCollection<DocumentScore> s = p.apply(Create.of(DocumentScore.of("a", 0.5)));
     RunReport r = RunReport.to("/tmp/x").decisions("density@0.2", "density", s, s);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::apply);
     assertTrue(e.getMessage().contains("register it with scores()"), e.getMessage());

@@ -57,8 +57,8 @@ class DataflowJobSpecTest {
     // The pipeline that runs: the stages under their names, every one in the GPU worker container.
     RunnerApi.Pipeline pipeline = DataflowJobs.pipeline(dir.resolve("job.json"));
     List<String> transforms = DataflowJobs.transformNames(pipeline);
-    for (String stage : List.of("ReadCorpus", "RemoveDuplicates", "Embed", "KdeDensity", "SelectByInverseDensity", "JoinDecisions",
-        "WriteDensityScores", "WriteJsonl", "WriteIds", "WriteDeadLetters", "WriteSummary")) {
+    for (String stage : List.of("ReadCorpus", "RemoveDuplicates", "Embed", "KdeDensity", "SelectByInverseDensity", "SelectByInverseDensity/JoinDecisions",
+        "WriteDensityScores", "WriteSelected/WriteJsonl", "WriteIds", "WriteDeadLetters", "WriteSummary")) {
       assertTrue(transforms.contains(stage), stage + " is a stage: " + transforms);
     }
     assertTrue(transforms.stream().anyMatch(t -> t.startsWith("ReadCorpus/")), "ReadCorpus is expanded: " + transforms);
@@ -92,7 +92,7 @@ class DataflowJobSpecTest {
     List<String> transforms = DataflowJobs.transformNames(DataflowJobs.pipeline(dir.resolve("job.json")));
     assertTrue(transforms.contains("Limit"), "--limit adds the Limit stage: " + transforms);
     assertFalse(transforms.contains("RemoveDuplicates"), "--dedup=false removes it: " + transforms);
-    assertTrue(transforms.contains("WriteParquet") && !transforms.contains("WriteJsonl"), "--outputFormat=parquet: " + transforms);
+    assertTrue(transforms.contains("WriteSelected/WriteParquet") && !transforms.contains("WriteSelected/WriteJsonl"), "--outputFormat=parquet: " + transforms);
   }
 
   @Test

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The default local run ({@code bin/dataselect} with no {@code --runner}: Flink's in-process
  * cluster with the project's Flink settings) end to end on a slice of the built-in demo, against
  * the DirectRunner with the same seed: the same selected ids, counts that reconcile, and progress
- * lines that name the stages as they run.
+ * lines that name the stages as they run. Both runners' selections also equal the ids the job
+ * selected before the stages were recomposed into one {@code Select} (recorded under {@code
+ * src/test/resources/golden/} by the earlier build with the same options): the refactor changed
+ * no decision.
  */
 class DefaultLocalRunnerTest {
   /** What bin/dataselect adds when no --runner is given. */
@@ -34,10 +37,14 @@ class DefaultLocalRunnerTest {
 
   @TempDir Path dir;
 
-  private String run(Path out, List<String> runner) throws IOException {
+  /** Without the immutability check, which walks the job's whole graph per bundle (see JobRuns in pipelines/). */
+  static final List<String> DIRECT_RUNNER = List.of("--runner=DirectRunner", "--enforceImmutability=false");
+
+  private String run(Path out, List<String> runner, String... more) throws IOException {
     List<String> args = new ArrayList<>(List.of("--output=" + out, "--limit=80", "--kdeSampleSize=40", "--seed=11",
         "--progressSeconds=1"));
     args.addAll(runner);
+    args.addAll(List.of(more));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (PrintStream print = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
       assertEquals(0, Dataselect.execute(args.toArray(new String[0]), print), () -> bytes.toString(StandardCharsets.UTF_8));
@@ -60,12 +67,12 @@ class DefaultLocalRunnerTest {
     Path flink = dir.resolve("flink");
     Path direct = dir.resolve("direct");
     String flinkOutput = run(flink, DEFAULT_RUNNER);
-    // Without the immutability check, which walks the job's whole graph per bundle (see JobRuns in pipelines/).
-    run(direct, List.of("--runner=DirectRunner", "--enforceImmutability=false"));
+    run(direct, DIRECT_RUNNER);
 
     Set<String> selected = ids(flink);
     assertTrue(selected.size() >= 5, "selected: " + selected);
     assertEquals(ids(direct), selected);
+    assertEquals(golden("density"), selected, "the density selection differs from the one recorded before the refactor");
 
     JsonNode summary = new ObjectMapper().readTree(flink.resolve("summary.json").toFile());
     summary.path("reconciles").forEach(check -> assertTrue(check.asBoolean(), summary.toString()));
@@ -82,5 +89,19 @@ class DefaultLocalRunnerTest {
     assertTrue(flinkOutput.contains("selected " + selected.size() + " of "), flinkOutput);
     assertTrue(flinkOutput.contains("summary: " + flink.resolve("summary.json")), flinkOutput);
     assertTrue(flinkOutput.contains("report:  "), flinkOutput);
+  }
+
+  /** The top-k (densest) and random-count samplers against their recorded selections, on the DirectRunner. */
+  @Test
+  void otherSamplersSelectWhatTheyDidBeforeTheRefactor() throws IOException {
+    run(dir.resolve("densest"), DIRECT_RUNNER, "--sampler=densest");
+    assertEquals(golden("densest"), ids(dir.resolve("densest")));
+    run(dir.resolve("random"), DIRECT_RUNNER, "--sampler=random", "--count=20");
+    assertEquals(golden("random-count20"), ids(dir.resolve("random")));
+  }
+
+  private static Set<String> golden(String name) throws IOException {
+    Path f = Path.of("src/test/resources/golden/demo-limit80-seed11-" + name + ".txt");
+    return new TreeSet<>(Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> !l.isEmpty()).toList());
   }
 }

@@ -2,6 +2,7 @@ package dev.dataselect.transforms.density;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.Embedding;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Scores every embedding by its kernel density in the corpus: {@code PCollection<Embedding>} in,
- * {@code PCollection<KV<String, Double>>} of (id, density) out, one per embedding, in [0, 1].
+ * {@code PCollection<DocumentScore>} of (id, density) out, one per embedding, in [0, 1].
  *
  * <p>Two estimators:
  *
@@ -63,8 +64,8 @@ import org.slf4j.LoggerFactory;
  * window and timestamp. An embedding whose dimension differs from its window's sample or sketch
  * fails the bundle (an upstream model mix-up, not a bad record).
  */
-public final class KdeDensity
-    extends PTransform<PCollection<Embedding>, PCollection<KV<String, Double>>> {
+public abstract class KdeDensity
+    extends PTransform<PCollection<Embedding>, PCollection<DocumentScore>> {
   private static final Logger LOG = LoggerFactory.getLogger(KdeDensity.class);
 
   /** Which estimator scores the embeddings. */
@@ -153,7 +154,7 @@ public final class KdeDensity
     }
   }
 
-  private final Settings settings;
+  final Settings settings;
 
   private KdeDensity(Settings settings) {
     this.settings = settings;
@@ -163,140 +164,154 @@ public final class KdeDensity
    * The reference-sample KDE: m = 10,000 references, Gaussian kernel, bandwidth by the median
    * nearest-neighbour distance among the references, batches of 256, seed 0.
    */
-  public static KdeDensity referenceSample() {
-    return new KdeDensity(new Settings());
+  public static ReferenceSampleKde referenceSample() {
+    return new ReferenceSampleKde(new Settings());
   }
 
   /**
    * The RACE sketch: R = 1,000 rows x B = 20,000 buckets (the paper's; 80 MB), p-stable hashing
    * with one function of width w = 1.0 per row, seed 0.
    */
-  public static KdeDensity raceSketch() {
-    return referenceSample().withEstimator(Estimator.RACE_SKETCH);
+  public static RaceSketchKde raceSketch() {
+    Settings s = new Settings();
+    s.estimator = Estimator.RACE_SKETCH;
+    return new RaceSketchKde(s);
   }
 
-  private KdeDensity with(java.util.function.Consumer<Settings> change) {
+  public Estimator estimator() {
+    return settings.estimator;
+  }
+
+  Settings with(java.util.function.Consumer<Settings> change) {
     Settings s = settings.copy();
     change.accept(s);
-    return new KdeDensity(s);
+    return s;
   }
 
-  public KdeDensity withEstimator(Estimator estimator) {
-    checkArgument(
-        estimator != null, "estimator must be one of %s, got null", List.of(Estimator.values()));
-    return with(s -> s.estimator = estimator);
+  /** {@link #referenceSample()}: only the reference sample's settings. */
+  public static final class ReferenceSampleKde extends KdeDensity {
+    private ReferenceSampleKde(Settings settings) {
+      super(settings);
+    }
+
+    /** Seeds which ids are the references. */
+    public ReferenceSampleKde withSeed(long seed) {
+      return new ReferenceSampleKde(with(s -> s.seed = seed));
+    }
+
+    /** The number of references m, in [2, 100,000]. */
+    public ReferenceSampleKde withSampleSize(int sampleSize) {
+      checkArgument(
+          sampleSize >= 2 && sampleSize <= MAX_SAMPLE_SIZE,
+          "sampleSize must be in [2, %s], got %s",
+          MAX_SAMPLE_SIZE,
+          sampleSize);
+      return new ReferenceSampleKde(with(s -> s.sampleSize = sampleSize));
+    }
+
+    /** The kernel, Gaussian by default. */
+    public ReferenceSampleKde withKernel(Kernel kernel) {
+      checkArgument(kernel != null, "kernel must be one of %s, got null", List.of(Kernel.values()));
+      return new ReferenceSampleKde(with(s -> s.kernel = kernel));
+    }
+
+    /**
+     * The bandwidth h, finite and > 0. Unset, a {@link BandwidthHeuristic} picks it from the
+     * sample.
+     */
+    public ReferenceSampleKde withBandwidth(double bandwidth) {
+      checkArgument(
+          bandwidth > 0 && Double.isFinite(bandwidth),
+          "bandwidth must be finite and in (0, inf), got %s",
+          bandwidth);
+      return new ReferenceSampleKde(with(s -> s.bandwidth = bandwidth));
+    }
+
+    /**
+     * How to pick the bandwidth when none is given; by default the median nearest-neighbour
+     * distance among the first 1,000 references. Set with {@link #withBandwidth} too, the transform fails at expansion.
+     */
+    public ReferenceSampleKde withBandwidthHeuristic(BandwidthHeuristic bandwidthHeuristic) {
+      checkArgument(
+          bandwidthHeuristic != null,
+          "bandwidthHeuristic must be one of %s, got null",
+          List.of(BandwidthHeuristic.values()));
+      return new ReferenceSampleKde(with(s -> s.bandwidthHeuristic = bandwidthHeuristic));
+    }
+
+    /** Queries per blocked product, in [1, 8192]. */
+    public ReferenceSampleKde withBatchSize(int batchSize) {
+      checkArgument(
+          batchSize >= 1 && batchSize <= MAX_BATCH_SIZE,
+          "batchSize must be in [1, %s], got %s",
+          MAX_BATCH_SIZE,
+          batchSize);
+      return new ReferenceSampleKde(with(s -> s.batchSize = batchSize));
+    }
   }
 
-  /** Seeds the reference sample (which ids) and the sketch's hash functions. */
-  public KdeDensity withSeed(long seed) {
-    return with(s -> s.seed = seed);
-  }
+  /** {@link #raceSketch()}: only the sketch's settings. */
+  public static final class RaceSketchKde extends KdeDensity {
+    private RaceSketchKde(Settings settings) {
+      super(settings);
+    }
 
-  /** Reference sample: the number of references m, in [2, 100,000]. */
-  public KdeDensity withSampleSize(int sampleSize) {
-    checkArgument(
-        sampleSize >= 2 && sampleSize <= MAX_SAMPLE_SIZE,
-        "sampleSize must be in [2, %s], got %s",
-        MAX_SAMPLE_SIZE,
-        sampleSize);
-    return with(s -> s.sampleSize = sampleSize);
-  }
+    /** Seeds the hash functions. */
+    public RaceSketchKde withSeed(long seed) {
+      return new RaceSketchKde(with(s -> s.seed = seed));
+    }
 
-  /** Reference sample: the kernel, Gaussian by default. */
-  public KdeDensity withKernel(Kernel kernel) {
-    checkArgument(kernel != null, "kernel must be one of %s, got null", List.of(Kernel.values()));
-    return with(s -> s.kernel = kernel);
-  }
+    /** The number of rows R (independent hash functions), in [1, 100,000]. */
+    public RaceSketchKde withRows(int rows) {
+      checkArgument(rows >= 1 && rows <= MAX_ROWS, "rows must be in [1, %s], got %s", MAX_ROWS, rows);
+      return new RaceSketchKde(with(s -> s.rows = rows));
+    }
 
-  /**
-   * Reference sample: the bandwidth h, finite and > 0. Unset, a {@link BandwidthHeuristic} picks it
-   * from the sample.
-   */
-  public KdeDensity withBandwidth(double bandwidth) {
-    checkArgument(
-        bandwidth > 0 && Double.isFinite(bandwidth),
-        "bandwidth must be finite and in (0, inf), got %s",
-        bandwidth);
-    return with(s -> s.bandwidth = bandwidth);
-  }
+    /** Buckets per row B, in [2, 100,000,000] (and R x B < 2^31, checked at expansion). */
+    public RaceSketchKde withBuckets(int buckets) {
+      checkArgument(
+          buckets >= 2 && buckets <= MAX_BUCKETS,
+          "buckets must be in [2, %s], got %s",
+          MAX_BUCKETS,
+          buckets);
+      return new RaceSketchKde(with(s -> s.buckets = buckets));
+    }
 
-  /**
-   * Reference sample: how to pick the bandwidth when none is given; by default the median
-   * nearest-neighbour distance among the first 1,000 references.
-   */
-  public KdeDensity withBandwidthHeuristic(BandwidthHeuristic bandwidthHeuristic) {
-    checkArgument(
-        bandwidthHeuristic != null,
-        "bandwidthHeuristic must be one of %s, got null",
-        List.of(BandwidthHeuristic.values()));
-    return with(s -> s.bandwidthHeuristic = bandwidthHeuristic);
-  }
+    /** The LSH family, p-stable (L2) by default. */
+    public RaceSketchKde withHashFamily(LshFamily hashFamily) {
+      checkArgument(
+          hashFamily != null, "hashFamily must be one of %s, got null", List.of(LshFamily.values()));
+      return new RaceSketchKde(with(s -> s.hashFamily = hashFamily));
+    }
 
-  /** Reference sample: queries per blocked product, in [1, 8192]. */
-  public KdeDensity withBatchSize(int batchSize) {
-    checkArgument(
-        batchSize >= 1 && batchSize <= MAX_BATCH_SIZE,
-        "batchSize must be in [1, %s], got %s",
-        MAX_BATCH_SIZE,
-        batchSize);
-    return with(s -> s.batchSize = batchSize);
-  }
+    /**
+     * LSH functions concatenated per row K, in [1, 30]; the kernel is the single-function
+     * collision probability to the power K (sharper for larger K).
+     */
+    public RaceSketchKde withHashesPerRow(int hashesPerRow) {
+      checkArgument(
+          hashesPerRow >= 1 && hashesPerRow <= MAX_HASHES_PER_ROW,
+          "hashesPerRow must be in [1, %s], got %s",
+          MAX_HASHES_PER_ROW,
+          hashesPerRow);
+      return new RaceSketchKde(with(s -> s.hashesPerRow = hashesPerRow));
+    }
 
-  /** Sketch: the number of rows R (independent hash functions), in [1, 100,000]. */
-  public KdeDensity withRows(int rows) {
-    checkArgument(rows >= 1 && rows <= MAX_ROWS, "rows must be in [1, %s], got %s", MAX_ROWS, rows);
-    return with(s -> s.rows = rows);
-  }
-
-  /** Sketch: buckets per row B, in [2, 100,000,000] (and R x B < 2^31, checked at expansion). */
-  public KdeDensity withBuckets(int buckets) {
-    checkArgument(
-        buckets >= 2 && buckets <= MAX_BUCKETS,
-        "buckets must be in [2, %s], got %s",
-        MAX_BUCKETS,
-        buckets);
-    return with(s -> s.buckets = buckets);
-  }
-
-  /** Sketch: the LSH family, p-stable (L2) by default. */
-  public KdeDensity withHashFamily(LshFamily hashFamily) {
-    checkArgument(
-        hashFamily != null, "hashFamily must be one of %s, got null", List.of(LshFamily.values()));
-    return with(s -> s.hashFamily = hashFamily);
-  }
-
-  /**
-   * Sketch: LSH functions concatenated per row K, in [1, 30]; the kernel is the single-function
-   * collision probability to the power K (sharper for larger K).
-   */
-  public KdeDensity withHashesPerRow(int hashesPerRow) {
-    checkArgument(
-        hashesPerRow >= 1 && hashesPerRow <= MAX_HASHES_PER_ROW,
-        "hashesPerRow must be in [1, %s], got %s",
-        MAX_HASHES_PER_ROW,
-        hashesPerRow);
-    return with(s -> s.hashesPerRow = hashesPerRow);
-  }
-
-  /** Sketch, p-stable: the bucket width w, finite and > 0 (the sketch's bandwidth). */
-  public KdeDensity withBucketWidth(double bucketWidth) {
-    checkArgument(
-        bucketWidth > 0 && Double.isFinite(bucketWidth),
-        "bucketWidth must be finite and in (0, inf), got %s",
-        bucketWidth);
-    return with(s -> s.bucketWidth = bucketWidth);
+    /** p-stable: the bucket width w, finite and > 0 (the sketch's bandwidth). */
+    public RaceSketchKde withBucketWidth(double bucketWidth) {
+      checkArgument(
+          bucketWidth > 0 && Double.isFinite(bucketWidth),
+          "bucketWidth must be finite and in (0, inf), got %s",
+          bucketWidth);
+      return new RaceSketchKde(with(s -> s.bucketWidth = bucketWidth));
+    }
   }
 
   @Override
-  public PCollection<KV<String, Double>> expand(PCollection<Embedding> embeddings) {
+  public PCollection<DocumentScore> expand(PCollection<Embedding> embeddings) {
     Settings s = settings;
-    PCollection<KV<String, Double>> densities;
+    PCollection<DocumentScore> densities;
     if (s.estimator == Estimator.REFERENCE_SAMPLE) {
-      checkUnused("rows", s.rows);
-      checkUnused("buckets", s.buckets);
-      checkUnused("hashFamily", s.hashFamily);
-      checkUnused("hashesPerRow", s.hashesPerRow);
-      checkUnused("bucketWidth", s.bucketWidth);
       checkArgument(
           s.bandwidth == null || s.bandwidthHeuristic == null,
           "bandwidth is set to %s, so bandwidthHeuristic %s would be ignored; set one of them",
@@ -304,11 +319,6 @@ public final class KdeDensity
           s.bandwidthHeuristic);
       densities = expandReferenceSample(embeddings, s);
     } else {
-      checkUnused("sampleSize", s.sampleSize);
-      checkUnused("kernel", s.kernel);
-      checkUnused("bandwidth", s.bandwidth);
-      checkUnused("bandwidthHeuristic", s.bandwidthHeuristic);
-      checkUnused("batchSize", s.batchSize);
       checkArgument(
           (long) s.rows() * s.buckets() <= Integer.MAX_VALUE - 8,
           "rows x buckets must be below 2^31 counters, got %s x %s",
@@ -316,20 +326,10 @@ public final class KdeDensity
           s.buckets());
       densities = expandSketch(embeddings, s);
     }
-    return densities.setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    return densities.setCoder(DocumentScore.DocumentScoreCoder.of());
   }
 
-  /** A setting of the other estimator is a mistake: it would silently change nothing. */
-  private void checkUnused(String name, Object value) {
-    checkArgument(
-        value == null,
-        "%s is set to %s, but the %s estimator does not use it",
-        name,
-        value,
-        settings.estimator);
-  }
-
-  private static PCollection<KV<String, Double>> expandReferenceSample(
+  private static PCollection<DocumentScore> expandReferenceSample(
       PCollection<Embedding> embeddings, Settings s) {
     PCollectionView<KV<Double, String>> cut =
         embeddings
@@ -354,7 +354,7 @@ public final class KdeDensity
         ParDo.of(new ScoreFn(sample, s.kernel(), s.batchSize())).withSideInputs(sample));
   }
 
-  private static PCollection<KV<String, Double>> expandSketch(
+  private static PCollection<DocumentScore> expandSketch(
       PCollection<Embedding> embeddings, Settings s) {
     PCollectionView<RaceSketch> sketch =
         embeddings
@@ -563,7 +563,7 @@ public final class KdeDensity
    * product. Results go out with their own timestamp: at once if it is not before the current
    * element's (the only direction a DoFn may move timestamps), else at the end of the bundle.
    */
-  private static final class ScoreFn extends DoFn<Embedding, KV<String, Double>> {
+  private static final class ScoreFn extends DoFn<Embedding, DocumentScore> {
     private final PCollectionView<ReferenceSample> sample;
     private final Kernel kernel;
     private final int batchSize;
@@ -583,11 +583,11 @@ public final class KdeDensity
     }
 
     private static final class Pending {
-      final KV<String, Double> value;
+      final DocumentScore value;
       final Instant timestamp;
       final BoundedWindow window;
 
-      Pending(KV<String, Double> value, Instant timestamp, BoundedWindow window) {
+      Pending(DocumentScore value, Instant timestamp, BoundedWindow window) {
         this.value = value;
         this.timestamp = timestamp;
         this.window = window;
@@ -612,7 +612,7 @@ public final class KdeDensity
       if (batch.full()) {
         score(batch);
         for (int i = 0; i < batch.size; i++) {
-          KV<String, Double> result = KV.of(batch.ids[i], out[i]);
+          DocumentScore result = DocumentScore.of(batch.ids[i], out[i]);
           if (batch.timestamps[i].isBefore(c.timestamp())) {
             pending.add(new Pending(result, batch.timestamps[i], window));
           } else {
@@ -633,7 +633,7 @@ public final class KdeDensity
         if (batch.size > 0) {
           score(batch);
           for (int i = 0; i < batch.size; i++) {
-            c.output(KV.of(batch.ids[i], out[i]), batch.timestamps[i], e.getKey());
+            c.output(DocumentScore.of(batch.ids[i], out[i]), batch.timestamps[i], e.getKey());
           }
         }
       }
@@ -730,7 +730,7 @@ public final class KdeDensity
   }
 
   /** Pass 2: each embedding's score against its window's merged sketch. */
-  private static final class SketchScoreFn extends DoFn<Embedding, KV<String, Double>> {
+  private static final class SketchScoreFn extends DoFn<Embedding, DocumentScore> {
     private final HashesHolder hashes;
     private final PCollectionView<RaceSketch> sketch;
     private final Counter scored = Metrics.counter(KdeDensity.class, "embeddings_scored");
@@ -754,7 +754,7 @@ public final class KdeDensity
       long start = System.nanoTime();
       double density = s.score(hashes.forDimension(e.dimension()).bucketsOf(e.vector()));
       scoreMicros.update((System.nanoTime() - start) / 1000);
-      c.output(KV.of(e.id(), density));
+      c.output(DocumentScore.of(e.id(), density));
       scored.inc();
     }
   }

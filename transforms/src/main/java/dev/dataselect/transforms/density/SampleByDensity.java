@@ -1,11 +1,10 @@
 package dev.dataselect.transforms.density;
 
+import dev.dataselect.transforms.DocumentScore;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -15,7 +14,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -25,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Selects documents by their density: {@code PCollection<KV<String, Double>>} of (id, density), as
+ * Selects documents by their density: {@code PCollection<DocumentScore>} of (id, density), as
  * {@link KdeDensity} outputs, in; the ids split into {@link #SELECTED} and {@link #REJECTED} out.
  *
  * <ul>
@@ -47,15 +45,15 @@ import org.slf4j.LoggerFactory;
  * the bundle.
  */
 public final class SampleByDensity
-    extends PTransform<PCollection<KV<String, Double>>, PCollectionTuple> {
+    extends PTransform<PCollection<DocumentScore>, PCollectionTuple> {
   private static final Logger LOG = LoggerFactory.getLogger(SampleByDensity.class);
 
   public static final TupleTag<String> SELECTED = new TupleTag<>("selected") {};
   public static final TupleTag<String> REJECTED = new TupleTag<>("rejected") {};
   /** The kept documents' (id, density): for reports that compare kept and dropped scores. */
-  public static final TupleTag<KV<String, Double>> SELECTED_SCORES = new TupleTag<>("selectedScores") {};
+  public static final TupleTag<DocumentScore> SELECTED_SCORES = new TupleTag<>("selectedScores") {};
   /** The dropped documents' (id, density). */
-  public static final TupleTag<KV<String, Double>> REJECTED_SCORES = new TupleTag<>("rejectedScores") {};
+  public static final TupleTag<DocumentScore> REJECTED_SCORES = new TupleTag<>("rejectedScores") {};
 
   public static final double DEFAULT_RELATIVE_ACCURACY = 0.001;
   public static final double MAX_RELATIVE_ACCURACY = 0.1;
@@ -136,7 +134,7 @@ public final class SampleByDensity
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<KV<String, Double>> densities) {
+  public PCollectionTuple expand(PCollection<DocumentScore> densities) {
     PCollectionView<KeepRule> rule =
         densities
             .apply(
@@ -154,8 +152,8 @@ public final class SampleByDensity
                     SELECTED, TupleTagList.of(REJECTED).and(SELECTED_SCORES).and(REJECTED_SCORES)));
     out.get(SELECTED).setCoder(StringUtf8Coder.of());
     out.get(REJECTED).setCoder(StringUtf8Coder.of());
-    out.get(SELECTED_SCORES).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
-    out.get(REJECTED_SCORES).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    out.get(SELECTED_SCORES).setCoder(DocumentScore.DocumentScoreCoder.of());
+    out.get(REJECTED_SCORES).setCoder(DocumentScore.DocumentScoreCoder.of());
     return out;
   }
 
@@ -172,7 +170,7 @@ public final class SampleByDensity
   }
 
   private static final class HistogramFn
-      extends Combine.CombineFn<KV<String, Double>, LogHistogram, LogHistogram> {
+      extends Combine.CombineFn<DocumentScore, LogHistogram, LogHistogram> {
     private final double alpha;
 
     HistogramFn(double alpha) {
@@ -185,8 +183,8 @@ public final class SampleByDensity
     }
 
     @Override
-    public LogHistogram addInput(LogHistogram h, KV<String, Double> density) {
-      return h.add(density.getValue());
+    public LogHistogram addInput(LogHistogram h, DocumentScore density) {
+      return h.add(density.score());
     }
 
     @Override
@@ -204,13 +202,13 @@ public final class SampleByDensity
     }
 
     @Override
-    public Coder<LogHistogram> getAccumulatorCoder(CoderRegistry r, Coder<KV<String, Double>> in) {
+    public Coder<LogHistogram> getAccumulatorCoder(CoderRegistry r, Coder<DocumentScore> in) {
       return LogHistogram.LogHistogramCoder.of();
     }
 
     @Override
     public Coder<LogHistogram> getDefaultOutputCoder(
-        CoderRegistry r, Coder<KV<String, Double>> in) {
+        CoderRegistry r, Coder<DocumentScore> in) {
       return LogHistogram.LogHistogramCoder.of();
     }
   }
@@ -248,7 +246,7 @@ public final class SampleByDensity
     }
   }
 
-  private static final class KeepFn extends DoFn<KV<String, Double>, String> {
+  private static final class KeepFn extends DoFn<DocumentScore, String> {
     private final PCollectionView<KeepRule> rule;
     private final long seed;
     private final Counter selected = Metrics.counter(SampleByDensity.class, "selected");
@@ -261,14 +259,14 @@ public final class SampleByDensity
 
     @ProcessElement
     public void process(ProcessContext c) {
-      KV<String, Double> d = c.element();
-      if (c.sideInput(rule).keep(d.getKey(), d.getValue(), seed)) {
+      DocumentScore d = c.element();
+      if (c.sideInput(rule).keep(d.id(), d.score(), seed)) {
         selected.inc();
-        c.output(SELECTED, d.getKey());
+        c.output(SELECTED, d.id());
         c.output(SELECTED_SCORES, d);
       } else {
         rejected.inc();
-        c.output(REJECTED, d.getKey());
+        c.output(REJECTED, d.id());
         c.output(REJECTED_SCORES, d);
       }
     }

@@ -1,11 +1,13 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.DocumentScore;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.collect.ImmutableSortedMap;
 import dev.dataselect.models.LoadedModel;
 import dev.dataselect.models.ModelConfig;
+import dev.dataselect.models.ModelFolders;
 import dev.dataselect.models.ModelKind;
 import dev.dataselect.models.score.AskLlmOptions;
 import dev.dataselect.models.score.AskLlmScorer;
@@ -19,6 +21,8 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -74,6 +78,19 @@ public final class AskLlmScore extends PTransform<PCollection<Document>, PCollec
         Batching.of(DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS));
   }
 
+  /** The model tokens a document gets with {@link #fromFolder} (the prompt's included). */
+  public static final int DEFAULT_MAX_TOKENS = 512;
+
+  /**
+   * Scores with the ONNX export in {@code folder} (local or {@code gs://}): Optimum's Flan-T5 layout
+   * ({@code encoder_model.onnx}, {@code decoder_model[_merged].onnx}) or a decoder-only {@code
+   * model.onnx}, each with its {@code tokenizer.json}, recognised by {@link ModelFolders#askLlm};
+   * {@link #DEFAULT_MAX_TOKENS} tokens per document.
+   */
+  public static AskLlmScore fromFolder(String folder) {
+    return with(ModelFolders.askLlm(folder, DEFAULT_MAX_TOKENS, BeamModelReader.folders()));
+  }
+
   /** Another scoring model; the other settings are kept. */
   public AskLlmScore withModel(ModelConfig model) {
     return new AskLlmScore(checkModel(model), options, batching);
@@ -99,6 +116,14 @@ public final class AskLlmScore extends PTransform<PCollection<Document>, PCollec
   public AskLlmScore withOptions(AskLlmOptions options) {
     requireNonNull(options, "options must be non-null (start from AskLlmOptions.defaults())");
     return new AskLlmScore(model, options, batching);
+  }
+
+  /**
+   * Also routes every dead letter, as a Beam {@code BadRecord}, to {@code handler} (as Beam's own
+   * IOs do); {@link #DEAD_LETTERS} still holds them.
+   */
+  public AskLlmScore withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    return new AskLlmScore(model, options, batching.withErrorHandler(handler));
   }
 
   /** Documents per model call, in [1, 65536]; default {@value #DEFAULT_MAX_BATCH_SIZE}. */

@@ -98,6 +98,7 @@ final class BatchInference {
                 .withOutputTags(results, TupleTagList.of(deadLetters)));
     out.get(results).setCoder(resultCoder);
     out.get(deadLetters).setCoder(DeadLetter.DeadLetterCoder.of());
+    DeadLetter.routeTo(batching.errorHandler(), out.get(deadLetters));
     return out;
   }
 

@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import java.io.Serializable;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.joda.time.Duration;
 
@@ -30,13 +32,32 @@ final class Batching implements Serializable {
   private final int maxBatchTokens;
   private final int maxBufferedDocuments; // 0 = DEFAULT_BATCHES_PER_BUFFER x maxBatchSize
   private final Duration maxBufferingDuration;
+  /** Where the stage's dead letters also go; a graph object, so never serialised into the DoFn. */
+  @javax.annotation.Nullable private final transient ErrorHandler<BadRecord, ?> errorHandler;
 
   private Batching(
       int maxBatchSize, int maxBatchTokens, int maxBufferedDocuments, Duration maxBufferingDuration) {
+    this(maxBatchSize, maxBatchTokens, maxBufferedDocuments, maxBufferingDuration, null);
+  }
+
+  private Batching(int maxBatchSize, int maxBatchTokens, int maxBufferedDocuments, Duration maxBufferingDuration,
+      @javax.annotation.Nullable ErrorHandler<BadRecord, ?> errorHandler) {
     this.maxBatchSize = maxBatchSize;
     this.maxBatchTokens = maxBatchTokens;
     this.maxBufferedDocuments = maxBufferedDocuments;
     this.maxBufferingDuration = maxBufferingDuration;
+    this.errorHandler = errorHandler;
+  }
+
+  /** Also routes the stage's dead letters, as Beam {@code BadRecord}s, to {@code handler}. */
+  Batching withErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    return new Batching(maxBatchSize, maxBatchTokens, maxBufferedDocuments, maxBufferingDuration,
+        java.util.Objects.requireNonNull(handler, "handler"));
+  }
+
+  @javax.annotation.Nullable
+  ErrorHandler<BadRecord, ?> errorHandler() {
+    return errorHandler;
   }
 
   static Batching of(int maxBatchSize, int maxBatchTokens) {
@@ -49,7 +70,7 @@ final class Batching implements Serializable {
         "maxBatchSize must be in [1, %s] documents, got: %s",
         MAX_BATCH_SIZE_LIMIT,
         documents);
-    return new Batching(documents, maxBatchTokens, maxBufferedDocuments, maxBufferingDuration);
+    return new Batching(documents, maxBatchTokens, maxBufferedDocuments, maxBufferingDuration, errorHandler);
   }
 
   Batching withMaxBatchTokens(int tokens) {
@@ -58,7 +79,7 @@ final class Batching implements Serializable {
         "maxBatchTokens must be in [1, %s] padded tokens, got: %s",
         MAX_BATCH_TOKENS_LIMIT,
         tokens);
-    return new Batching(maxBatchSize, tokens, maxBufferedDocuments, maxBufferingDuration);
+    return new Batching(maxBatchSize, tokens, maxBufferedDocuments, maxBufferingDuration, errorHandler);
   }
 
   Batching withMaxBufferedDocuments(int documents) {
@@ -67,7 +88,7 @@ final class Batching implements Serializable {
         "maxBufferedDocuments must be in [1, %s], got: %s",
         MAX_BUFFERED_LIMIT,
         documents);
-    return new Batching(maxBatchSize, maxBatchTokens, documents, maxBufferingDuration);
+    return new Batching(maxBatchSize, maxBatchTokens, documents, maxBufferingDuration, errorHandler);
   }
 
   Batching withMaxBufferingDuration(Duration duration) {
@@ -75,7 +96,7 @@ final class Batching implements Serializable {
         duration != null && duration.isLongerThan(Duration.ZERO),
         "maxBufferingDuration must be positive, got: %s",
         duration);
-    return new Batching(maxBatchSize, maxBatchTokens, maxBufferedDocuments, duration);
+    return new Batching(maxBatchSize, maxBatchTokens, maxBufferedDocuments, duration, errorHandler);
   }
 
   /** Cross-setting checks, for {@code expand()}. */

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.Embedding;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
@@ -17,6 +18,8 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -27,7 +30,7 @@ import org.joda.time.Duration;
  * Embeds documents with a sentence embedding model (ONNX): L2-normalised vectors, pooled as the
  * model config says (mean or CLS), texts truncated to its token budget.
  *
- * <p>Returns {@link #EMBEDDINGS} ({@link DocumentEmbedding}) and {@link #DEAD_LETTERS} (documents
+ * <p>Returns {@link #EMBEDDINGS} ({@link Embedding}) and {@link #DEAD_LETTERS} (documents
  * the model failed on, reason {@code inference_failed}). The model loads once per JVM and is shared
  * by every thread; documents are batched within bundles, sorted by length, bounded in documents,
  * padded tokens and buffering time (see {@link BatchInference} for batching, failures and metrics,
@@ -40,7 +43,7 @@ import org.joda.time.Duration;
  * }</pre>
  */
 public final class Embed extends PTransform<PCollection<Document>, PCollectionTuple> {
-  public static final TupleTag<DocumentEmbedding> EMBEDDINGS = new TupleTag<>("embeddings") {};
+  public static final TupleTag<Embedding> EMBEDDINGS = new TupleTag<>("embeddings") {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>("deadLetters") {};
 
   /** Default documents per model call. */
@@ -69,6 +72,14 @@ public final class Embed extends PTransform<PCollection<Document>, PCollectionTu
   /** Another {@link ModelKind#EMBEDDING} model; batching settings are kept. */
   public Embed withModel(ModelConfig model) {
     return new Embed(checkModel(model), batching);
+  }
+
+  /**
+   * Also routes every dead letter, as a Beam {@code BadRecord}, to {@code handler} (as Beam's own
+   * IOs do); {@link #DEAD_LETTERS} still holds them.
+   */
+  public Embed withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    return new Embed(model, batching.withErrorHandler(handler));
   }
 
   /** Documents per model call, in [1, 65536]; default {@value #DEFAULT_MAX_BATCH_SIZE}. */
@@ -122,7 +133,7 @@ public final class Embed extends PTransform<PCollection<Document>, PCollectionTu
         new EmbedTask(model),
         batching,
         EMBEDDINGS,
-        DocumentEmbedding.DocumentEmbeddingCoder.of(),
+        Embedding.EmbeddingCoder.of(),
         DEAD_LETTERS);
   }
 
@@ -148,7 +159,7 @@ public final class Embed extends PTransform<PCollection<Document>, PCollectionTu
   }
 
   /** Token ids per document; a vector per document. */
-  private static final class EmbedTask implements InferenceTask<long[], DocumentEmbedding> {
+  private static final class EmbedTask implements InferenceTask<long[], Embedding> {
     private static final long serialVersionUID = 1L;
     private final ModelConfig model;
 
@@ -162,7 +173,7 @@ public final class Embed extends PTransform<PCollection<Document>, PCollectionTu
     }
 
     @Override
-    public Runner<long[], DocumentEmbedding> open(LoadedModel loaded) {
+    public Runner<long[], Embedding> open(LoadedModel loaded) {
       SentenceEmbedder embedder = new SentenceEmbedder(loaded);
       return new Runner<>() {
         @Override
@@ -176,23 +187,19 @@ public final class Embed extends PTransform<PCollection<Document>, PCollectionTu
         }
 
         @Override
-        public List<DocumentEmbedding> run(List<long[]> inputs, List<String> ids) {
+        public List<Embedding> run(List<long[]> inputs, List<String> ids) {
           float[][] vectors = embedder.embedIds(inputs);
-          List<DocumentEmbedding> out = new ArrayList<>(vectors.length);
+          List<Embedding> out = new ArrayList<>(vectors.length);
           for (int i = 0; i < vectors.length; i++) {
-            out.add(DocumentEmbedding.of(ids.get(i), vectors[i]));
+            // A non-finite vector is no Embedding: null here, a dead letter from problem(null).
+            out.add(Embedding.firstNonFinite(vectors[i]) < 0 ? Embedding.of(ids.get(i), vectors[i]) : null);
           }
           return out;
         }
 
         @Override
-        public String problem(DocumentEmbedding result) {
-          for (int i = 0; i < result.dimension(); i++) {
-            if (!Float.isFinite(result.get(i))) {
-              return "the vector has a non-finite component at " + i;
-            }
-          }
-          return null;
+        public String problem(Embedding result) {
+          return result == null ? "the vector has a non-finite component" : null;
         }
       };
     }

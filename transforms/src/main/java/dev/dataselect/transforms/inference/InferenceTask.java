@@ -7,13 +7,17 @@ import java.util.List;
 
 /**
  * What one inference stage computes, separated from how {@link BatchInference} batches, shares the
- * model and isolates failures. Serializable (it travels inside the DoFn); {@link #open} runs once
- * per DoFn instance in {@code @Setup}, over the JVM's shared model.
+ * model and isolates failures: the extension point for a new model-based scorer (a classifier head,
+ * another LLM layout). Implement it and apply {@link ScoreWithModel#of}: batching by tokens, the
+ * per-JVM shared ONNX Runtime session, the inference threads, the metrics and the dead letters come
+ * with it, as they do for {@link Embed}, {@link AskLlmScore} and {@link PerplexityScore}, which are
+ * built on it. Serializable (it travels inside the DoFn); {@link #open} runs once per DoFn instance
+ * in {@code @Setup}, over the JVM's shared model.
  *
  * @param <P> a tokenized input, made once per document
  * @param <R> the result per document
  */
-interface InferenceTask<P, R> extends Serializable {
+public interface InferenceTask<P, R> extends Serializable {
 
   /** The model this task runs; the key of the per-JVM model cache. */
   ModelConfig model();

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.DocumentScore;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.DocumentScore;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
@@ -17,6 +18,8 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -58,6 +61,14 @@ public final class PerplexityScore extends PTransform<PCollection<Document>, PCo
 
   public PerplexityScore withModel(ModelConfig model) {
     return new PerplexityScore(checkModel(model), batching);
+  }
+
+  /**
+   * Also routes every dead letter, as a Beam {@code BadRecord}, to {@code handler} (as Beam's own
+   * IOs do); {@link #DEAD_LETTERS} still holds them.
+   */
+  public PerplexityScore withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    return new PerplexityScore(model, batching.withErrorHandler(handler));
   }
 
   /** Documents per model call, in [1, 65536]; default {@value #DEFAULT_MAX_BATCH_SIZE}. */

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.Embedding;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.List;
@@ -14,10 +15,10 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Reads embeddings written by {@link WriteEmbeddings} back into the same {@link
- * DocumentEmbedding}s, bit for bit. {@link #metadata(String)} tells, before building the pipeline,
+ * Embedding}s, bit for bit. {@link #metadata(String)} tells, before building the pipeline,
  * which model made them, so a run can use the cache only when it matches its {@link Embed}.
  */
-public final class ReadEmbeddings extends PTransform<PBegin, PCollection<DocumentEmbedding>> {
+public final class ReadEmbeddings extends PTransform<PBegin, PCollection<Embedding>> {
   private final String filePattern;
 
   private ReadEmbeddings(String filePattern) {
@@ -46,12 +47,12 @@ public final class ReadEmbeddings extends PTransform<PBegin, PCollection<Documen
   }
 
   @Override
-  public PCollection<DocumentEmbedding> expand(PBegin input) {
+  public PCollection<Embedding> expand(PBegin input) {
     return input.apply(
         "ReadParquet",
         ParquetIO.parseGenericRecords(new ParseEmbedding())
             .from(filePattern)
-            .withCoder(DocumentEmbedding.DocumentEmbeddingCoder.of()));
+            .withCoder(Embedding.EmbeddingCoder.of()));
   }
 
   @Override
@@ -61,11 +62,11 @@ public final class ReadEmbeddings extends PTransform<PBegin, PCollection<Documen
   }
 
   private static final class ParseEmbedding
-      implements SerializableFunction<GenericRecord, DocumentEmbedding> {
+      implements SerializableFunction<GenericRecord, Embedding> {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public DocumentEmbedding apply(GenericRecord r) {
+    public Embedding apply(GenericRecord r) {
       Object id = r.get("id");
       Object values = r.get("embedding");
       if (id == null || !(values instanceof List)) {
@@ -78,7 +79,7 @@ public final class ReadEmbeddings extends PTransform<PBegin, PCollection<Documen
       for (int i = 0; i < v.length; i++) {
         v[i] = ((Number) list.get(i)).floatValue();
       }
-      return DocumentEmbedding.of(id.toString(), v);
+      return Embedding.of(id.toString(), v);
     }
   }
 }

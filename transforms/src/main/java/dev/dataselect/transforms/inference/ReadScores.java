@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.DocumentScore;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.SortedMap;

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.Embedding;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableSortedMap;
@@ -15,14 +16,14 @@ import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Writes {@link DocumentEmbedding}s as Parquet files {@code
+ * Writes {@link Embedding}s as Parquet files {@code
  * <directory>/embeddings-SSSSS-of-NNNNN.parquet} (Avro schema {@code {id: string, embedding:
  * array<float>}}, which pyarrow and pandas read as {@code list<float>}), for {@link ReadEmbeddings}
  * to read back exactly, so a later run does not embed again. {@link #withMetadata} (e.g. {@link
  * Embed#metadata()}) records the model in every file's key-value metadata.
  */
 public final class WriteEmbeddings
-    extends PTransform<PCollection<DocumentEmbedding>, WriteFilesResult<Void>> {
+    extends PTransform<PCollection<Embedding>, WriteFilesResult<Void>> {
   private final String directory;
   private final SortedMap<String, String> metadata;
   private final int numShards;
@@ -68,7 +69,7 @@ public final class WriteEmbeddings
   }
 
   @Override
-  public WriteFilesResult<Void> expand(PCollection<DocumentEmbedding> embeddings) {
+  public WriteFilesResult<Void> expand(PCollection<Embedding> embeddings) {
     return ParquetFiles.write(
         embeddings,
         ParquetFiles.schemaJson(ParquetFiles.EMBEDDING_SCHEMA, metadata),

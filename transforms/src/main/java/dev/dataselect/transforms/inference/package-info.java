@@ -2,8 +2,8 @@
  * ONNX inference as Beam transforms: {@link dev.dataselect.transforms.inference.Embed}, {@link
  * dev.dataselect.transforms.inference.AskLlmScore} and {@link
  * dev.dataselect.transforms.inference.PerplexityScore} over {@code Document}s, each returning its
- * results ({@link dev.dataselect.transforms.inference.DocumentEmbedding} or {@link
- * dev.dataselect.transforms.inference.DocumentScore}) and {@code DEAD_LETTERS}; and the Parquet
+ * results ({@link dev.dataselect.transforms.Embedding} or {@link
+ * dev.dataselect.transforms.DocumentScore}) and {@code DEAD_LETTERS}; and the Parquet
  * cache of results: {@link dev.dataselect.transforms.inference.WriteScores}/{@link
  * dev.dataselect.transforms.inference.ReadScores}, {@link
  * dev.dataselect.transforms.inference.WriteEmbeddings}/{@link

@@ -26,6 +26,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -162,6 +164,16 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     return new ReadCorpus(s);
   }
 
+  /**
+   * Also routes every dead letter, as a Beam {@link BadRecord}, to {@code handler} (as Beam's own
+   * IOs do with {@code withBadRecordErrorHandler}); {@link #DEAD_LETTERS} still holds them.
+   */
+  public ReadCorpus withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    Settings s = settings.copy();
+    s.errorHandler = requireNonNull(handler, "handler");
+    return new ReadCorpus(s);
+  }
+
   /** Whether {@code "} quotes CSV/TSV fields (default true); off for files where quotes are text. */
   public ReadCorpus withCsvQuoting(boolean csvQuoting) {
     Settings s = settings.copy();
@@ -193,6 +205,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
                 .withOutputTags(DOCUMENTS, TupleTagList.of(DEAD_LETTERS).and(RECORDS)));
     out.get(DOCUMENTS).setCoder(Document.DocumentCoder.of());
     out.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
+    DeadLetter.routeTo(settings.errorHandler, out.get(DEAD_LETTERS));
     return out;
   }
 
@@ -238,6 +251,8 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
   public static final class Settings implements Serializable {
     private static final long serialVersionUID = 1L;
     private final List<String> filePatterns;
+    /** Where dead letters also go as Beam {@link BadRecord}s; a graph object, never serialised into the reader. */
+    @javax.annotation.Nullable private transient ErrorHandler<BadRecord, ?> errorHandler;
     private CorpusFormat format = CorpusFormat.AUTO;
     private List<String> textFields = ImmutableList.of("text");
     private String idField = "id";
@@ -259,6 +274,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       s.maxRecordBytes = maxRecordBytes;
       s.csvHeader = csvHeader;
       s.csvQuoting = csvQuoting;
+      s.errorHandler = errorHandler;
       return s;
     }
 

@@ -1,11 +1,10 @@
 package dev.dataselect.transforms.select;
 
+import dev.dataselect.transforms.DocumentScore;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.density.SampleByDensity;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -13,7 +12,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
@@ -40,17 +38,17 @@ import org.apache.beam.sdk.values.TupleTagList;
  * group holds {@code N / shards} qualities, never the corpus. Every decision is {@code
  * Hashes.unit(id, seed) < p}: a function of (id, seed, scores).
  */
-public final class QualityCoverage extends PTransform<PCollection<KV<String, Double>>, PCollectionTuple> {
+public final class QualityCoverage extends PTransform<PCollection<DocumentScore>, PCollectionTuple> {
   public static final TupleTag<String> SELECTED = SampleByDensity.SELECTED;
   public static final TupleTag<String> REJECTED = SampleByDensity.REJECTED;
   public static final TupleTag<String> UNSCORED = new TupleTag<>("unscored") {};
   /** (id, effective density d^beta / q^alpha) of the kept and dropped documents. */
-  public static final TupleTag<KV<String, Double>> SELECTED_SCORES = SampleByDensity.SELECTED_SCORES;
-  public static final TupleTag<KV<String, Double>> REJECTED_SCORES = SampleByDensity.REJECTED_SCORES;
+  public static final TupleTag<DocumentScore> SELECTED_SCORES = SampleByDensity.SELECTED_SCORES;
+  public static final TupleTag<DocumentScore> REJECTED_SCORES = SampleByDensity.REJECTED_SCORES;
 
-  private static final TupleTag<KV<String, Double>> EFFECTIVE = new TupleTag<>("effective") {};
+  private static final TupleTag<DocumentScore> EFFECTIVE = new TupleTag<>("effective") {};
 
-  private final PCollection<KV<String, Double>> quality;
+  private final PCollection<DocumentScore> quality;
   private final ScoreOrder qualityOrder;
   private final double alpha;
   private final double beta;
@@ -59,11 +57,11 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
   private final int shards;
   private final long count; // -1: rate x N
 
-  private QualityCoverage(PCollection<KV<String, Double>> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards) {
+  private QualityCoverage(PCollection<DocumentScore> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards) {
     this(quality, qualityOrder, alpha, beta, rate, seed, shards, -1);
   }
 
-  private QualityCoverage(PCollection<KV<String, Double>> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards, long count) {
+  private QualityCoverage(PCollection<DocumentScore> quality, ScoreOrder qualityOrder, double alpha, double beta, double rate, long seed, int shards, long count) {
     this.quality = quality;
     this.qualityOrder = qualityOrder;
     this.alpha = alpha;
@@ -75,7 +73,7 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
   }
 
   /** Combines these quality scores (higher is better) with the densities it is applied to; rate 0.2. */
-  public static QualityCoverage with(PCollection<KV<String, Double>> quality) {
+  public static QualityCoverage with(PCollection<DocumentScore> quality) {
     return new QualityCoverage(quality, ScoreOrder.HIGHEST_FIRST, 1, 1, 0.2, 0, 1 << 16);
   }
 
@@ -127,13 +125,13 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<KV<String, Double>> densities) {
+  public PCollectionTuple expand(PCollection<DocumentScore> densities) {
     PCollectionTuple joined =
         densities
-            .apply("JoinScores", JoinById.of((KV<String, Double> kv) -> kv.getKey(), quality).withShards(shards))
+            .apply("JoinScores", JoinById.ofScores(DocumentScore::id, quality).withShards(shards))
             .apply("EffectiveDensity", ParDo.of(new EffectiveFn(qualityOrder, alpha, beta))
                 .withOutputTags(EFFECTIVE, TupleTagList.of(UNSCORED)));
-    joined.get(EFFECTIVE).setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()));
+    joined.get(EFFECTIVE).setCoder(DocumentScore.DocumentScoreCoder.of());
     joined.get(UNSCORED).setCoder(StringUtf8Coder.of());
     PCollectionTuple sampled = joined.get(EFFECTIVE).apply("SampleByEffectiveDensity", count < 0
         ? SampleByDensity.inversePropensity(rate).withSeed(seed)
@@ -153,7 +151,7 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
         .add(DisplayData.item("seed", seed).withLabel("Seed"));
   }
 
-  private static final class EffectiveFn extends DoFn<JoinById.Joined<KV<String, Double>, Double>, KV<String, Double>> {
+  private static final class EffectiveFn extends DoFn<JoinById.Joined<DocumentScore, Double>, DocumentScore> {
     private final ScoreOrder order;
     private final double alpha;
     private final double beta;
@@ -166,14 +164,14 @@ public final class QualityCoverage extends PTransform<PCollection<KV<String, Dou
     }
 
     @ProcessElement
-    public void process(@Element JoinById.Joined<KV<String, Double>, Double> j, MultiOutputReceiver out) {
-      KV<String, Double> d = j.left();
-      double v = d == null || j.rights().isEmpty() ? Double.NaN : effectiveDensity(d.getValue(), j.rights().get(0), order, alpha, beta);
+    public void process(@Element JoinById.Joined<DocumentScore, Double> j, MultiOutputReceiver out) {
+      DocumentScore d = j.left();
+      double v = d == null || j.rights().isEmpty() ? Double.NaN : effectiveDensity(d.score(), j.rights().get(0), order, alpha, beta);
       if (Double.isNaN(v)) { // no density, no quality, or no usable combination
         unscored.inc();
         out.get(UNSCORED).output(j.id());
       } else {
-        out.get(EFFECTIVE).output(KV.of(j.id(), v));
+        out.get(EFFECTIVE).output(DocumentScore.of(j.id(), v));
       }
     }
   }

@@ -1,14 +1,12 @@
 package dev.dataselect.transforms.select;
 
+import dev.dataselect.transforms.DocumentScore;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
@@ -17,7 +15,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -27,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Top-k, rate, threshold and random selections over scores: {@code PCollection<KV<String, Double>>}
+ * Top-k, rate, threshold and random selections over scores: {@code PCollection<DocumentScore>}
  * of (id, score) in; for each target {@code i}, {@link #selected(int)} and {@link #rejected(int)}
  * (id, score) out, plus {@link #INVALID} for scores that are NaN or infinite. Several targets (e.g.
  * rates 0.1, 0.2, 0.4) share every pass.
@@ -43,11 +40,11 @@ import org.slf4j.LoggerFactory;
  * <p>Cost: {@code scorePasses + 1} global combines (the first over every score, the others over a
  * digit per document), then one filter. Windows: use in the global window.
  */
-public final class SelectByScore extends PTransform<PCollection<KV<String, Double>>, PCollectionTuple> {
+public final class SelectByScore extends PTransform<PCollection<DocumentScore>, PCollectionTuple> {
   private static final Logger LOG = LoggerFactory.getLogger(SelectByScore.class);
 
   /** Scores that are NaN or infinite: no target can place them. */
-  public static final TupleTag<KV<String, Double>> INVALID = new TupleTag<>("invalid") {};
+  public static final TupleTag<DocumentScore> INVALID = new TupleTag<>("invalid") {};
 
   public static final int DEFAULT_SCORE_PASSES = 2;
 
@@ -94,17 +91,17 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
   }
 
   /** The kept (id, score) of target {@code i}. */
-  public static TupleTag<KV<String, Double>> selected(int i) {
+  public static TupleTag<DocumentScore> selected(int i) {
     return new TupleTag<>("selected-" + i);
   }
 
   /** The dropped (id, score) of target {@code i}. */
-  public static TupleTag<KV<String, Double>> rejected(int i) {
+  public static TupleTag<DocumentScore> rejected(int i) {
     return new TupleTag<>("rejected-" + i);
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<KV<String, Double>> scores) {
+  public PCollectionTuple expand(PCollection<DocumentScore> scores) {
     PCollection<Cut.Cuts> cuts =
         scores
             .apply("Pass0Digits", ParDo.of(new TopDigitFn(order)))
@@ -135,7 +132,7 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
             ParDo.of(new KeepFn(rules, order, seed, targets.size()))
                 .withSideInputs(rules)
                 .withOutputTags(selected(0), TupleTagList.of(others).and(INVALID)));
-    KvCoder<String, Double> coder = KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of());
+    DocumentScore.DocumentScoreCoder coder = DocumentScore.DocumentScoreCoder.of();
     for (int i = 0; i < targets.size(); i++) {
       out.get(selected(i)).setCoder(coder);
       out.get(rejected(i)).setCoder(coder);
@@ -154,7 +151,7 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
         .add(DisplayData.item("scorePasses", scorePasses).withLabel("Score passes"));
   }
 
-  private static final class TopDigitFn extends DoFn<KV<String, Double>, Integer> {
+  private static final class TopDigitFn extends DoFn<DocumentScore, Integer> {
     private final ScoreOrder order;
 
     TopDigitFn(ScoreOrder order) {
@@ -162,15 +159,15 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Double> s, OutputReceiver<Integer> out) {
-      if (Double.isFinite(s.getValue())) {
-        out.output((int) (order.key(s.getValue()) >>> (64 - Cut.DIGIT_BITS)));
+    public void process(@Element DocumentScore s, OutputReceiver<Integer> out) {
+      if (Double.isFinite(s.score())) {
+        out.output((int) (order.key(s.score()) >>> (64 - Cut.DIGIT_BITS)));
       }
     }
   }
 
   /** Emits {@code target << 16 | digit} for every open target whose boundary group holds the score. */
-  private static final class DigitFn extends DoFn<KV<String, Double>, Integer> {
+  private static final class DigitFn extends DoFn<DocumentScore, Integer> {
     private final PCollectionView<Cut.Cuts> cuts;
     private final ScoreOrder order;
     private final long seed;
@@ -185,14 +182,14 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
 
     @ProcessElement
     public void process(ProcessContext c) {
-      double score = c.element().getValue();
+      double score = c.element().score();
       if (!Double.isFinite(score)) {
         return;
       }
       long key = order.key(score);
       Cut.Cuts all = c.sideInput(cuts);
       for (int i = 0; i < all.size(); i++) {
-        int d = RadixSelect.digit(all.get(i), key, c.element().getKey(), seed, scorePasses);
+        int d = RadixSelect.digit(all.get(i), key, c.element().id(), seed, scorePasses);
         if (d >= 0) {
           c.output((i << Cut.DIGIT_BITS) | d);
         }
@@ -271,7 +268,7 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
     }
   }
 
-  private static final class KeepFn extends DoFn<KV<String, Double>, KV<String, Double>> {
+  private static final class KeepFn extends DoFn<DocumentScore, DocumentScore> {
     private final PCollectionView<Cut.Cuts> cuts;
     private final ScoreOrder order;
     private final long seed;
@@ -289,16 +286,16 @@ public final class SelectByScore extends PTransform<PCollection<KV<String, Doubl
 
     @ProcessElement
     public void process(ProcessContext c) {
-      KV<String, Double> s = c.element();
-      if (!Double.isFinite(s.getValue())) {
+      DocumentScore s = c.element();
+      if (!Double.isFinite(s.score())) {
         invalid.inc();
         c.output(INVALID, s);
         return;
       }
-      long key = order.key(s.getValue());
+      long key = order.key(s.score());
       Cut.Cuts all = c.sideInput(cuts);
       for (int i = 0; i < targets; i++) {
-        if (all.get(i).keep(s.getKey(), key, seed)) {
+        if (all.get(i).keep(s.id(), key, seed)) {
           selected.inc();
           c.output(selected(i), s);
         } else {

@@ -2,8 +2,8 @@ package dev.dataselect.transforms.student;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.dataselect.transforms.inference.DocumentEmbedding;
-import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.DocumentScore;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -17,7 +17,7 @@ import org.apache.beam.sdk.values.PCollection;
  * {@code b + w·x}, or its sigmoid for a logistic head; higher is better. The model (a few KB) travels
  * inside the transform. Counter {@code scored} in namespace {@code ScoreWithStudent}.
  */
-public final class ScoreWithStudent extends PTransform<PCollection<DocumentEmbedding>, PCollection<DocumentScore>> {
+public final class ScoreWithStudent extends PTransform<PCollection<Embedding>, PCollection<DocumentScore>> {
   private final StudentModel model;
 
   private ScoreWithStudent(StudentModel model) {
@@ -29,7 +29,7 @@ public final class ScoreWithStudent extends PTransform<PCollection<DocumentEmbed
   }
 
   @Override
-  public PCollection<DocumentScore> expand(PCollection<DocumentEmbedding> embeddings) {
+  public PCollection<DocumentScore> expand(PCollection<Embedding> embeddings) {
     return embeddings
         .apply("Score", ParDo.of(new ScoreFn(model)))
         .setCoder(DocumentScore.DocumentScoreCoder.of());
@@ -45,7 +45,7 @@ public final class ScoreWithStudent extends PTransform<PCollection<DocumentEmbed
         .add(DisplayData.item("embeddingModel", model.embedding().getOrDefault("model", "")).withLabel("Embedding model"));
   }
 
-  private static final class ScoreFn extends DoFn<DocumentEmbedding, DocumentScore> {
+  private static final class ScoreFn extends DoFn<Embedding, DocumentScore> {
     private final Counter scored = Metrics.counter(ScoreWithStudent.class, "scored");
     private final StudentModel model;
     private transient double[] w;
@@ -60,7 +60,7 @@ public final class ScoreWithStudent extends PTransform<PCollection<DocumentEmbed
     }
 
     @ProcessElement
-    public void process(@Element DocumentEmbedding e, OutputReceiver<DocumentScore> out) {
+    public void process(@Element Embedding e, OutputReceiver<DocumentScore> out) {
       if (e.dimension() != w.length) {
         throw new IllegalArgumentException("embedding of " + e.id() + " has dimension " + e.dimension()
             + ", the student model expects " + w.length);

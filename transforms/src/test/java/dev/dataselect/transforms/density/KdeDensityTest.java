@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.density;
 
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,7 +53,7 @@ class KdeDensityTest {
   }
 
   /** Asserts that (id, density) pairs match {@code expected}, every id once, within a tolerance. */
-  static final class Matches implements SerializableFunction<Iterable<KV<String, Double>>, Void> {
+  static final class Matches implements SerializableFunction<Iterable<DocumentScore>, Void> {
     private static final long serialVersionUID = 1L;
     private final HashMap<String, Double> expected;
     private final double tolerance;
@@ -63,13 +64,13 @@ class KdeDensityTest {
     }
 
     @Override
-    public Void apply(Iterable<KV<String, Double>> actual) {
+    public Void apply(Iterable<DocumentScore> actual) {
       Map<String, Double> seen = new HashMap<>();
-      for (KV<String, Double> kv : actual) {
-        assertEquals(null, seen.put(kv.getKey(), kv.getValue()), "repeated " + kv.getKey());
-        Double e = expected.get(kv.getKey());
-        assertTrue(e != null, "unexpected id " + kv.getKey());
-        assertEquals(e, kv.getValue(), tolerance, kv.getKey());
+      for (DocumentScore kv : actual) {
+        assertEquals(null, seen.put(kv.id(), kv.score()), "repeated " + kv.id());
+        Double e = expected.get(kv.id());
+        assertTrue(e != null, "unexpected id " + kv.id());
+        assertEquals(e, kv.score(), tolerance, kv.id());
       }
       assertEquals(expected.keySet(), seen.keySet());
       return null;
@@ -77,7 +78,7 @@ class KdeDensityTest {
   }
 
   /** Prefixes ids with a branch name, so that many branches can share one assertion. */
-  private static final class Prefix extends DoFn<KV<String, Double>, KV<String, Double>> {
+  private static final class Prefix extends DoFn<DocumentScore, DocumentScore> {
     private final String prefix;
 
     Prefix(String prefix) {
@@ -85,8 +86,8 @@ class KdeDensityTest {
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Double> kv, OutputReceiver<KV<String, Double>> out) {
-      out.output(KV.of(prefix + "/" + kv.getKey(), kv.getValue()));
+    public void process(@Element DocumentScore kv, OutputReceiver<DocumentScore> out) {
+      out.output(DocumentScore.of(prefix + "/" + kv.id(), kv.score()));
     }
   }
 
@@ -95,13 +96,13 @@ class KdeDensityTest {
    * DirectRunner pays for).
    */
   static void assertBranches(
-      Map<String, PCollection<KV<String, Double>>> actual,
+      Map<String, PCollection<DocumentScore>> actual,
       Map<String, Map<String, Double>> expected,
       double tolerance) {
     Map<String, Double> all = new HashMap<>();
-    PCollectionList<KV<String, Double>> list = null;
-    for (Map.Entry<String, PCollection<KV<String, Double>>> e : actual.entrySet()) {
-      PCollection<KV<String, Double>> prefixed =
+    PCollectionList<DocumentScore> list = null;
+    for (Map.Entry<String, PCollection<DocumentScore>> e : actual.entrySet()) {
+      PCollection<DocumentScore> prefixed =
           e.getValue().apply("Prefix" + e.getKey(), ParDo.of(new Prefix(e.getKey())));
       list = list == null ? PCollectionList.of(prefixed) : list.and(prefixed);
       for (Map.Entry<String, Double> x : expected.get(e.getKey()).entrySet()) {
@@ -230,7 +231,7 @@ class KdeDensityTest {
       Map<String, KdeDensity> variants, Map<String, Map<String, Double>> expected) {
     Pipeline p = pipeline();
     PCollection<Embedding> corpus = p.apply(Create.of(CORPUS));
-    Map<String, PCollection<KV<String, Double>>> actual = new LinkedHashMap<>();
+    Map<String, PCollection<DocumentScore>> actual = new LinkedHashMap<>();
     for (Map.Entry<String, KdeDensity> v : variants.entrySet()) {
       actual.put(v.getKey(), corpus.apply(v.getKey(), v.getValue()));
     }
@@ -241,10 +242,10 @@ class KdeDensityTest {
   }
 
   /** Emits (id, timestamp millis) so a test can see that timestamps survive batching. */
-  private static final class TimestampOf extends DoFn<KV<String, Double>, KV<String, Long>> {
+  private static final class TimestampOf extends DoFn<DocumentScore, KV<String, Long>> {
     @ProcessElement
     public void process(ProcessContext c) {
-      c.output(KV.of(c.element().getKey(), c.timestamp().getMillis()));
+      c.output(KV.of(c.element().id(), c.timestamp().getMillis()));
     }
   }
 
@@ -261,7 +262,7 @@ class KdeDensityTest {
       timestamps.add(KV.of(CORPUS.get(i).id(), millis));
     }
     Pipeline p = pipeline();
-    PCollection<KV<String, Double>> densities =
+    PCollection<DocumentScore> densities =
         p.apply(Create.timestamped(input))
             .apply(Window.into(FixedWindows.of(Duration.standardMinutes(1))))
             .apply(
@@ -283,7 +284,8 @@ class KdeDensityTest {
 
   @Test
   void everyWithXValidatesAndNamesTheParameter() {
-    KdeDensity k = KdeDensity.referenceSample();
+    KdeDensity.ReferenceSampleKde k = KdeDensity.referenceSample();
+    KdeDensity.RaceSketchKde r = KdeDensity.raceSketch();
     Map<String, Supplier<KdeDensity>> bad = new LinkedHashMap<>();
     bad.put("sampleSize|1|[2, 100000]", () -> k.withSampleSize(1));
     bad.put("sampleSize|100001|[2, 100000]", () -> k.withSampleSize(100_001));
@@ -294,12 +296,11 @@ class KdeDensityTest {
     bad.put("batchSize|0|[1, 8192]", () -> k.withBatchSize(0));
     bad.put(
         "bandwidthHeuristic|null|MEDIAN_PAIRWISE_DISTANCE", () -> k.withBandwidthHeuristic(null));
-    bad.put("rows|0|[1, 100000]", () -> k.withRows(0));
-    bad.put("buckets|1|[2, 100000000]", () -> k.withBuckets(1));
-    bad.put("hashFamily|null|P_STABLE", () -> k.withHashFamily(null));
-    bad.put("hashesPerRow|31|[1, 30]", () -> k.withHashesPerRow(31));
-    bad.put("bucketWidth|-1.0|(0, inf)", () -> k.withBucketWidth(-1));
-    bad.put("estimator|null|RACE_SKETCH", () -> k.withEstimator(null));
+    bad.put("rows|0|[1, 100000]", () -> r.withRows(0));
+    bad.put("buckets|1|[2, 100000000]", () -> r.withBuckets(1));
+    bad.put("hashFamily|null|P_STABLE", () -> r.withHashFamily(null));
+    bad.put("hashesPerRow|31|[1, 30]", () -> r.withHashesPerRow(31));
+    bad.put("bucketWidth|-1.0|(0, inf)", () -> r.withBucketWidth(-1));
     for (Map.Entry<String, Supplier<KdeDensity>> e : bad.entrySet()) {
       String[] want = e.getKey().split("\\|");
       IllegalArgumentException x =
@@ -310,20 +311,31 @@ class KdeDensityTest {
     }
   }
 
+  /** Each estimator's transform exposes only its own settings: the other's cannot even be written. */
   @Test
-  void settingsOfTheOtherEstimatorAreRejectedAtExpansion() {
+  void eachEstimatorExposesOnlyItsOwnSettings() {
+    java.util.Set<String> ref = new java.util.TreeSet<>();
+    for (java.lang.reflect.Method m : KdeDensity.ReferenceSampleKde.class.getDeclaredMethods()) {
+      ref.add(m.getName());
+    }
+    java.util.Set<String> sketch = new java.util.TreeSet<>();
+    for (java.lang.reflect.Method m : KdeDensity.RaceSketchKde.class.getDeclaredMethods()) {
+      sketch.add(m.getName());
+    }
+    assertTrue(ref.containsAll(java.util.List.of("withSampleSize", "withKernel", "withBandwidth", "withBatchSize")), ref.toString());
+    assertTrue(sketch.containsAll(java.util.List.of("withRows", "withBuckets", "withHashFamily", "withBucketWidth")), sketch.toString());
+    for (String name : java.util.List.of("withRows", "withBuckets", "withHashFamily", "withHashesPerRow", "withBucketWidth")) {
+      assertTrue(!ref.contains(name), "ReferenceSampleKde has " + name);
+    }
+    for (String name : java.util.List.of("withSampleSize", "withKernel", "withBandwidth", "withBandwidthHeuristic", "withBatchSize")) {
+      assertTrue(!sketch.contains(name), "RaceSketchKde has " + name);
+    }
+  }
+
+  @Test
+  void conflictingSettingsAreRejectedAtExpansion() {
     Pipeline p = pipeline();
     PCollection<Embedding> corpus = p.apply(Create.of(CORPUS));
-    IllegalArgumentException rows =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> corpus.apply("a", KdeDensity.referenceSample().withRows(10)));
-    assertTrue(rows.getMessage().contains("rows"), rows.getMessage());
-    IllegalArgumentException kernel =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> corpus.apply("b", KdeDensity.raceSketch().withKernel(Kernel.LAPLACIAN)));
-    assertTrue(kernel.getMessage().contains("kernel"), kernel.getMessage());
     IllegalArgumentException heuristic =
         assertThrows(
             IllegalArgumentException.class,

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.density;
 
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,9 +18,6 @@ import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.Pipeline.PipelineExecutionException;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -27,7 +25,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -36,28 +33,28 @@ import org.junit.jupiter.api.Test;
 /** SampleByDensity on the DirectRunner. */
 class SampleByDensityTest {
   private static final int N = 4000;
-  private static final List<KV<String, Double>> DENSITIES = densities();
+  private static final List<DocumentScore> DENSITIES = densities();
 
   /** Log-normal densities over ~4 decades plus 20 zeros. */
-  private static List<KV<String, Double>> densities() {
+  private static List<DocumentScore> densities() {
     SplittableRandom r = new SplittableRandom(8);
-    List<KV<String, Double>> out = new ArrayList<>();
+    List<DocumentScore> out = new ArrayList<>();
     for (int i = 0; i < N; i++) {
-      out.add(KV.of("doc-" + i, i < 20 ? 0.0 : Math.exp(1.5 * Fixtures.gaussian(r) - 3)));
+      out.add(DocumentScore.of("doc-" + i, i < 20 ? 0.0 : Math.exp(1.5 * Fixtures.gaussian(r) - 3)));
     }
     return out;
   }
 
-  private static PCollection<KV<String, Double>> create(Pipeline p, List<KV<String, Double>> d) {
-    return p.apply(Create.of(d).withCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of())));
+  private static PCollection<DocumentScore> create(Pipeline p, List<DocumentScore> d) {
+    return p.apply(Create.of(d).withCoder(DocumentScore.DocumentScoreCoder.of()));
   }
 
   /** The ids the plain math keeps with this rule. */
   private static List<String> keptByHand(KeepRule rule, long seed) {
     List<String> kept = new ArrayList<>();
-    for (KV<String, Double> d : DENSITIES) {
-      if (rule.keep(d.getKey(), d.getValue(), seed)) {
-        kept.add(d.getKey());
+    for (DocumentScore d : DENSITIES) {
+      if (rule.keep(d.id(), d.score(), seed)) {
+        kept.add(d.id());
       }
     }
     return kept;
@@ -66,9 +63,9 @@ class SampleByDensityTest {
   private static List<String> complement(List<String> kept) {
     Set<String> k = new HashSet<>(kept);
     List<String> out = new ArrayList<>();
-    for (KV<String, Double> d : DENSITIES) {
-      if (!k.contains(d.getKey())) {
-        out.add(d.getKey());
+    for (DocumentScore d : DENSITIES) {
+      if (!k.contains(d.id())) {
+        out.add(d.id());
       }
     }
     return out;
@@ -76,8 +73,8 @@ class SampleByDensityTest {
 
   private static LogHistogram histogram() {
     LogHistogram h = LogHistogram.withRelativeAccuracy(SampleByDensity.DEFAULT_RELATIVE_ACCURACY);
-    for (KV<String, Double> d : DENSITIES) {
-      h.add(d.getValue());
+    for (DocumentScore d : DENSITIES) {
+      h.add(d.score());
     }
     return h;
   }
@@ -167,8 +164,8 @@ class SampleByDensityTest {
       // the histogram) and variance sum p_i (1 - p_i) <= rate x N: 5 SDs, plus 1 for rounding.
       double var = 0;
       double mean = 0;
-      for (KV<String, Double> d : DENSITIES) {
-        double q = rule.probability(d.getValue());
+      for (DocumentScore d : DENSITIES) {
+        double q = rule.probability(d.score());
         mean += q;
         var += q * (1 - q);
       }
@@ -180,7 +177,7 @@ class SampleByDensityTest {
     assertNotEquals(kept.get("ips"), kept.get("ipsOtherSeed"));
 
     Pipeline p = KdeDensityTest.pipeline();
-    PCollection<KV<String, Double>> densities = create(p, DENSITIES);
+    PCollection<DocumentScore> densities = create(p, DENSITIES);
     PCollectionList<String> all = PCollectionList.empty(p);
     for (Map.Entry<String, SampleByDensity> s : samplers.entrySet()) {
       String name = s.getKey();
@@ -245,7 +242,7 @@ class SampleByDensityTest {
   @Test
   void aNegativeDensityFailsThePipeline() {
     Pipeline p = KdeDensityTest.pipeline();
-    create(p, List.of(KV.of("a", 0.5), KV.of("b", -0.1))).apply(SampleByDensity.densest(0.5));
+    create(p, List.of(DocumentScore.of("a", 0.5), DocumentScore.of("b", -0.1))).apply(SampleByDensity.densest(0.5));
     PipelineExecutionException e =
         assertThrows(PipelineExecutionException.class, () -> p.run().waitUntilFinish());
     assertTrue(String.valueOf(e.getMessage()).contains("-0.1"), e.getMessage());
@@ -275,8 +272,8 @@ class SampleByDensityTest {
   void relativeAccuracyChangesTheProbabilities() {
     LogHistogram fine = histogram();
     LogHistogram coarse = LogHistogram.withRelativeAccuracy(0.1);
-    for (KV<String, Double> d : DENSITIES) {
-      coarse.add(d.getValue());
+    for (DocumentScore d : DENSITIES) {
+      coarse.add(d.score());
     }
     assertNotEquals(
         keptByHand(KeepRule.inversePropensity(fine, 0.2), 1),

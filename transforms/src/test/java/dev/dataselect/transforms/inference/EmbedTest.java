@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.Embedding;
 import static dev.dataselect.transforms.inference.AskLlmScoreTest.assertMessage;
 import static dev.dataselect.transforms.inference.InferenceTesting.counter;
 import static dev.dataselect.transforms.inference.InferenceTesting.distribution;
@@ -100,12 +101,12 @@ class EmbedTest {
 
   /** Asserts every embedding is within cosine {@code min} of {@code expected}'s vector for its id. */
   private static void assertCosines(
-      PCollection<DocumentEmbedding> got, Map<String, float[]> expected, double min, String what) {
+      PCollection<Embedding> got, Map<String, float[]> expected, double min, String what) {
     PAssert.that(got)
         .satisfies(
             all -> {
               int n = 0;
-              for (DocumentEmbedding e : all) {
+              for (Embedding e : all) {
                 n++;
                 float[] want = expected.get(e.id());
                 assertNotNull(want, e.id());
@@ -267,10 +268,10 @@ class EmbedTest {
   }
 
   /** "id@millis" of each embedding, in its window. */
-  private static final class DescribeFn extends DoFn<DocumentEmbedding, String> {
+  private static final class DescribeFn extends DoFn<Embedding, String> {
     @ProcessElement
     public void process(
-        @Element DocumentEmbedding e, @Timestamp Instant t, OutputReceiver<String> out) {
+        @Element Embedding e, @Timestamp Instant t, OutputReceiver<String> out) {
       out.output(e.id() + "@" + t.getMillis());
     }
   }

@@ -1,5 +1,7 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -51,16 +53,19 @@ class OutputTypesTest {
     // id: length 1 + 4 bytes; score: 8 bytes.
     assertEquals(13, CoderUtils.encodeToByteArray(scores, DocumentScore.of("abcd", 1)).length);
 
-    Coder<DocumentEmbedding> embeddings = DocumentEmbedding.DocumentEmbeddingCoder.of();
+    Coder<Embedding> embeddings = Embedding.EmbeddingCoder.of();
     embeddings.verifyDeterministic();
     assertTrue(embeddings.consistentWithEquals());
-    roundTrips(embeddings, DocumentEmbedding.of("x", new float[] {1f, -0f, Float.NaN, 1e-40f}));
-    roundTrips(embeddings, DocumentEmbedding.of("", new float[0]));
+    roundTrips(embeddings, Embedding.of("x", new float[] {1f, -0f, Float.MAX_VALUE, 1e-40f}));
+    roundTrips(embeddings, Embedding.of("", new float[] {0f}));
+    // One embedding type: finite, non-empty vectors only (Embed dead-letters any other).
+    assertThrows(IllegalArgumentException.class, () -> Embedding.of("x", new float[] {1f, Float.NaN}));
+    assertThrows(IllegalArgumentException.class, () -> Embedding.of("x", new float[0]));
     assertNotEquals(
-        DocumentEmbedding.of("a", new float[] {0f}), DocumentEmbedding.of("a", new float[] {-0f}));
+        Embedding.of("a", new float[] {0f}), Embedding.of("a", new float[] {-0f}));
     // id: 1 + 4 bytes; dimension: 1; three floats: 12.
     assertEquals(
-        18, CoderUtils.encodeToByteArray(embeddings, DocumentEmbedding.of("abcd", new float[3])).length);
+        18, CoderUtils.encodeToByteArray(embeddings, Embedding.of("abcd", new float[3])).length);
   }
 
   @Test
@@ -70,15 +75,15 @@ class OutputTypesTest {
         DocumentScore.DocumentScoreCoder.of(),
         registry.getCoder(TypeDescriptor.of(DocumentScore.class)));
     assertEquals(
-        DocumentEmbedding.DocumentEmbeddingCoder.of(),
-        registry.getCoder(TypeDescriptor.of(DocumentEmbedding.class)));
+        Embedding.EmbeddingCoder.of(),
+        registry.getCoder(TypeDescriptor.of(Embedding.class)));
     float[] v = {1f, 2f};
-    DocumentEmbedding e = DocumentEmbedding.of("a", v);
+    Embedding e = Embedding.of("a", v);
     v[0] = 9f;
     e.vector()[1] = 9f;
     assertArrayEquals(new float[] {1f, 2f}, e.vector());
-    assertEquals(5.0, e.dot(DocumentEmbedding.of("b", new float[] {1f, 2f})), 0.0);
-    SerializableUtils.ensureSerializable(DocumentEmbedding.DocumentEmbeddingCoder.of());
+    assertEquals(5.0, e.dot(Embedding.of("b", new float[] {1f, 2f})), 0.0);
+    SerializableUtils.ensureSerializable(Embedding.EmbeddingCoder.of());
   }
 
   @Test

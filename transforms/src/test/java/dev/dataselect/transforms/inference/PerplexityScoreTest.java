@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.DocumentScore;
 import static dev.dataselect.transforms.inference.AskLlmScoreTest.assertMessage;
 import static dev.dataselect.transforms.inference.InferenceTesting.counter;
 import static dev.dataselect.transforms.inference.InferenceTesting.oneBundle;

@@ -1,5 +1,7 @@
 package dev.dataselect.transforms.inference;
 
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.DocumentScore;
 import static dev.dataselect.transforms.inference.AskLlmScoreTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -46,18 +48,17 @@ class PersistenceTest {
     return s;
   }
 
-  private static List<DocumentEmbedding> embeddings() {
-    List<DocumentEmbedding> e = new ArrayList<>();
+  private static List<Embedding> embeddings() {
+    List<Embedding> e = new ArrayList<>();
     SplittableRandom r = new SplittableRandom(11);
     for (int i = 0; i < 100; i++) {
       float[] v = new float[384];
       for (int k = 0; k < v.length; k++) {
         v[k] = (float) (r.nextGaussian() / 20);
       }
-      e.add(DocumentEmbedding.of("doc-" + i, v));
+      e.add(Embedding.of("doc-" + i, v));
     }
-    e.add(DocumentEmbedding.of("edges", new float[] {0f, -0f, Float.MIN_VALUE, Float.MAX_VALUE, 1e-40f}));
-    e.add(DocumentEmbedding.of("empty", new float[0]));
+    e.add(Embedding.of("edges", new float[] {0f, -0f, Float.MIN_VALUE, Float.MAX_VALUE, 1e-40f}));
     return e;
   }
 
@@ -108,7 +109,7 @@ class PersistenceTest {
   void aCacheWrittenOutsideBeamWithTheFileSchemaReadsBackTheSame(@TempDir Path dir) throws IOException {
     Map<String, String> metadata = Embed.allMiniLmL6V2().metadata();
     Schema schema = WriteEmbeddings.fileSchema(metadata);
-    List<DocumentEmbedding> all = embeddings();
+    List<Embedding> all = embeddings();
     for (int k = 0; k < 2; k++) {
       Path file = dir.resolve("embeddings-0000" + k + "-of-00002.parquet");
       try (ParquetWriter<GenericRecord> w =
@@ -116,7 +117,7 @@ class PersistenceTest {
               .withSchema(schema)
               .build()) {
         for (int i = k; i < all.size(); i += 2) {
-          DocumentEmbedding e = all.get(i);
+          Embedding e = all.get(i);
           List<Float> values = new ArrayList<>();
           for (float x : e.vector()) {
             values.add(x);
@@ -148,9 +149,9 @@ class PersistenceTest {
     TestPipelines.run(first);
 
     Pipeline second = TestPipelines.create();
-    PCollection<DocumentEmbedding> fresh =
+    PCollection<Embedding> fresh =
         second.apply(Create.of(docs)).apply(embed).get(Embed.EMBEDDINGS);
-    PCollection<DocumentEmbedding> cached = second.apply(ReadEmbeddings.from(dir.toString()));
+    PCollection<Embedding> cached = second.apply(ReadEmbeddings.from(dir.toString()));
     // The cache holds exactly what a fresh run computes (the embedder is deterministic).
     PAssert.that(
             org.apache.beam.sdk.values.PCollectionList.of(fresh)
@@ -160,7 +161,7 @@ class PersistenceTest {
         .satisfies(
             counts -> {
               int n = 0;
-              for (org.apache.beam.sdk.values.KV<DocumentEmbedding, Long> kv : counts) {
+              for (org.apache.beam.sdk.values.KV<Embedding, Long> kv : counts) {
                 n++;
                 assertEquals(2L, kv.getValue(), kv.getKey().id());
               }

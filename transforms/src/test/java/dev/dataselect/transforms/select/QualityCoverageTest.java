@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.select;
 
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,15 +16,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.SerializableFunction;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -38,20 +35,20 @@ class QualityCoverageTest {
   @Test
   void knobsMoveTheSelectionAsDocumented() {
     Random r = new Random(21);
-    List<KV<String, Double>> density = new ArrayList<>();
-    List<KV<String, Double>> quality = new ArrayList<>();
+    List<DocumentScore> density = new ArrayList<>();
+    List<DocumentScore> quality = new ArrayList<>();
     HashMap<String, double[]> scores = new HashMap<>();
     for (int i = 0; i < N; i++) {
       String id = "d" + i;
       double d = Math.exp(r.nextGaussian());
       double q = 0.01 + 0.99 * r.nextDouble();
-      density.add(KV.of(id, d));
-      quality.add(KV.of(id, q));
+      density.add(DocumentScore.of(id, d));
+      quality.add(DocumentScore.of(id, q));
       scores.put(id, new double[] {q, d});
     }
-    quality.add(KV.of("quality-only", 0.5)); // no density: unscored
-    density.add(KV.of("zero-quality", 1.0));
-    quality.add(KV.of("zero-quality", 0.0)); // q = 0 cannot be weighed: unscored
+    quality.add(DocumentScore.of("quality-only", 0.5)); // no density: unscored
+    density.add(DocumentScore.of("zero-quality", 1.0));
+    quality.add(DocumentScore.of("zero-quality", 0.0)); // q = 0 cannot be weighed: unscored
 
     Map<String, double[]> knobs = new LinkedHashMap<>(); // name -> {alpha, beta}
     knobs.put("a0b1", new double[] {0, 1});
@@ -62,9 +59,9 @@ class QualityCoverageTest {
     knobs.put("a0b0", new double[] {0, 0});
 
     Pipeline p = TestPipelines.create();
-    KvCoder<String, Double> coder = KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of());
-    PCollection<KV<String, Double>> d = p.apply("Densities", Create.of(density).withCoder(coder));
-    PCollection<KV<String, Double>> q = p.apply("Quality", Create.of(quality).withCoder(coder));
+    DocumentScore.DocumentScoreCoder coder = DocumentScore.DocumentScoreCoder.of();
+    PCollection<DocumentScore> d = p.apply("Densities", Create.of(density).withCoder(coder));
+    PCollection<DocumentScore> q = p.apply("Quality", Create.of(quality).withCoder(coder));
     PCollectionList<String> all = PCollectionList.empty(p);
     for (Map.Entry<String, double[]> k : knobs.entrySet()) {
       String name = k.getKey();

@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.select;
 
+import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.dataselect.transforms.testing.TestPipelines;
@@ -10,15 +11,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.DoubleCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.SerializableFunction;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -33,14 +30,14 @@ class SelectByScoreTest {
     Random r = new Random(11);
     String[] ids = new String[n];
     double[] scores = new double[n];
-    List<KV<String, Double>> input = new ArrayList<>();
+    List<DocumentScore> input = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       ids[i] = "d" + i;
       scores[i] = Math.round(Math.exp(r.nextGaussian()) * 100) / 100.0; // perplexity-like, with ties
-      input.add(KV.of(ids[i], scores[i]));
+      input.add(DocumentScore.of(ids[i], scores[i]));
     }
-    input.add(KV.of("nan", Double.NaN));
-    input.add(KV.of("inf", Double.POSITIVE_INFINITY));
+    input.add(DocumentScore.of("nan", Double.NaN));
+    input.add(DocumentScore.of("inf", Double.POSITIVE_INFINITY));
     List<Target> targets = List.of(Target.rate(0.1), Target.count(377), Target.threshold(0.5));
     boolean[][] expected = RadixSelectTest.select(ids, scores, ScoreOrder.LOWEST_FIRST, targets, 2, 1, new int[1]);
     Set<String> want = new HashSet<>();
@@ -53,8 +50,8 @@ class SelectByScoreTest {
     want.add("invalid/inf");
 
     Pipeline p = TestPipelines.create();
-    PCollection<KV<String, Double>> in =
-        p.apply(Create.of(input).withCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of())));
+    PCollection<DocumentScore> in =
+        p.apply(Create.of(input).withCoder(DocumentScore.DocumentScoreCoder.of()));
     PCollectionTuple out = in.apply(SelectByScore.of(ScoreOrder.LOWEST_FIRST, targets).withSeed(RadixSelectTestSeed.SEED));
     PCollectionList<String> all = PCollectionList.empty(p);
     for (int t = 0; t < targets.size(); t++) {
@@ -76,8 +73,8 @@ class SelectByScoreTest {
     assertEquals(atMostHalf, keptByThreshold);
   }
 
-  private static PCollection<String> label(PCollection<KV<String, Double>> in, String prefix, String name) {
-    return in.apply("Label" + name, MapElements.into(TypeDescriptors.strings()).via(kv -> prefix + kv.getKey()));
+  private static PCollection<String> label(PCollection<DocumentScore> in, String prefix, String name) {
+    return in.apply("Label" + name, MapElements.into(TypeDescriptors.strings()).via(kv -> prefix + kv.id()));
   }
 
   /** The seed RadixSelectTest uses, so both sides hash alike. */

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dataselect.transforms.inference.DocumentEmbedding;
-import dev.dataselect.transforms.inference.DocumentScore;
+import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.testing.TestPipelines;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -107,7 +107,7 @@ class TrainStudentTest {
   void scoreWithStudentScoresEmbeddings() {
     StudentModel m = StudentModel.of(StudentModel.Task.LOGISTIC, new double[] {2, -1}, 0.5, 1e-3, Map.of(), Map.of(), 0.5, 0.5, "{}");
     Pipeline p = TestPipelines.create();
-    PCollection<DocumentScore> s = p.apply(Create.of(DocumentEmbedding.of("a", new float[] {1, 1}), DocumentEmbedding.of("b", new float[] {0, 3})))
+    PCollection<DocumentScore> s = p.apply(Create.of(Embedding.of("a", new float[] {1, 1}), Embedding.of("b", new float[] {0, 3})))
         .apply(ScoreWithStudent.with(m));
     PAssert.that(s).containsInAnyOrder(
         DocumentScore.of("a", LogisticStatistics.sigmoid(1.5)), DocumentScore.of("b", LogisticStatistics.sigmoid(-2.5)));

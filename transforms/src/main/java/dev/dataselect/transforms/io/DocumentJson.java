@@ -1,4 +1,4 @@
-package dev.dataselect.pipelines;
+package dev.dataselect.transforms.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,13 +7,16 @@ import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import java.io.UncheckedIOException;
 
-/** One-line JSON forms of documents and dead letters, as the outputs store them. */
-final class DocumentJson {
+/**
+ * One-line JSON forms of documents ({@code {"id", "text", "source", "metadata"}}, which {@link
+ * ReadCorpus} reads back) and of dead letters ({@code {"reason", "source", "detail", "payload"}}).
+ */
+public final class DocumentJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private DocumentJson() {}
 
-  static String of(Document d) {
+  public static String of(Document d) {
     ObjectNode node = MAPPER.createObjectNode();
     node.put("id", d.id());
     node.put("text", d.text());
@@ -25,7 +28,7 @@ final class DocumentJson {
     return write(node);
   }
 
-  static String of(DeadLetter d) {
+  public static String of(DeadLetter d) {
     ObjectNode node = MAPPER.createObjectNode();
     node.put("reason", d.reason().label());
     node.put("source", d.source());

@@ -1,4 +1,4 @@
-package dev.dataselect.transforms.inference;
+package dev.dataselect.transforms;
 
 import static java.util.Objects.requireNonNull;
 
