@@ -3,7 +3,7 @@ package dev.dataselect.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dataselect.pipelines.Dataselect;
-import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.JobOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +64,8 @@ public final class ReselectBenchmark {
   private static double run(List<String> args, List<String> local) {
     List<String> all = new ArrayList<>(args);
     all.addAll(local);
-    DataselectOptions options = PipelineOptionsFactory.fromArgs(all.toArray(new String[0])).withValidation().as(DataselectOptions.class);
+    String[] argv = all.toArray(new String[0]);
+    JobOptions options = PipelineOptionsFactory.fromArgs(argv).withValidation().as(Dataselect.optionsOf(argv));
     long start = System.nanoTime();
     PipelineResult.State state = Dataselect.run(options).waitUntilFinish();
     double seconds = BenchSupport.seconds(start);

@@ -1,7 +1,14 @@
 package dev.dataselect.pipelines;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.JobOptions;
+import dev.dataselect.pipelines.options.OutputOptions;
+import dev.dataselect.pipelines.options.ReportJobOptions;
+import dev.dataselect.pipelines.options.ReselectJobOptions;
+import dev.dataselect.pipelines.options.TrainStudentJobOptions;
 import dev.dataselect.pipelines.report.ReportPage;
 import dev.dataselect.pipelines.report.Timings;
 import java.io.IOException;
@@ -11,7 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -38,23 +48,22 @@ public final class Dataselect {
    */
   public static int execute(String[] args, PrintStream out) throws IOException {
     if (Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h") || a.startsWith("--help="))) {
-      printHelp(out);
+      printHelp(jobOf(args), out);
       return 0;
     }
-    DataselectOptions options =
-        PipelineOptionsFactory.fromArgs(localDefaults(labelsAlias(args))).withValidation().as(DataselectOptions.class);
-    if (options.getJob().equalsIgnoreCase("report")) {
+    String job = jobOf(args);
+    JobOptions options = parse(args);
+    if (job.equals("report")) {
       FileSystems.setDefaultPipelineOptions(options);
-      out.println("report: " + ReportPage.render(options.getOutput()));
+      out.println("report: " + ReportPage.render(((ReportJobOptions) options).getOutput()));
       return 0;
     }
-    String job = options.getJob().toLowerCase(java.util.Locale.ROOT);
     long start = System.nanoTime();
     PipelineResult.State state;
     PipelineResult result;
     // The progress lines read this JVM's stage tallies (StageProgress), so they work on runners
     // whose run() blocks until the job is done (Flink) as on those that return at once (Direct).
-    try (ProgressLines progress = ProgressLines.start(job, options.getProgressSeconds(), out)) {
+    try (ProgressLines progress = ProgressLines.start(job, options.as(OutputOptions.class).getProgressSeconds(), out)) {
       result = run(options);
       state = result.waitUntilFinish();
     }
@@ -63,16 +72,17 @@ public final class Dataselect {
       out.println("state: " + state);
       return 1;
     }
+    String output = options.as(OutputOptions.class).getOutput();
     if (job.equals("train-student")) { // it writes its own student-report/
-      String metrics = SelectJob.resolve(options.getOutput(), TrainStudentJob.REPORT) + "metrics.json";
+      String metrics = SelectJob.resolve(output, TrainStudentJob.REPORT) + "metrics.json";
       out.println("student metrics: " + metrics);
       if (!metrics.startsWith("gs://") && Files.exists(Path.of(metrics))) {
         out.println(Files.readString(Path.of(metrics), StandardCharsets.UTF_8));
       }
       return 0;
     }
-    String report = finishReport(result, options.getOutput());
-    String summary = SelectJob.resolve(options.getOutput(), "summary.json");
+    String report = finishReport(result, output);
+    String summary = SelectJob.resolve(output, "summary.json");
     if (!summary.startsWith("gs://") && Files.exists(Path.of(summary))) {
       out.print(Summary.brief(new ObjectMapper().readTree(Path.of(summary).toFile()), wall));
     }
@@ -94,37 +104,72 @@ public final class Dataselect {
     return ReportPage.render(output);
   }
 
-  /** Every option of the main job with its description and default, Beam's own options included. */
-  static void printHelp(PrintStream out) {
-    out.println("Usage: bin/dataselect [--key=value ...]\n");
-    out.println("Runs the main job: read a corpus, remove exact duplicates, select, write.");
-    out.println("Every option, with its description and default:\n");
-    PipelineOptionsFactory.printHelp(out, DataselectOptions.class);
+  /** Each job's options interface, by its {@code --job} name. */
+  static final Map<String, Class<? extends JobOptions>> JOBS = new LinkedHashMap<>();
+
+  static {
+    JOBS.put("select", DataselectOptions.class);
+    JOBS.put("reselect", ReselectJobOptions.class);
+    JOBS.put("train-student", TrainStudentJobOptions.class);
+    JOBS.put("report", ReportJobOptions.class);
   }
 
-  /** The jobs {@code --job} names. */
-  static final List<String> JOBS = List.of("select", "reselect", "train-student", "report");
+  /** The options interface of the job {@code --job} names in {@code args}, for callers that parse them themselves. */
+  public static Class<? extends JobOptions> optionsOf(String[] args) {
+    return JOBS.get(jobOf(args));
+  }
 
-  /** Builds and starts the job {@code --job} names; does not wait for it to finish. */
-  public static PipelineResult run(DataselectOptions options) {
-    String job = options.getJob().toLowerCase(java.util.Locale.ROOT);
-    FileSystems.setDefaultPipelineOptions(options);
+  /** The job {@code --job} names in {@code args} ({@code select} without one). */
+  static String jobOf(String[] args) {
+    String job = "select";
+    for (String a : args) {
+      if (a.startsWith("--job=")) {
+        job = a.substring("--job=".length()).trim().toLowerCase(Locale.ROOT);
+      }
+    }
+    checkArgument(JOBS.containsKey(job), "--job must be one of %s, got '%s'", JOBS.keySet(), job);
+    return job;
+  }
+
+  /**
+   * Parses {@code args} into the options of the job {@code --job} names (its own interface: an
+   * option of another job is an error), with the local-run defaults and the {@code --labels} alias.
+   */
+  public static JobOptions parse(String[] args) {
+    Class<? extends JobOptions> type = JOBS.get(jobOf(args));
+    return PipelineOptionsFactory.fromArgs(localDefaults(labelsAlias(args))).withValidation().as(type);
+  }
+
+  /** The options of one job, with their descriptions and defaults; Beam's own options follow. */
+  static void printHelp(String job, PrintStream out) {
+    out.println("Usage: bin/dataselect [--job=" + String.join("|", JOBS.keySet()) + "] [--key=value ...]\n");
+    out.println("--job=" + job + ": " + JOB_SUMMARIES.get(job));
+    out.println("(--job=NAME --help lists another job's options.) Every option of this job, with its description and default:\n");
+    PipelineOptionsFactory.printHelp(out, JOBS.get(job));
+  }
+
+  private static final Map<String, String> JOB_SUMMARIES = Map.of(
+      "select", "the main job: read a corpus, keep a language, deduplicate, score and embed, select, write.",
+      "reselect", "new selections (samplers x rates, counts or thresholds) from the scores an earlier run persisted; no model runs.",
+      "train-student", "fit a linear student scorer on embeddings from teacher scores or labels.",
+      "report", "render report/index.html from the summary and report data already in --output.");
+
+  /** Builds and starts the job {@code options} are for (as {@link #parse} made them); does not wait for it. */
+  public static PipelineResult run(JobOptions options) {
+    String job = options.getJob().toLowerCase(Locale.ROOT);
+    checkArgument(JOBS.containsKey(job), "--job must be one of %s, got '%s'", JOBS.keySet(), options.getJob());
+    checkArgument(JOBS.get(job).isInstance(options), "--job=%s needs its own options (%s), got %s: parse them with Dataselect.parse",
+        job, JOBS.get(job).getSimpleName(), options);
     switch (job) {
       case "select":
-        Demo.apply(options);
-        SelectJob.clearPreviousOutput(options.getOutput());
-        return SelectJob.build(options).run();
+        return SelectJob.run((DataselectOptions) options);
       case "reselect":
-        org.apache.beam.sdk.Pipeline reselect = ReselectJob.build(options); // validates before anything is cleared
-        ReselectJob.clearPreviousOutput(options.getOutput());
-        return reselect.run();
-      case "report":
+        return ReselectJob.run((ReselectJobOptions) options);
+      case "train-student":
+        return TrainStudentJob.run((TrainStudentJobOptions) options);
+      default:
         throw new IllegalArgumentException(
             "--job=report runs no pipeline: it renders report/index.html from --output (Dataselect.main, or ReportPage.render)");
-      case "train-student":
-        return TrainStudentJob.build(options).run();
-      default:
-        throw new IllegalArgumentException("--job must be one of " + JOBS + ", got '" + options.getJob() + "'");
     }
   }
 

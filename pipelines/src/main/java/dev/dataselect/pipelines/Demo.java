@@ -1,6 +1,7 @@
 package dev.dataselect.pipelines;
 
-import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.CorpusOptions;
+import dev.dataselect.transforms.io.CorpusFormat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,12 +37,12 @@ final class Demo {
   private Demo() {}
 
   /** When --input=demo, points the options at the extracted demo file and sets its format. */
-  static void apply(DataselectOptions options) {
+  static void apply(CorpusOptions options) {
     if (!INPUT.equals(options.getInput())) {
       return;
     }
     options.setInput(extract());
-    options.setFormat("tsv");
+    options.setFormat(CorpusFormat.TSV);
     options.setCsvHeader("title,date,text");
     options.setCsvQuoting(false);
     if (options.getMetadataFields().isEmpty()) {

@@ -6,6 +6,7 @@ import dev.dataselect.models.ModelConfig;
 import dev.dataselect.models.ModelFolders;
 import dev.dataselect.models.ModelPresets;
 import dev.dataselect.models.Pooling;
+import dev.dataselect.pipelines.options.Device;
 import dev.dataselect.pipelines.options.ModelOptions;
 import dev.dataselect.transforms.inference.BeamModelReader;
 import java.util.Locale;
@@ -24,7 +25,7 @@ final class Models {
     if (model.equalsIgnoreCase("minilm")) {
       config = ModelPresets.allMiniLmL6V2();
     } else {
-      Pooling pooling = parse(Pooling.class, o.getEmbeddingPooling(), "--embeddingPooling");
+      Pooling pooling = o.getEmbeddingPooling();
       config = naming("--embeddingModel", () -> ModelFolders.embedding(model, pooling, ModelPresets.BERT_MAX_TOKENS, BeamModelReader.folders()))
           .withName(model);
       if (!o.getEmbeddingPrefix().isEmpty()) {
@@ -56,19 +57,8 @@ final class Models {
   }
 
   private static ModelConfig runtime(ModelConfig config, ModelOptions o) {
-    String device = o.getDevice().toLowerCase(Locale.ROOT);
-    checkArgument(device.equals("cpu") || device.equals("cuda"), "--device must be cpu or cuda, got '%s'", o.getDevice());
-    ModelConfig c = device.equals("cuda") ? config.withCuda(o.getCudaDeviceId()).withCpuFallback(o.getCpuFallback()) : config.withCpu();
+    ModelConfig c = o.getDevice() == Device.CUDA ? config.withCuda(o.getCudaDeviceId()).withCpuFallback(o.getCpuFallback()) : config.withCpu();
     return o.getIntraOpThreads() > 0 ? c.withIntraOpThreads(o.getIntraOpThreads()) : c;
   }
 
-  static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
-    for (E e : type.getEnumConstants()) {
-      if (e.name().equalsIgnoreCase(value)) {
-        return e;
-      }
-    }
-    throw new IllegalArgumentException(
-        option + " must be one of " + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got '" + value + "'");
-  }
 }

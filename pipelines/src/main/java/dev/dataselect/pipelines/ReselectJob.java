@@ -6,12 +6,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.transforms.io.DocumentJson;
-import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.CaseInsensitiveEnums;
+import dev.dataselect.pipelines.options.CorpusOptions;
+import dev.dataselect.pipelines.options.Quality;
+import dev.dataselect.pipelines.options.ReselectJobOptions;
+import dev.dataselect.pipelines.options.Sampler;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.inference.ReadScores;
+import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
 import dev.dataselect.transforms.select.Select;
 import dev.dataselect.transforms.select.Target;
@@ -25,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
@@ -58,34 +64,34 @@ final class ReselectJob {
 
   private ReselectJob() {}
 
-  static Pipeline build(DataselectOptions o) {
+  /** Builds the job (validating first), clears this job's parts of the output folder, starts it; does not wait. */
+  static PipelineResult run(ReselectJobOptions o) {
+    Pipeline p = build(o);
+    clearPreviousOutput(o.getOutput());
+    return p.run();
+  }
+
+  static Pipeline build(ReselectJobOptions o) {
     FileSystems.setDefaultPipelineOptions(o);
     String earlier = o.getScores();
     checkArgument(!earlier.isEmpty(), "--job=reselect needs --scores=<the output folder of an earlier run>");
     checkArgument(!SelectJob.resolve(earlier, "x").equals(SelectJob.resolve(o.getOutput(), "x")),
         "--output must be another folder than --scores (%s): the reselect run would replace the earlier run's summary.json", earlier);
-    List<String> samplers = new ArrayList<>();
-    for (String s : SelectJob.split(o.getSampler())) {
-      String name = s.toLowerCase(Locale.ROOT);
-      checkArgument(Samplers.NAMES.contains(name), "--sampler must list samplers of %s, got '%s'", Samplers.NAMES, s);
-      if (!samplers.contains(name)) {
-        samplers.add(name);
-      }
-    }
+    List<Sampler> samplers = o.getSampler().stream().distinct().toList();
     checkArgument(!samplers.isEmpty(), "--sampler names no sampler");
     List<Target> targets = Samplers.targets(parseRates(o), parseCounts(o), parseThresholds(o));
     String scoresDir = SelectJob.resolve(earlier, "scores");
-    String quality = o.getQuality().toLowerCase(Locale.ROOT);
+    String quality = o.getQuality().label();
     if (quality.equals("none")) {
       quality = QUALITY_STAGES.stream().filter(q -> holdsScores(scoresDir + q + "/")).findFirst().orElse("none");
     }
     boolean density = holdsScores(scoresDir + "density/");
-    for (String s : samplers) {
-      checkArgument(!Samplers.needsDensity(s) || density,
-          "--sampler=%s needs densities, but %sdensity/ holds none (run the main job with a density sampler first)", s, scoresDir);
-      checkArgument(!Samplers.needsQuality(s) || !quality.equals("none"),
-          "--sampler=%s needs quality scores, but %s holds none of %s", s, scoresDir, QUALITY_STAGES);
-      checkArgument(!s.equals("random") || density || !quality.equals("none"), "--sampler=random needs some scores in %s", scoresDir);
+    for (Sampler s : samplers) {
+      checkArgument(!s.needsDensity() || density,
+          "--sampler=%s needs densities, but %sdensity/ holds none (run the main job with a density sampler first)", s.label(), scoresDir);
+      checkArgument(!s.needsQuality() || !quality.equals("none"),
+          "--sampler=%s needs quality scores, but %s holds none of %s", s.label(), scoresDir, QUALITY_STAGES);
+      checkArgument(s != Sampler.RANDOM || density || !quality.equals("none"), "--sampler=random needs some scores in %s", scoresDir);
     }
     JsonNode earlierSummary = o.getWithDocuments() ? readSummary(earlier) : null;
 
@@ -98,8 +104,8 @@ final class ReselectJob {
     in.shards = SelectJob.joinShards(o);
     in.qualityName = quality;
     List<PCollection<KV<String, Long>>> counts = new ArrayList<>();
-    boolean needsDensity = samplers.stream().anyMatch(s -> Samplers.needsDensity(s) || (s.equals("random") && density));
-    boolean needsQuality = samplers.stream().anyMatch(s -> Samplers.needsQuality(s) || (s.equals("random") && !density));
+    boolean needsDensity = samplers.stream().anyMatch(s -> s.needsDensity() || (s == Sampler.RANDOM && density));
+    boolean needsQuality = samplers.stream().anyMatch(s -> s.needsQuality() || (s == Sampler.RANDOM && !density));
     if (needsDensity) {
       in.densities = read(p, scoresDir + "density/", "Density");
       counts.add(named(in.densities.apply("CountDensities", Count.globally()), "scores|density"));
@@ -118,19 +124,19 @@ final class ReselectJob {
     if (in.quality != null) {
       report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE, in.quality);
     }
-    for (String sampler : samplers) {
+    for (Sampler sampler : samplers) {
       List<Select.Decision> decisions = p.apply(Samplers.stageName(sampler), Samplers.of(sampler, in, true).forTargets(targets)).all();
       String scoreName = Samplers.scoreName(sampler, in, true);
-      if (sampler.equals("combined")) { // every rate weighs the same effective density
+      if (sampler == Sampler.COMBINED) { // every rate weighs the same effective density
         report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE, PCollectionList.of(decisions.get(0).selectedScores())
             .and(decisions.get(0).rejectedScores()).apply("ReportCombinedScores", Flatten.pCollections()));
       }
-      PCollection<DocumentScore> universe = sampler.equals("quality") || (sampler.equals("random") && in.densities == null)
+      PCollection<DocumentScore> universe = sampler == Sampler.QUALITY || (sampler == Sampler.RANDOM && in.densities == null)
           ? in.quality : in.densities;
-      PCollection<Long> scored = universe.apply(sampler + " CountScored", Count.globally());
+      PCollection<Long> scored = universe.apply(sampler.label() + " CountScored", Count.globally());
       for (Select.Decision d : decisions) {
-        String label = sampler + "-" + d.target().label();
-        report.decisions(sampler + "@" + d.target().label(), scoreName, d.selectedScores(), d.rejectedScores());
+        String label = sampler.label() + "-" + d.target().label();
+        report.decisions(sampler.label() + "@" + d.target().label(), scoreName, d.selectedScores(), d.rejectedScores());
         if (d.target().kind() != Target.Kind.THRESHOLD) {
           counts.add(named(scored.apply(label + " Target", SelectJob.expected(d.target())), "selection|" + label + "|target"));
         }
@@ -145,7 +151,7 @@ final class ReselectJob {
       }
     }
     if (earlierSummary != null) {
-      PCollection<Document> docs = p.apply("ReadCorpus", corpus(o, earlierSummary)).get(ReadCorpus.DOCUMENTS);
+      PCollection<Document> docs = p.apply("ReadCorpus", corpus(earlierSummary)).get(ReadCorpus.DOCUMENTS);
       PCollection<KV<String, Document>> routed = docs.apply("JoinSelections",
           new JoinSelections(PCollectionList.of(keptIds).apply("AllSelected", Flatten.pCollections()), in.shards));
       counts.add(routed.apply("CountJoined", Count.perKey())
@@ -162,11 +168,11 @@ final class ReselectJob {
     report.apply();
     PCollectionList.of(counts)
         .apply("AllCounts", Flatten.pCollections())
-        .apply("WriteSummary", new WriteSummary(SelectJob.resolve(o.getOutput(), "summary.json"), SelectJob.optionsJson(o), startMillis, ReselectJob::summary));
+        .apply("WriteSummary", new WriteSummary(SelectJob.resolve(o.getOutput(), "summary.json"), SelectJob.optionsJson(o, ReselectJobOptions.class), startMillis, ReselectJob::summary));
     return p;
   }
 
-  static List<Double> parseRates(DataselectOptions o) {
+  static List<Double> parseRates(ReselectJobOptions o) {
     List<Double> rates = new ArrayList<>();
     for (String r : SelectJob.split(o.getRates())) {
       try {
@@ -182,7 +188,7 @@ final class ReselectJob {
     return rates;
   }
 
-  static List<Double> parseThresholds(DataselectOptions o) {
+  static List<Double> parseThresholds(ReselectJobOptions o) {
     List<Double> out = new ArrayList<>();
     for (String t : SelectJob.split(o.getThresholds())) {
       try {
@@ -195,7 +201,7 @@ final class ReselectJob {
     return out;
   }
 
-  static List<Long> parseCounts(DataselectOptions o) {
+  static List<Long> parseCounts(ReselectJobOptions o) {
     List<Long> counts = new ArrayList<>();
     for (String c : SelectJob.split(o.getCounts())) {
       try {
@@ -240,17 +246,17 @@ final class ReselectJob {
   }
 
   /** Reads the corpus exactly as the earlier run did, so ids (given or derived) come out the same. */
-  static ReadCorpus corpus(DataselectOptions o, JsonNode summary) {
+  static ReadCorpus corpus(JsonNode summary) {
     JsonNode e = summary.path("options");
     checkArgument(e.hasNonNull("input"), "the earlier run's summary.json records no input");
     String input = e.path("input").asText();
     if (input.equals(Demo.glob())) {
       Demo.extract(); // the demo corpus lives in the temporary folder; put it back if it was cleaned
     }
-    DataselectOptions current = o.as(DataselectOptions.class); // defaults for what the summary lacks
-    DataselectOptions copy = org.apache.beam.sdk.options.PipelineOptionsFactory.create().as(DataselectOptions.class);
+    CorpusOptions current = org.apache.beam.sdk.options.PipelineOptionsFactory.create().as(CorpusOptions.class); // defaults for what the summary lacks
+    CorpusOptions copy = org.apache.beam.sdk.options.PipelineOptionsFactory.create().as(CorpusOptions.class);
     copy.setInput(input);
-    copy.setFormat(e.path("format").asText(current.getFormat()));
+    copy.setFormat(e.hasNonNull("format") ? CaseInsensitiveEnums.parse(CorpusFormat.class, e.path("format").asText()) : current.getFormat());
     copy.setTextField(e.path("textField").asText(current.getTextField()));
     copy.setIdField(e.path("idField").asText(current.getIdField()));
     copy.setMetadataFields(e.path("metadataFields").asText(""));

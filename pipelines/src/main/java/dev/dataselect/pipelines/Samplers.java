@@ -2,6 +2,7 @@ package dev.dataselect.pipelines;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.dataselect.pipelines.options.Sampler;
 import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.select.ScoreOrder;
@@ -19,17 +20,7 @@ import org.apache.beam.sdk.values.PCollection;
  * Select#random}.
  */
 final class Samplers {
-  static final List<String> NAMES = List.of("random", "quality", "density", "densest", "sparsest", "combined");
-
   private Samplers() {}
-
-  static boolean needsDensity(String sampler) {
-    return List.of("density", "densest", "sparsest", "combined").contains(sampler);
-  }
-
-  static boolean needsQuality(String sampler) {
-    return sampler.equals("quality") || sampler.equals("combined");
-  }
 
   /** Perplexity: lower is better; every other quality score: higher is better. */
   static ScoreOrder qualityOrder(String quality) {
@@ -85,25 +76,25 @@ final class Samplers {
    * overIds}, the random sampler draws over {@link Inputs#any}'s ids (for a selection that sees no
    * documents); otherwise over the documents it is applied to.
    */
-  static Select of(String sampler, Inputs in, boolean overIds) {
+  static Select of(Sampler sampler, Inputs in, boolean overIds) {
     Select s;
     switch (sampler) {
-      case "quality":
+      case QUALITY:
         s = Select.top(require(in.quality, sampler, "quality scores")).withOrder(qualityOrder(in.qualityName));
         break;
-      case "densest":
+      case DENSEST:
         s = Select.top(require(in.densities, sampler, "densities"));
         break;
-      case "sparsest":
+      case SPARSEST:
         s = Select.top(require(in.densities, sampler, "densities")).withOrder(ScoreOrder.LOWEST_FIRST);
         break;
-      case "random":
+      case RANDOM:
         s = overIds ? Select.random(require(in.any(), sampler, "scores")) : Select.random();
         break;
-      case "density":
+      case DENSITY:
         s = Select.inverseDensity(require(in.densities, sampler, "densities"));
         break;
-      case "combined":
+      case COMBINED:
         s = Select.qualityAndCoverage(
                 require(in.combinedQuality != null ? in.combinedQuality : in.quality, sampler, "quality scores"),
                 require(in.densities, sampler, "densities"))
@@ -112,41 +103,41 @@ final class Samplers {
             .withDensityExponent(in.densityExponent);
         break;
       default:
-        throw new IllegalArgumentException("--sampler must be one of " + NAMES + ", got '" + sampler + "'");
+        throw new IllegalStateException("unknown sampler " + sampler);
     }
     return s.withSeed(in.seed).withShards(in.shards);
   }
 
   /** The name of the score a sampler's decision scores are (as the report registers it). */
-  static String scoreName(String sampler, Inputs in, boolean overIds) {
+  static String scoreName(Sampler sampler, Inputs in, boolean overIds) {
     switch (sampler) {
-      case "quality":
+      case QUALITY:
         return in.qualityName;
-      case "combined":
+      case COMBINED:
         return COMBINED_SCORE;
-      case "random":
+      case RANDOM:
         return overIds ? in.anyName() : NO_SCORE;
       default:
         return "density";
     }
   }
 
-  private static <T> T require(@Nullable T value, String sampler, String what) {
-    checkArgument(value != null, "--sampler=%s needs %s", sampler, what);
+  private static <T> T require(@Nullable T value, Sampler sampler, String what) {
+    checkArgument(value != null, "--sampler=%s needs %s", sampler.label(), what);
     return value;
   }
 
   /** The stage name of a sampler in the pipeline graph (and the monitoring UI). */
-  static String stageName(String sampler) {
+  static String stageName(Sampler sampler) {
     switch (sampler) {
-      case "quality":
+      case QUALITY:
         return "SelectByQuality";
-      case "density":
+      case DENSITY:
         return "SelectByInverseDensity";
-      case "combined":
+      case COMBINED:
         return "SelectByQualityAndCoverage";
       default:
-        return "Select" + Character.toUpperCase(sampler.charAt(0)) + sampler.substring(1);
+        return "Select" + Character.toUpperCase(sampler.label().charAt(0)) + sampler.label().substring(1);
     }
   }
 }

@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.dataselect.models.score.ScoreMode;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.Kde;
+import dev.dataselect.pipelines.options.Sampler;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Embedding;
@@ -42,19 +44,14 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 final class ScoreStages {
   private ScoreStages() {}
 
-  static boolean needsDensity(String sampler) {
-    return Samplers.needsDensity(sampler);
-  }
-
   /** Launch-time checks: model folders exist and hold their files, enum options parse. */
-  static void validate(DataselectOptions o, String sampler, String quality) {
+  static void validate(DataselectOptions o, Sampler sampler, String quality) {
     if (quality.equals("askllm")) {
       Models.askLlm(o);
-      Models.parse(ScoreMode.class, o.getAskLlmMode(), "--askLlmMode");
     } else if (quality.equals("perplexity")) {
       Models.perplexity(o);
     }
-    if (needsDensity(sampler)) {
+    if (sampler.needsDensity()) {
       Models.embedding(o);
       kde(o);
     }
@@ -78,29 +75,27 @@ final class ScoreStages {
   }
 
   static KdeDensity kde(DataselectOptions o) {
-    String kde = o.getKde().toLowerCase(Locale.ROOT);
-    checkArgument(kde.equals("reference") || kde.equals("sketch"), "--kde must be reference or sketch, got '%s'", o.getKde());
-    if (kde.equals("sketch")) {
+    if (o.getKde() == Kde.SKETCH) {
       return KdeDensity.raceSketch()
           .withSeed(o.getSeed())
           .withRows(o.getSketchRows())
           .withBuckets(o.getSketchBuckets())
-          .withHashFamily(Models.parse(LshFamily.class, o.getSketchHash(), "--sketchHash"));
+          .withHashFamily(o.getSketchHash());
     }
     KdeDensity.ReferenceSampleKde k = KdeDensity.referenceSample()
         .withSeed(o.getSeed())
         .withSampleSize(o.getKdeSampleSize())
-        .withKernel(Models.parse(Kernel.class, o.getKdeKernel(), "--kdeKernel"));
+        .withKernel(o.getKdeKernel());
     return o.getKdeBandwidth() > 0 ? k.withBandwidth(o.getKdeBandwidth()) : k;
   }
 
-  static Scored apply(PCollection<Document> docs, DataselectOptions o, String sampler, String quality) {
+  static Scored apply(PCollection<Document> docs, DataselectOptions o, Sampler sampler, String quality) {
     String out = SelectJob.resolve(o.getOutput(), "scores");
     List<PCollection<DeadLetter>> dead = new ArrayList<>();
     PCollection<DocumentScore> qualityScores = null;
     if (quality.equals("askllm")) {
       AskLlmScore score = AskLlmScore.with(Models.askLlm(o))
-          .withMode(Models.parse(ScoreMode.class, o.getAskLlmMode(), "--askLlmMode"))
+          .withMode(o.getAskLlmMode())
           .withMaxBatchSize(o.getBatchSize());
       if (!o.getAskLlmTemplate().isEmpty()) {
         score = score.withTemplate(o.getAskLlmTemplate());
@@ -119,7 +114,7 @@ final class ScoreStages {
     PCollection<DocumentScore> densities = null;
     PCollection<Embedding> computed = null;
     Embed embed = null;
-    if (needsDensity(sampler) || quality.equals("student")) {
+    if (sampler.needsDensity() || quality.equals("student")) {
       // One embedding pass feeds both the density and the student stages.
       embed = Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize());
       String cache = o.getEmbeddingsCache();
@@ -143,11 +138,11 @@ final class ScoreStages {
         qualityScores = persist(computed.apply("ScoreWithStudent", ScoreWithStudent.with(model)), out + "student/", meta, "Student");
       }
     }
-    if (needsDensity(sampler)) {
+    if (sampler.needsDensity()) {
       densities = computed.apply("KdeDensity", kde(o));
       StageProgress.track(densities, "density");
       SortedMap<String, String> meta = new java.util.TreeMap<>(embed.metadata());
-      meta.put("density.kde", o.getKde());
+      meta.put("density.kde", o.getKde().name().toLowerCase(java.util.Locale.ROOT));
       persist(densities, out + "density/", meta, "Density");
     }
     PCollection<DeadLetter> allDead = dead.isEmpty() ? null

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Splitter;
 import dev.dataselect.transforms.io.DocumentJson;
+import dev.dataselect.pipelines.options.CorpusOptions;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.Sampler;
 import dev.dataselect.pipelines.report.RunReport;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.TextIO;
@@ -52,10 +55,20 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 public final class SelectJob {
   /** The output folder's parts this job owns (and replaces on a rerun). */
   static final List<String> OUTPUT_PARTS = List.of("selected", "selected-ids", "dead-letters", "scores", "report");
-  static final List<String> SAMPLERS = Samplers.NAMES;
-  static final List<String> QUALITY = List.of("none", "askllm", "perplexity", "student");
 
   private SelectJob() {}
+
+  /**
+   * Runs the main job: points {@code --input=demo} at the demo corpus, clears this job's parts of
+   * the output folder, builds the pipeline and starts it; does not wait for it to finish.
+   */
+  public static PipelineResult run(DataselectOptions options) {
+    FileSystems.setDefaultPipelineOptions(options);
+    Demo.apply(options);
+    Pipeline p = build(options); // validates before anything is cleared
+    clearPreviousOutput(options.getOutput());
+    return p.run();
+  }
 
   /** Builds the pipeline; validates the options and fails fast when an input matches no file. */
   public static Pipeline build(DataselectOptions options) {
@@ -65,19 +78,17 @@ public final class SelectJob {
         options.getLimit() >= 0 && options.getLimit() <= 100_000_000L,
         "--limit must be in [0, 100000000] (0 keeps all), got %s",
         options.getLimit());
-    String sampler = options.getSampler().toLowerCase(Locale.ROOT);
-    checkArgument(SAMPLERS.contains(sampler), "--sampler must be one of %s, got '%s'", SAMPLERS, options.getSampler());
-    String quality = options.getQuality().toLowerCase(Locale.ROOT);
-    checkArgument(QUALITY.contains(quality), "--quality must be one of %s, got '%s'", QUALITY, options.getQuality());
+    Sampler sampler = options.getSampler();
+    String quality = options.getQuality().label();
     checkArgument(
-        !Samplers.needsQuality(sampler) || !quality.equals("none"),
-        "--sampler=%s needs a quality scorer: --quality=askllm, perplexity or student", sampler);
+        !sampler.needsQuality() || !quality.equals("none"),
+        "--sampler=%s needs a quality scorer: --quality=askllm, perplexity or student", sampler.label());
     checkArgument(options.getCount() >= 0, "--count must be >= 0 (0 uses --rate), got %s", options.getCount());
     checkArgument(options.getQualityExponent() >= 0 && options.getDensityExponent() >= 0,
         "--qualityExponent and --densityExponent must be >= 0, got %s and %s", options.getQualityExponent(), options.getDensityExponent());
     checkArgument(options.getBatchSize() >= 1 && options.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", options.getBatchSize());
     ScoreStages.validate(options, sampler, quality);
-    WriteDocuments.Format outputFormat = Models.parse(WriteDocuments.Format.class, options.getOutputFormat(), "--outputFormat");
+    WriteDocuments.Format outputFormat = options.getOutputFormat();
     IdentifyLanguages.validate(options);
     List<String> inputs = inputPatterns(options.getInput());
     requireMatches(inputs);
@@ -137,17 +148,17 @@ public final class SelectJob {
     Samplers.Inputs in = scored.inputs(options, quality, joinShards(options));
     // The random sampler draws a rate by hash over the documents; a count over the scored ids when
     // there are scores (as a rerun over persisted scores does), else over the documents.
-    boolean overIds = sampler.equals("random") && target.kind() == Target.Kind.COUNT && in.any() != null;
+    boolean overIds = sampler == Sampler.RANDOM && target.kind() == Target.Kind.COUNT && in.any() != null;
     Select.Result selection = candidates.apply(Samplers.stageName(sampler), Samplers.of(sampler, in, overIds).withTarget(target));
     PCollection<Document> selected = selection.selected();
     PCollection<Document> rejected = selection.rejected();
     PCollection<Document> universe = candidates;
-    PCollection<DocumentScore> scoredUniverse = sampler.equals("random") ? (overIds ? in.any() : null)
-        : Samplers.needsDensity(sampler) ? in.densities : in.quality;
+    PCollection<DocumentScore> scoredUniverse = sampler == Sampler.RANDOM ? (overIds ? in.any() : null)
+        : sampler.needsDensity() ? in.densities : in.quality;
     PCollection<Long> n = scoredUniverse != null ? scoredUniverse.apply("CountScored", Count.globally())
         : universe.apply("CountForTarget", Count.globally());
     counts.add(named(n.apply("Target", expected(target)), "target"));
-    if (!(sampler.equals("random") && target.kind() == Target.Kind.RATE)) {
+    if (!(sampler == Sampler.RANDOM && target.kind() == Target.Kind.RATE)) {
       counts.add(named(selection.unscored().apply("CountUnscored", Count.globally()), "unscored"));
     }
     counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
@@ -166,7 +177,7 @@ public final class SelectJob {
             TextIO.write().to(resolve(out, "dead-letters") + "part").withSuffix(".jsonl").withCompression(Compression.GZIP));
     PCollectionList.of(counts)
         .apply("AllCounts", Flatten.pCollections())
-        .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options), startMillis));
+        .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options, DataselectOptions.class), startMillis));
     return p;
   }
 
@@ -176,7 +187,7 @@ public final class SelectJob {
    * every bundle would add a partial combine to a state the runner copies on each access: regroup
    * them into a few bundles first.
    */
-  private static void report(DataselectOptions options, String sampler, String quality, Target target, PCollection<Document> candidates,
+  private static void report(DataselectOptions options, Sampler sampler, String quality, Target target, PCollection<Document> candidates,
       Select.Result selection, ScoreStages.Scored scored, String scoreName) {
     RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selection.selected());
     if (scored.quality() != null) {
@@ -186,7 +197,7 @@ public final class SelectJob {
     if (scored.densities() != null) {
       report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
     }
-    String label = sampler + "@" + target.label();
+    String label = sampler.label() + "@" + target.label();
     if (!scoreName.equals(Samplers.NO_SCORE)) {
       PCollection<DocumentScore> kept = rebundleOnDirectRunner(options, selection.selectedScores(), "ReportKept");
       PCollection<DocumentScore> dropped = rebundleOnDirectRunner(options, selection.rejectedScores(), "ReportDropped");
@@ -234,17 +245,9 @@ public final class SelectJob {
     return options.getRunner().getSimpleName().equals("DirectRunner");
   }
 
-  static ReadCorpus readCorpus(DataselectOptions options, List<String> inputs) {
-    CorpusFormat format;
-    try {
-      format = CorpusFormat.valueOf(options.getFormat().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--format must be one of auto, jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord; got '"
-              + options.getFormat() + "'");
-    }
+  static ReadCorpus readCorpus(CorpusOptions options, List<String> inputs) {
     return ReadCorpus.from(inputs)
-        .withFormat(format)
+        .withFormat(options.getFormat())
         .withTextFields(split(options.getTextField()))
         .withIdField(options.getIdField())
         .withMetadataFields(split(options.getMetadataFields()))
@@ -330,16 +333,16 @@ public final class SelectJob {
   }
 
   /** The job's own options (not Beam's internals), as JSON for summary.json. */
-  static String optionsJson(PipelineOptions options) {
+  static String optionsJson(PipelineOptions options, Class<? extends PipelineOptions> job) {
     try {
       ObjectMapper mapper = new ObjectMapper();
       JsonNode all = mapper.readTree(mapper.writeValueAsString(options)).path("options");
       ObjectNode mine = mapper.createObjectNode();
-      for (java.lang.reflect.Method m : DataselectOptions.class.getMethods()) {
+      for (java.lang.reflect.Method m : job.getMethods()) {
         String name = m.getName();
         if (name.startsWith("get") && m.getDeclaringClass().getPackageName().startsWith("dev.dataselect")) {
           String key = Character.toLowerCase(name.charAt(3)) + name.substring(4);
-          mine.set(key, mapper.valueToTree(invoke(m, options)));
+          mine.set(key, mapper.valueToTree(asWritten(invoke(m, options))));
         }
       }
       mine.put("runner", all.path("runner").asText(options.getRunner().getSimpleName()));
@@ -347,6 +350,17 @@ public final class SelectJob {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** An option's value as a user writes it: enums in lower case, lists comma-separated. */
+  static Object asWritten(Object value) {
+    if (value instanceof Enum<?> e) {
+      return e.name().toLowerCase(Locale.ROOT);
+    }
+    if (value instanceof List<?> list) {
+      return String.join(",", list.stream().map(v -> String.valueOf(asWritten(v))).toList());
+    }
+    return value;
   }
 
   private static Object invoke(java.lang.reflect.Method m, PipelineOptions options) {

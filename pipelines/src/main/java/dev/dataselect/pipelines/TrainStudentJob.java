@@ -4,7 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableSortedMap;
 import dev.dataselect.transforms.io.DocumentJson;
-import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.StudentTask;
+import dev.dataselect.pipelines.options.TrainStudentJobOptions;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.JoinById;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.transforms.Count;
@@ -58,17 +60,15 @@ final class TrainStudentJob {
   private TrainStudentJob() {}
 
   /** Where the model file goes: --studentModel, or {@code <output>/student.json}. */
-  static String modelPath(DataselectOptions o) {
+  static String modelPath(TrainStudentJobOptions o) {
     return o.getStudentModel().isEmpty() ? SelectJob.resolve(o.getOutput(), "student.json") : o.getStudentModel();
   }
 
-  static StudentModel.Task task(DataselectOptions o) {
-    String t = o.getStudentTask().toLowerCase(Locale.ROOT);
-    checkArgument(List.of("auto", "ridge", "logistic").contains(t), "--studentTask must be auto, ridge or logistic, got '%s'", o.getStudentTask());
-    if (t.equals("auto")) {
+  static StudentModel.Task task(TrainStudentJobOptions o) {
+    if (o.getStudentTask() == StudentTask.AUTO) {
       return o.getLabelsFile().isEmpty() ? StudentModel.Task.RIDGE : StudentModel.Task.LOGISTIC;
     }
-    return StudentModel.Task.valueOf(t.toUpperCase(Locale.ROOT));
+    return StudentModel.Task.valueOf(o.getStudentTask().name());
   }
 
   static double[] lambdas(String csv) {
@@ -87,7 +87,12 @@ final class TrainStudentJob {
     return out;
   }
 
-  static Pipeline build(DataselectOptions o) {
+  /** Builds the job and starts it; does not wait. */
+  static PipelineResult run(TrainStudentJobOptions o) {
+    return build(o).run();
+  }
+
+  static Pipeline build(TrainStudentJobOptions o) {
     boolean labels = !o.getLabelsFile().isEmpty();
     boolean scores = !o.getTeacherScores().isEmpty();
     checkArgument(labels ^ scores, "--job=train-student needs exactly one teacher: --labelsFile=FILE (or --labels=FILE) or --teacherScores=FOLDER");

@@ -3,6 +3,8 @@ package dev.dataselect.pipelines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.JobOptions;
+import dev.dataselect.pipelines.options.OutputOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -31,19 +33,25 @@ final class JobRuns {
   /** What whole-job DirectRunner runs add to their arguments (see the class comment). */
   static final List<String> DIRECT_RUNNER_FLAGS = List.of("--enforceImmutability=false");
 
-  static DataselectOptions options(String... args) {
+  /** The options of the job {@code --job} names (its own interface, as bin/dataselect parses them). */
+  static JobOptions options(String... args) {
     List<String> all = new java.util.ArrayList<>(DIRECT_RUNNER_FLAGS);
     all.addAll(List.of(args));
-    return PipelineOptionsFactory.fromArgs(all.toArray(new String[0])).withValidation().as(DataselectOptions.class);
+    return PipelineOptionsFactory.fromArgs(all.toArray(new String[0])).withValidation().as(Dataselect.JOBS.get(Dataselect.jobOf(args)));
+  }
+
+  /** The main job's options. */
+  static DataselectOptions selectOptions(String... args) {
+    return (DataselectOptions) options(args);
   }
 
   static JsonNode run(String... args) {
-    DataselectOptions options = options(args);
+    JobOptions options = options(args);
     PipelineResult.State state = Dataselect.run(options).waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new AssertionError("job ended " + state);
     }
-    return summary(Path.of(options.getOutput()));
+    return summary(Path.of(options.as(OutputOptions.class).getOutput()));
   }
 
   static JsonNode summary(Path out) {

@@ -81,10 +81,10 @@ class LanguageJobTest {
 
   @Test
   void theDemoIsEnglishUnlessToldOtherwise() {
-    DataselectOptions demo = JobRuns.options("--input=demo");
+    DataselectOptions demo = JobRuns.selectOptions("--input=demo");
     Demo.apply(demo);
     assertEquals("en", demo.getLanguages());
-    DataselectOptions chosen = JobRuns.options("--input=demo", "--languages=de,fr");
+    DataselectOptions chosen = JobRuns.selectOptions("--input=demo", "--languages=de,fr");
     Demo.apply(chosen);
     assertEquals("de,fr", chosen.getLanguages());
   }

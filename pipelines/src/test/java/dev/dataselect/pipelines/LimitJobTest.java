@@ -68,7 +68,7 @@ class LimitJobTest {
   @Test
   void noStepCombinesDocuments() {
     Path in = docs(10);
-    Pipeline p = SelectJob.build(JobRuns.options("--input=" + in, "--output=" + dir.resolve("g"), "--limit=5", "--rate=0.5",
+    Pipeline p = SelectJob.build(JobRuns.selectOptions("--input=" + in, "--output=" + dir.resolve("g"), "--limit=5", "--rate=0.5",
         "--progressSeconds=0", "--sampler=random"));
     List<String> limitSteps = new ArrayList<>();
     List<String> problems = new ArrayList<>();

@@ -74,7 +74,7 @@ class RunReportTest {
   @Test
   void reportOfARealRunOpensInChromiumWithEveryImageAndTheSummaryNumbers() throws Exception {
     Path out = dir.resolve("out");
-    DataselectOptions options = JobRuns.options("--input=" + corpus() + "/", "--output=" + out, "--metadataFields=lang",
+    DataselectOptions options = JobRuns.selectOptions("--input=" + corpus() + "/", "--output=" + out, "--metadataFields=lang",
         "--quality=askllm", "--askLlmModel=" + askLlmFixture(), "--sampler=density", "--rate=0.3", "--seed=3",
         "--kdeSampleSize=30", "--progressSeconds=0");
     PipelineResult result = Dataselect.run(options);

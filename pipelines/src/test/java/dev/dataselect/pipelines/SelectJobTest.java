@@ -3,10 +3,16 @@ package dev.dataselect.pipelines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dataselect.pipelines.options.CorpusOptions;
+import dev.dataselect.pipelines.options.Sampler;
+import dev.dataselect.pipelines.options.ReselectJobOptions;
+import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.DensityOptions;
+import dev.dataselect.pipelines.options.ModelOptions;
 import dev.dataselect.pipelines.options.OutputOptions;
 import dev.dataselect.pipelines.options.SelectionOptions;
 import dev.dataselect.transforms.Hashes;
@@ -167,13 +173,41 @@ class SelectJobTest {
         .getMessage().contains("--outputFormat"));
   }
 
+  private static String help(String job) {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    Dataselect.printHelp(job, new PrintStream(buffer, true, StandardCharsets.UTF_8));
+    return buffer.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Each job's --help lists its own options, closed sets with their values, and no other job's. */
+  @Test
+  void eachJobHasItsOwnHelp() {
+    String select = help("select");
+    assertTrue(select.contains("--sampler=<RANDOM | QUALITY | DENSITY | DENSEST | SPARSEST | COMBINED>"), select);
+    assertTrue(select.contains("--kde=<REFERENCE | SKETCH>"), select);
+    assertTrue(select.contains("--embeddingModel"), select);
+    assertFalse(select.contains("--rates"), "the select job has no --rates");
+    assertFalse(select.contains("--labelsFile"), "the select job has no --labelsFile");
+    String reselect = help("reselect");
+    assertTrue(reselect.contains("--rates") && reselect.contains("--sampler=<List>"), reselect);
+    assertFalse(reselect.contains("--embeddingModel"), "no model runs in reselect");
+    String student = help("train-student");
+    assertTrue(student.contains("--labelsFile") && student.contains("--studentTask=<AUTO | RIDGE | LOGISTIC>"), student);
+    // An option of another job is an error, and an enum value is read in any case.
+    assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--rates=0.1"}));
+    DataselectOptions o = (DataselectOptions) Dataselect.parse(new String[] {"--sampler=Densest", "--outputFormat=parquet", "--format=text-lines"});
+    assertEquals(Sampler.DENSEST, o.getSampler());
+    assertEquals(dev.dataselect.transforms.io.WriteDocuments.Format.PARQUET, o.getOutputFormat());
+    assertEquals(dev.dataselect.transforms.io.CorpusFormat.TEXT_LINES, o.getFormat());
+    ReselectJobOptions r = (ReselectJobOptions) Dataselect.parse(new String[] {"--job=reselect", "--sampler=density,random"});
+    assertEquals(List.of(Sampler.DENSITY, Sampler.RANDOM), r.getSampler());
+  }
+
   @Test
   void helpListsEveryOptionWithItsDescription() throws IOException {
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    Dataselect.printHelp(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-    String help = buffer.toString(StandardCharsets.UTF_8);
+    String help = help("select");
     List<Method> getters = new ArrayList<>();
-    for (Class<?> c : List.of(CorpusOptions.class, SelectionOptions.class, OutputOptions.class)) {
+    for (Class<?> c : List.of(CorpusOptions.class, SelectionOptions.class, OutputOptions.class, ModelOptions.class, DensityOptions.class)) {
       for (Method m : c.getDeclaredMethods()) {
         if (m.getName().startsWith("get")) {
           getters.add(m);

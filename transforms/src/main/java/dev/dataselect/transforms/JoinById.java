@@ -99,8 +99,8 @@ public final class JoinById<L, R> extends PTransform<PCollection<L>, PCollection
     return new JoinById<>(leftId, right, scores, shards, true);
   }
 
-  /** The group of an id among {@code shards}. */
-  static int shardOf(String id, int shards) {
+  /** The group of an id among {@code shards}: the one sharding rule of every grouping by id here. */
+  public static int shardOf(String id, int shards) {
     return (int) (Hashes.unit(id, SHARD_SALT) * shards);
   }
 

@@ -38,7 +38,6 @@ public final class RejectDuplicateIds extends PTransform<PCollection<Document>, 
   public static final TupleTag<Document> UNIQUE = new TupleTag<>("unique") {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>("deadLetters") {};
   public static final int DEFAULT_SHARDS = 1 << 16;
-  private static final long SHARD_SALT = 0x6A09E667F3BCC908L;
 
   private final int shards;
 
@@ -60,7 +59,7 @@ public final class RejectDuplicateIds extends PTransform<PCollection<Document>, 
   public PCollectionTuple expand(PCollection<Document> docs) {
     int n = shards;
     PCollectionTuple out =
-        docs.apply("KeyByIdHash", WithKeys.of((Document d) -> (int) (Hashes.unit(d.id(), SHARD_SALT) * n)).withKeyType(TypeDescriptors.integers()))
+        docs.apply("KeyByIdHash", WithKeys.of((Document d) -> JoinById.shardOf(d.id(), n)).withKeyType(TypeDescriptors.integers()))
             .setCoder(KvCoder.of(VarIntCoder.of(), Document.DocumentCoder.of()))
             .apply("GroupByIdHash", GroupByKey.create())
             .apply("KeepSmallestSource", ParDo.of(new KeepFirstFn()).withOutputTags(UNIQUE, TupleTagList.of(DEAD_LETTERS)));

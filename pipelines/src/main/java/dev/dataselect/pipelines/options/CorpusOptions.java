@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines.options;
 
+import dev.dataselect.transforms.io.CorpusFormat;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -18,10 +19,10 @@ public interface CorpusOptions extends PipelineOptions {
   @Description(
       "File format: auto (by extension, after .gz/.zst), jsonl, parquet, csv, tsv, text_lines (a document per "
           + "line), text_file (a document per file), arrow (Hugging Face datasets), tfrecord (tf.train.Example).")
-  @Default.String("auto")
-  String getFormat();
+  @Default.Enum("AUTO")
+  CorpusFormat getFormat();
 
-  void setFormat(String value);
+  void setFormat(CorpusFormat value);
 
   @Description(
       "Field holding the text (C4: text, CCNet: raw_content, others: contents); a comma-separated list is tried "

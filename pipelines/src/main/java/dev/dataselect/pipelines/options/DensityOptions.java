@@ -1,5 +1,7 @@
 package dev.dataselect.pipelines.options;
 
+import dev.dataselect.transforms.density.Kernel;
+import dev.dataselect.transforms.density.LshFamily;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -9,10 +11,10 @@ public interface DensityOptions extends PipelineOptions {
   @Description(
       "Density estimator: reference (KDE against m embeddings sampled by hash, broadcast as a side input) or "
           + "sketch (the paper's RACE sketch: R x B counters built in one pass, merged by addition).")
-  @Default.String("reference")
-  String getKde();
+  @Default.Enum("REFERENCE")
+  Kde getKde();
 
-  void setKde(String value);
+  void setKde(Kde value);
 
   @Description("Reference sample size m for --kde=reference.")
   @Default.Integer(10_000)
@@ -21,10 +23,10 @@ public interface DensityOptions extends PipelineOptions {
   void setKdeSampleSize(Integer value);
 
   @Description("Kernel for --kde=reference: gaussian or laplacian (on L2 distance).")
-  @Default.String("gaussian")
-  String getKdeKernel();
+  @Default.Enum("GAUSSIAN")
+  Kernel getKdeKernel();
 
-  void setKdeKernel(String value);
+  void setKdeKernel(Kernel value);
 
   @Description("Kernel bandwidth for --kde=reference; 0 sets it from the reference sample (median nearest-neighbour distance).")
   @Default.Double(0)
@@ -45,8 +47,8 @@ public interface DensityOptions extends PipelineOptions {
   void setSketchBuckets(Integer value);
 
   @Description("Sketch hash family for --kde=sketch: p_stable (L2) or signed_random_projection (cosine).")
-  @Default.String("p_stable")
-  String getSketchHash();
+  @Default.Enum("P_STABLE")
+  LshFamily getSketchHash();
 
-  void setSketchHash(String value);
+  void setSketchHash(LshFamily value);
 }

@@ -1,20 +1,13 @@
 package dev.dataselect.pipelines.options;
 
+import dev.dataselect.models.score.ScoreMode;
+import dev.dataselect.models.Pooling;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Which models score and embed, and where they run. */
-public interface ModelOptions extends PipelineOptions {
-  @Description(
-      "Quality scorer: none, askllm (P(\"yes\") of an instruction-tuned model, higher is better) or perplexity "
-          + "(mean token negative log-likelihood of a causal LM, lower is better) or student (a linear head on the "
-          + "embeddings, see --studentModel and --job=train-student; higher is better).")
-  @Default.String("none")
-  String getQuality();
-
-  void setQuality(String value);
-
+public interface ModelOptions extends QualityOption {
   @Description(
       "ASK-LLM model folder (local, gs:// or classpath:): encoder_model.onnx + decoder_model.onnx (or "
           + "decoder_model_merged.onnx) + tokenizer.json as Optimum exports Flan-T5, or model.onnx + "
@@ -25,10 +18,10 @@ public interface ModelOptions extends PipelineOptions {
   void setAskLlmModel(String value);
 
   @Description("ASK-LLM softmax: full_vocabulary (the default, the paper's reading) or yes_no (over {yes, no} only).")
-  @Default.String("full_vocabulary")
-  String getAskLlmMode();
+  @Default.Enum("FULL_VOCABULARY")
+  ScoreMode getAskLlmMode();
 
-  void setAskLlmMode(String value);
+  void setAskLlmMode(ScoreMode value);
 
   @Description("ASK-LLM prompt template with a {document} placeholder; empty uses the paper's prompt.")
   @Default.String("")
@@ -66,10 +59,10 @@ public interface ModelOptions extends PipelineOptions {
   void setEmbeddingsCache(String value);
 
   @Description("Pooling of a user embedding model: mean (MiniLM, e5) or cls (bge).")
-  @Default.String("mean")
-  String getEmbeddingPooling();
+  @Default.Enum("MEAN")
+  Pooling getEmbeddingPooling();
 
-  void setEmbeddingPooling(String value);
+  void setEmbeddingPooling(Pooling value);
 
   @Description("Text prefix of a user embedding model (e5: \"passage: \").")
   @Default.String("")
@@ -78,10 +71,10 @@ public interface ModelOptions extends PipelineOptions {
   void setEmbeddingPrefix(String value);
 
   @Description("Execution provider: cpu, or cuda (needs the build with -Pgpu and CUDA 12 + cuDNN on the worker).")
-  @Default.String("cpu")
-  String getDevice();
+  @Default.Enum("CPU")
+  Device getDevice();
 
-  void setDevice(String value);
+  void setDevice(Device value);
 
   @Description("CUDA device id when --device=cuda.")
   @Default.Integer(0)

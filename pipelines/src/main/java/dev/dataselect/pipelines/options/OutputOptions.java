@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines.options;
 
+import dev.dataselect.transforms.io.WriteDocuments;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -15,10 +16,10 @@ public interface OutputOptions extends PipelineOptions {
   void setOutput(String value);
 
   @Description("Format of the selected documents: jsonl (gzip-compressed JSON lines) or parquet.")
-  @Default.String("jsonl")
-  String getOutputFormat();
+  @Default.Enum("JSONL")
+  WriteDocuments.Format getOutputFormat();
 
-  void setOutputFormat(String value);
+  void setOutputFormat(WriteDocuments.Format value);
 
   @Description("Seconds between progress lines on local runs (Flink in-process, DirectRunner); 0 turns them off.")
   @Default.Integer(5)

@@ -4,19 +4,8 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** What to keep. */
+/** How much to keep and the seed of every decision; each job adds the sampler(s) it runs. */
 public interface SelectionOptions extends PipelineOptions {
-  @Description(
-      "Sampler: random (keep iff hash(id, seed) < rate); quality (the best rate fraction by --quality); density "
-          + "(inverse-propensity sampling on embedding density: even coverage); densest / sparsest (top / bottom "
-          + "rate fraction by density, the paper's comparison samplers); combined (quality x coverage: keep with "
-          + "p = min(1, c q^alpha / d^beta), see --qualityExponent and --densityExponent). The reselect job takes "
-          + "a comma-separated list.")
-  @Default.String("density")
-  String getSampler();
-
-  void setSampler(String value);
-
   @Description("Fraction of documents to keep, in [0, 1].")
   @Default.Double(0.2)
   Double getRate();

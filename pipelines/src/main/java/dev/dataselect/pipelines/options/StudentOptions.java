@@ -5,15 +5,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /** The student scorer: training it (--job=train-student) and scoring with it (--quality=student). */
-public interface StudentOptions extends PipelineOptions {
-  @Description(
-      "Student model file (JSON, local or gs://). --job=train-student writes it (empty: <output>/student.json); "
-          + "--quality=student reads it and scores every document from its embedding alone.")
-  @Default.String("")
-  String getStudentModel();
-
-  void setStudentModel(String value);
-
+public interface StudentOptions extends StudentModelOption {
   @Description(
       "train-student teacher: a labels file (JSONL/CSV/Parquet, read like --input with --format, --textField, "
           + "--idField) holding a text and a numeric or 0/1 label per record; the texts are embedded. bin/dataselect "
@@ -49,10 +41,10 @@ public interface StudentOptions extends PipelineOptions {
   @Description(
       "train-student head: auto (logistic for --labelsFile, ridge for --teacherScores), ridge (any numeric target) or "
           + "logistic (targets in [0, 1]).")
-  @Default.String("auto")
-  String getStudentTask();
+  @Default.Enum("AUTO")
+  StudentTask getStudentTask();
 
-  void setStudentTask(String value);
+  void setStudentTask(StudentTask value);
 
   @Description("train-student: cross-validation folds k (fold = hash(id, seed)); ridge uses all k, logistic validates on one.")
   @Default.Integer(5)

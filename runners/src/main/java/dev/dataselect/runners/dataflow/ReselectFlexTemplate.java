@@ -3,7 +3,7 @@ package dev.dataselect.runners.dataflow;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.dataselect.pipelines.Dataselect;
-import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.ReselectJobOptions;
 import java.util.Arrays;
 import org.apache.beam.runners.dataflow.DataflowPipelineJob;
 import org.apache.beam.runners.dataflow.DataflowRunner;
@@ -23,7 +23,7 @@ public final class ReselectFlexTemplate {
   private ReselectFlexTemplate() {}
 
   public static void main(String[] args) {
-    DataselectOptions options = PipelineOptionsFactory.fromArgs(args).withValidation().as(DataselectOptions.class);
+    ReselectJobOptions options = PipelineOptionsFactory.fromArgs(args).withValidation().as(ReselectJobOptions.class);
     if (Arrays.stream(args).noneMatch(a -> a.startsWith("--runner="))) {
       options.setRunner(DataflowRunner.class);
     }
@@ -32,7 +32,7 @@ public final class ReselectFlexTemplate {
   }
 
   /** Fixes the job to reselect, checks the scores folder is named, adds {@link DataflowDefaults}, starts it. */
-  public static PipelineResult launch(DataselectOptions options) {
+  public static PipelineResult launch(ReselectJobOptions options) {
     checkArgument(!options.getScores().isEmpty(), "--scores must name the output folder of an earlier run (gs://...)");
     options.setJob("reselect");
     DataflowDefaults.apply(options);

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.dataselect.transforms.io.CorpusFormat;
 import java.io.IOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
@@ -74,8 +73,6 @@ public final class TemplateMetadata {
   public static final Map<String, Rule> RULES = Map.ofEntries(
       Map.entry("input", Rule.required("^" + GCS_PATH + "(," + GCS_PATH + ")*$")),
       Map.entry("output", Rule.required("^" + GCS_PATH + "$")),
-      Map.entry("format", Rule.oneOf(Arrays.stream(CorpusFormat.values()).map(f -> f.name().toLowerCase(Locale.ROOT)).toList())),
-      Map.entry("outputFormat", Rule.oneOf(List.of("jsonl", "parquet"))),
       Map.entry("textField", Rule.regex("^" + FIELD_LIST + "$")),
       Map.entry("idField", Rule.regex("^[^,\\s]*$")),
       Map.entry("metadataFields", Rule.regex("^(" + FIELD_LIST + ")?$")),
@@ -88,14 +85,6 @@ public final class TemplateMetadata {
       Map.entry("count", Rule.regex("^[0-9]{1,19}$")),
       Map.entry("qualityExponent", Rule.regex("^[0-9]+(\\.[0-9]*)?$")),
       Map.entry("densityExponent", Rule.regex("^[0-9]+(\\.[0-9]*)?$")),
-      Map.entry("quality", Rule.oneOf(List.of("none", "askllm", "perplexity", "student"))),
-      Map.entry("studentTask", Rule.oneOf(List.of("auto", "ridge", "logistic"))),
-      Map.entry("askLlmMode", Rule.oneOf(List.of("full_vocabulary", "yes_no"))),
-      Map.entry("embeddingPooling", Rule.oneOf(List.of("mean", "cls"))),
-      Map.entry("device", Rule.oneOf(List.of("cpu", "cuda"))),
-      Map.entry("kde", Rule.oneOf(List.of("reference", "sketch"))),
-      Map.entry("kdeKernel", Rule.oneOf(List.of("gaussian", "laplacian"))),
-      Map.entry("sketchHash", Rule.oneOf(List.of("p_stable", "signed_random_projection"))),
       Map.entry("rate", Rule.regex("^" + RATE + "$")),
       Map.entry("seed", Rule.regex("^-?[0-9]{1,19}$")),
       Map.entry("maxRecordBytes", Rule.regex("^[1-9][0-9]{0,9}$")));
@@ -135,6 +124,12 @@ public final class TemplateMetadata {
     /** The {@code @Default} value as text, or null when there is none. */
     public String defaultValue() {
       for (Annotation a : getter.getAnnotations()) {
+        if (a instanceof Default.InstanceFactory) {
+          return null; // computed at run time
+        }
+        if (a instanceof Default.Enum e) {
+          return e.value().toLowerCase(Locale.ROOT); // as written on the command line
+        }
         if (a.annotationType().getEnclosingClass() == Default.class) {
           try {
             Method value = a.annotationType().getMethod("value");
@@ -250,8 +245,8 @@ public final class TemplateMetadata {
     if (type == Double.class || type == double.class || type == Float.class || type == float.class) {
       return "^[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$";
     }
-    if (type.isEnum()) {
-      return "^(" + String.join("|", Arrays.stream(type.getEnumConstants()).map(String::valueOf).toList()) + ")$";
+    if (type.isEnum()) { // as written on the command line: lower case (the parser ignores case)
+      return "^(" + String.join("|", Arrays.stream(type.getEnumConstants()).map(c -> ((Enum<?>) c).name().toLowerCase(Locale.ROOT)).toList()) + ")$";
     }
     return "^[^\\n\\r]*$";
   }

@@ -54,7 +54,7 @@ class FaultInjectionTest {
         // The DirectRunner's immutability check walks the job's whole graph per bundle (minutes); see JobRuns in pipelines/.
         "--enforceImmutability=false"));
     args.addAll(List.of(runnerArgs));
-    DataselectOptions o = PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation().as(DataselectOptions.class);
+    DataselectOptions o = PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation().as(DataselectOptions.class); // the main job
     return Dataselect.run(o).waitUntilFinish();
   }
 

@@ -416,12 +416,11 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
   }
 
   /** The output of {@link Decide}: one {@link Decision} per target, in the targets' order. */
-  public static final class Decisions implements POutput {
-    private final Pipeline pipeline;
+  public static final class Decisions extends Outputs {
     private final List<Decision> all;
 
     Decisions(Pipeline pipeline, List<Decision> all) {
-      this.pipeline = pipeline;
+      super(pipeline);
       this.all = List.copyOf(all);
     }
 
@@ -431,11 +430,6 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
 
     public Decision get(int i) {
       return all.get(i);
-    }
-
-    @Override
-    public Pipeline getPipeline() {
-      return pipeline;
     }
 
     @Override
@@ -450,6 +444,20 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
       }
       return out;
     }
+  }
+
+  /** A composite output: its pipeline and its named collections; nothing to finish. */
+  private abstract static class Outputs implements POutput {
+    private final Pipeline pipeline;
+
+    Outputs(Pipeline pipeline) {
+      this.pipeline = pipeline;
+    }
+
+    @Override
+    public Pipeline getPipeline() {
+      return pipeline;
+    }
 
     @Override
     public void finishSpecifyingOutput(String transformName, org.apache.beam.sdk.values.PInput input, PTransform<?, ?> transform) {}
@@ -460,14 +468,13 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
    * deciding score of each kept and dropped document (empty for the random sampler at a rate,
    * which reads no score).
    */
-  public static final class Result implements POutput {
+  public static final class Result extends Outputs {
     static final TupleTag<Document> SELECTED = new TupleTag<>("selected") {};
     static final TupleTag<Document> REJECTED = new TupleTag<>("rejected") {};
     static final TupleTag<Document> UNSCORED = new TupleTag<>("unscored") {};
     private static final TupleTag<DocumentScore> SELECTED_SCORES = new TupleTag<>("selectedScores") {};
     private static final TupleTag<DocumentScore> REJECTED_SCORES = new TupleTag<>("rejectedScores") {};
 
-    private final Pipeline pipeline;
     private final PCollection<Document> selected;
     private final PCollection<Document> rejected;
     private final PCollection<Document> unscored;
@@ -476,7 +483,7 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
 
     Result(Pipeline pipeline, PCollection<Document> selected, PCollection<Document> rejected, PCollection<Document> unscored,
         PCollection<DocumentScore> selectedScores, PCollection<DocumentScore> rejectedScores) {
-      this.pipeline = pipeline;
+      super(pipeline);
       this.selected = selected;
       this.rejected = rejected;
       this.unscored = unscored;
@@ -506,11 +513,6 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
     }
 
     @Override
-    public Pipeline getPipeline() {
-      return pipeline;
-    }
-
-    @Override
     public Map<TupleTag<?>, PValue> expand() {
       Map<TupleTag<?>, PValue> out = new LinkedHashMap<>();
       out.put(SELECTED, selected);
@@ -520,9 +522,6 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
       out.put(REJECTED_SCORES, rejectedScores);
       return out;
     }
-
-    @Override
-    public void finishSpecifyingOutput(String transformName, org.apache.beam.sdk.values.PInput input, PTransform<?, ?> transform) {}
   }
 
   private static final class RandomFn extends DoFn<Document, Document> {

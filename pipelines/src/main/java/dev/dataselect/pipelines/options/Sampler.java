@@ -1,0 +1,32 @@
+package dev.dataselect.pipelines.options;
+
+import java.util.Locale;
+
+/** The samplers of {@code --sampler} (case-insensitive on the command line). */
+public enum Sampler {
+  /** The paper's random baseline: keep iff hash(id, seed) &lt; rate. */
+  RANDOM,
+  /** The best by the quality score (ASK-LLM, perplexity, student). */
+  QUALITY,
+  /** The paper's DENSITY: inverse-propensity sampling on the kernel density. */
+  DENSITY,
+  /** The densest documents (a comparison sampler). */
+  DENSEST,
+  /** The sparsest documents (a comparison sampler). */
+  SPARSEST,
+  /** Quality x coverage: inverse-propensity sampling on density^beta / quality^alpha. */
+  COMBINED;
+
+  /** How the sampler is written: lower case. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  public boolean needsDensity() {
+    return this == DENSITY || this == DENSEST || this == SPARSEST || this == COMBINED;
+  }
+
+  public boolean needsQuality() {
+    return this == QUALITY || this == COMBINED;
+  }
+}
