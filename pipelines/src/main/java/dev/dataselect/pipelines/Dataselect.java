@@ -3,6 +3,7 @@ package dev.dataselect.pipelines;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dataselect.pipelines.options.CaseInsensitiveEnums;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.options.JobOptions;
 import dev.dataselect.pipelines.options.OutputOptions;
@@ -136,8 +137,38 @@ public final class Dataselect {
    * option of another job is an error), with the local-run defaults and the {@code --labels} alias.
    */
   public static JobOptions parse(String[] args) {
+    return options(localDefaults(labelsAlias(args)));
+  }
+
+  /**
+   * Parses {@code args} as they are into the options of the job {@code --job} names. A value of a
+   * closed set (an enum) that is none of its values fails naming the option and the values.
+   */
+  public static JobOptions options(String[] args) {
     Class<? extends JobOptions> type = JOBS.get(jobOf(args));
-    return PipelineOptionsFactory.fromArgs(localDefaults(labelsAlias(args))).withValidation().as(type);
+    for (String a : args) {
+      int eq = a.indexOf('=');
+      if (!a.startsWith("--") || eq < 0) {
+        continue;
+      }
+      String name = a.substring(2, eq);
+      String getter = "get" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
+      java.lang.reflect.Method m = Arrays.stream(type.getMethods()).filter(x -> x.getName().equals(getter) && x.getParameterCount() == 0)
+          .findFirst().orElse(null);
+      Class<?> enumType = m == null ? null : m.getReturnType().isEnum() ? m.getReturnType()
+          : m.getReturnType() == List.class && m.getGenericReturnType() instanceof java.lang.reflect.ParameterizedType t
+              && t.getActualTypeArguments()[0] instanceof Class<?> c && c.isEnum() ? c : null;
+      if (enumType != null) {
+        for (String v : a.substring(eq + 1).split(",", -1)) {
+          try {
+            CaseInsensitiveEnums.find(enumType, v);
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + name + ": " + e.getMessage(), e);
+          }
+        }
+      }
+    }
+    return PipelineOptionsFactory.fromArgs(args).withValidation().as(type);
   }
 
   /** The options of one job, with their descriptions and defaults; Beam's own options follow. */

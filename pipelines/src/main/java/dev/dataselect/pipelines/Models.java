@@ -9,7 +9,6 @@ import dev.dataselect.models.Pooling;
 import dev.dataselect.pipelines.options.Device;
 import dev.dataselect.pipelines.options.ModelOptions;
 import dev.dataselect.transforms.inference.BeamModelReader;
-import java.util.Locale;
 
 /**
  * Turns the model options into model configurations. Folders are recognised, and checked at launch

@@ -20,9 +20,7 @@ import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.select.LimitByHash;
 import dev.dataselect.transforms.select.Select;
 import dev.dataselect.transforms.select.Target;
-import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
-import dev.dataselect.transforms.io.WriteDocuments;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -72,35 +70,19 @@ public final class SelectJob {
 
   /** Builds the pipeline; validates the options and fails fast when an input matches no file. */
   public static Pipeline build(DataselectOptions options) {
-    FileSystems.setDefaultPipelineOptions(options);
-    checkArgument(options.getRate() >= 0 && options.getRate() <= 1, "--rate must be in [0, 1], got %s", options.getRate());
-    checkArgument(
-        options.getLimit() >= 0 && options.getLimit() <= 100_000_000L,
-        "--limit must be in [0, 100000000] (0 keeps all), got %s",
-        options.getLimit());
-    Sampler sampler = options.getSampler();
-    String quality = options.getQuality().label();
-    checkArgument(
-        !sampler.needsQuality() || !quality.equals("none"),
-        "--sampler=%s needs a quality scorer: --quality=askllm, perplexity or student", sampler.label());
-    checkArgument(options.getCount() >= 0, "--count must be >= 0 (0 uses --rate), got %s", options.getCount());
-    checkArgument(options.getQualityExponent() >= 0 && options.getDensityExponent() >= 0,
-        "--qualityExponent and --densityExponent must be >= 0, got %s and %s", options.getQualityExponent(), options.getDensityExponent());
-    checkArgument(options.getBatchSize() >= 1 && options.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", options.getBatchSize());
-    ScoreStages.validate(options, sampler, quality);
-    WriteDocuments.Format outputFormat = options.getOutputFormat();
-    IdentifyLanguages.validate(options);
-    List<String> inputs = inputPatterns(options.getInput());
-    requireMatches(inputs);
+    return build(SelectPlan.of(options));
+  }
 
+  /** The main job's graph: the plan's stages, composed, with the counts, the report and the writes. */
+  static Pipeline build(SelectPlan plan) {
     long startMillis = System.currentTimeMillis();
-    Pipeline p = Pipeline.create(options);
-    PCollectionTuple read = p.apply("ReadCorpus", readCorpus(options, inputs));
+    Pipeline p = Pipeline.create(plan.options);
+    PCollectionTuple read = p.apply("ReadCorpus", plan.read);
     StageProgress.track(read.get(ReadCorpus.DOCUMENTS), "read");
     // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
     // (few shards on the DirectRunner, so its output comes in few bundles.)
     PCollectionTuple uniqueIds =
-        read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create().withShards(joinShards(options)));
+        read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create().withShards(plan.joinShards));
     PCollection<Document> docs = InjectFaults.maybe(uniqueIds.get(RejectDuplicateIds.UNIQUE), "Documents");
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(read.get(ReadCorpus.DEAD_LETTERS))
@@ -115,28 +97,28 @@ public final class SelectJob {
             .apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label()))
             .apply("CountByReason", Count.perElement()));
     // Before the limit and the models, so they never see a dropped language.
-    docs = IdentifyLanguages.apply(docs, options, counts);
+    docs = IdentifyLanguages.apply(docs, plan.options, counts);
 
     PCollection<Document> candidates = docs;
-    if (options.getLimit() > 0) {
+    if (plan.limit > 0) {
       // The documents with the smallest limit hashes, found by a radix select over hash keys: none held on one machine.
-      candidates = docs.apply("Limit", LimitByHash.of(options.getLimit()).withSeed(options.getSeed()));
+      candidates = docs.apply("Limit", LimitByHash.of(plan.limit).withSeed(plan.seed));
       StageProgress.track(candidates, "limit");
       PCollection<Long> kept = candidates.apply("CountLimited", Count.globally());
       PCollection<Long> all = docs.apply("CountForLimit", Count.globally());
       counts.add(named(all, "beyondLimit"));
       counts.add(named(kept.apply("Negate", MapElements.into(TypeDescriptors.longs()).via(n -> -n)), "beyondLimit"));
     }
-    if (options.getDedup()) {
+    if (plan.dedup) {
       // A group per distinct text, except on the DirectRunner: it emits a bundle per group.
       PCollectionTuple deduped = candidates.apply("RemoveDuplicates",
-          RemoveDuplicates.byNormalizedText().withShards(onDirectRunner(options) ? DIRECT_RUNNER_SHARDS : 0));
+          RemoveDuplicates.byNormalizedText().withShards(plan.onDirectRunner ? DIRECT_RUNNER_SHARDS : 0));
       candidates = deduped.get(RemoveDuplicates.UNIQUE);
       counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
     }
     StageProgress.track(candidates, "candidates");
-    String out = options.getOutput();
-    ScoreStages.Scored scored = ScoreStages.apply(candidates, options, sampler, quality);
+    String out = plan.output;
+    ScoreStages.Scored scored = ScoreStages.apply(candidates, plan);
     if (scored.deadLetters() != null) {
       scored.deadLetters()
           .apply("InferenceDeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
@@ -144,8 +126,9 @@ public final class SelectJob {
               TextIO.write().to(resolve(out, "dead-letters") + "inference").withSuffix(".jsonl").withCompression(Compression.GZIP));
       counts.add(named(scored.deadLetters().apply("CountInferenceFailures", Count.globally()), "inferenceFailures"));
     }
-    Target target = options.getCount() > 0 ? Target.count(options.getCount()) : Target.rate(options.getRate());
-    Samplers.Inputs in = scored.inputs(options, quality, joinShards(options));
+    Target target = plan.target;
+    Sampler sampler = plan.sampler;
+    Samplers.Inputs in = scored.inputs(plan);
     // The random sampler draws a rate by hash over the documents; a count over the scored ids when
     // there are scores (as a rerun over persisted scores does), else over the documents.
     boolean overIds = sampler == Sampler.RANDOM && target.kind() == Target.Kind.COUNT && in.any() != null;
@@ -165,8 +148,8 @@ public final class SelectJob {
     StageProgress.track(selected, "selected");
     counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
 
-    report(options, sampler, quality, target, candidates, selection, scored, Samplers.scoreName(sampler, in, overIds));
-    StageProgress.track(selected.apply("WriteSelected", WriteDocuments.to(resolve(out, "selected")).withFormat(outputFormat)), "write");
+    report(plan, candidates, selection, scored, Samplers.scoreName(sampler, in, overIds));
+    StageProgress.track(selected.apply("WriteSelected", plan.write), "write");
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
         .apply("WriteIds", TextIO.write().to(resolve(out, "selected-ids") + "part").withSuffix(".txt"));
@@ -177,7 +160,7 @@ public final class SelectJob {
             TextIO.write().to(resolve(out, "dead-letters") + "part").withSuffix(".jsonl").withCompression(Compression.GZIP));
     PCollectionList.of(counts)
         .apply("AllCounts", Flatten.pCollections())
-        .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(options, DataselectOptions.class), startMillis));
+        .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(plan.options, DataselectOptions.class), startMillis));
     return p;
   }
 
@@ -187,9 +170,12 @@ public final class SelectJob {
    * every bundle would add a partial combine to a state the runner copies on each access: regroup
    * them into a few bundles first.
    */
-  private static void report(DataselectOptions options, Sampler sampler, String quality, Target target, PCollection<Document> candidates,
-      Select.Result selection, ScoreStages.Scored scored, String scoreName) {
-    RunReport report = RunReport.to(options.getOutput()).documents(candidates).selected(selection.selected());
+  private static void report(SelectPlan plan, PCollection<Document> candidates, Select.Result selection, ScoreStages.Scored scored,
+      String scoreName) {
+    DataselectOptions options = plan.options;
+    String quality = plan.quality.label();
+    Target target = plan.target;
+    RunReport report = RunReport.to(plan.output).documents(candidates).selected(selection.selected());
     if (scored.quality() != null) {
       report.scores(quality, quality.equals("askllm") ? RunReport.Scale.PROBABILITY : RunReport.Scale.POSITIVE,
           rebundleOnDirectRunner(options, scored.quality(), "ReportQuality"));
@@ -197,7 +183,7 @@ public final class SelectJob {
     if (scored.densities() != null) {
       report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
     }
-    String label = sampler.label() + "@" + target.label();
+    String label = plan.sampler.label() + "@" + target.label();
     if (!scoreName.equals(Samplers.NO_SCORE)) {
       PCollection<DocumentScore> kept = rebundleOnDirectRunner(options, selection.selectedScores(), "ReportKept");
       PCollection<DocumentScore> dropped = rebundleOnDirectRunner(options, selection.rejectedScores(), "ReportDropped");
@@ -241,7 +227,7 @@ public final class SelectJob {
     return onDirectRunner(options) ? DIRECT_RUNNER_SHARDS : JoinById.DEFAULT_SHARDS;
   }
 
-  private static boolean onDirectRunner(PipelineOptions options) {
+  static boolean onDirectRunner(PipelineOptions options) {
     return options.getRunner().getSimpleName().equals("DirectRunner");
   }
 
@@ -270,7 +256,7 @@ public final class SelectJob {
     return out;
   }
 
-  private static void requireMatches(List<String> patterns) {
+  static void requireMatches(List<String> patterns) {
     try {
       List<MatchResult> results = FileSystems.match(patterns);
       for (int i = 0; i < patterns.size(); i++) {

@@ -20,7 +20,6 @@ import dev.dataselect.transforms.student.StudentModel;
 import dev.dataselect.transforms.student.TrainStudent;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;

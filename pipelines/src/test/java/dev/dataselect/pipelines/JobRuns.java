@@ -37,7 +37,7 @@ final class JobRuns {
   static JobOptions options(String... args) {
     List<String> all = new java.util.ArrayList<>(DIRECT_RUNNER_FLAGS);
     all.addAll(List.of(args));
-    return PipelineOptionsFactory.fromArgs(all.toArray(new String[0])).withValidation().as(Dataselect.JOBS.get(Dataselect.jobOf(args)));
+    return Dataselect.options(all.toArray(new String[0]));
   }
 
   /** The main job's options. */

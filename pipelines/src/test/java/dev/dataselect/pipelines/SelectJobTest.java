@@ -186,15 +186,18 @@ class SelectJobTest {
     assertTrue(select.contains("--sampler=<RANDOM | QUALITY | DENSITY | DENSEST | SPARSEST | COMBINED>"), select);
     assertTrue(select.contains("--kde=<REFERENCE | SKETCH>"), select);
     assertTrue(select.contains("--embeddingModel"), select);
-    assertFalse(select.contains("--rates"), "the select job has no --rates");
-    assertFalse(select.contains("--labelsFile"), "the select job has no --labelsFile");
+    assertFalse(select.contains("--rates="), "the select job has no --rates");
+    assertFalse(select.contains("--labelsFile="), "the select job has no --labelsFile");
     String reselect = help("reselect");
     assertTrue(reselect.contains("--rates") && reselect.contains("--sampler=<List>"), reselect);
-    assertFalse(reselect.contains("--embeddingModel"), "no model runs in reselect");
+    assertFalse(reselect.contains("--embeddingModel="), "no model runs in reselect");
     String student = help("train-student");
     assertTrue(student.contains("--labelsFile") && student.contains("--studentTask=<AUTO | RIDGE | LOGISTIC>"), student);
     // An option of another job is an error, and an enum value is read in any case.
-    assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--rates=0.1"}));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--rates=0.1"}))
+        .getMessage().contains("'rates'"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--sampler=dense"}))
+        .getMessage().contains("--sampler: 'dense' is not one of [random, quality, density, densest, sparsest, combined]"));
     DataselectOptions o = (DataselectOptions) Dataselect.parse(new String[] {"--sampler=Densest", "--outputFormat=parquet", "--format=text-lines"});
     assertEquals(Sampler.DENSEST, o.getSampler());
     assertEquals(dev.dataselect.transforms.io.WriteDocuments.Format.PARQUET, o.getOutputFormat());

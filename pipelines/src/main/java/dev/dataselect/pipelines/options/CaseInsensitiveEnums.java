@@ -38,7 +38,8 @@ public final class CaseInsensitiveEnums extends SimpleModule {
     return type.cast(find(type, text));
   }
 
-  private static Enum<?> find(Class<?> type, String text) {
+  /** The constant of the enum {@code type} that {@code text} names; else why not, naming the values. */
+  public static Enum<?> find(Class<?> type, String text) {
     String wanted = text.trim().replace('-', '_');
     for (Object c : type.getEnumConstants()) {
       Enum<?> e = (Enum<?>) c;

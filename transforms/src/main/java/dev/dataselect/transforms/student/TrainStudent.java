@@ -6,11 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.transforms.Hashes;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -18,19 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.AtomicCoder;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.transforms.CombineFnBase;
-import org.apache.beam.sdk.transforms.CombineWithContext;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.transforms.Max;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Top;
@@ -39,7 +27,6 @@ import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Trains a student scorer (a linear head on embeddings) from {@link Example}s, with Beam combines
@@ -188,7 +175,9 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
 
   @Override
   public PCollection<Result> expand(PCollection<Example> examples) {
-    PCollection<Trained> trained = task == StudentModel.Task.RIDGE ? ridge(examples) : logistic(examples);
+    PCollection<Trained> trained = task == StudentModel.Task.RIDGE
+        ? RidgeFit.fit(examples, folds, seed, lambdas)
+        : LogisticFit.fit(examples, folds, seed, lambdas, passes);
     trained.setCoder(SerializableCoder.of(Trained.class));
     PCollectionView<Trained> view = trained.apply("TrainedView", View.asSingleton());
     PCollection<List<KV<String, KV<Double, Double>>>> pairs = examples
@@ -198,42 +187,6 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
     return pairs
         .apply("Finish", ParDo.of(new Finish(view, task, embedding, teacher, folds, lambdas)).withSideInputs(view))
         .setCoder(SerializableCoder.of(Result.class));
-  }
-
-  private PCollection<Trained> ridge(PCollection<Example> examples) {
-    return examples
-        .apply("RidgeStatistics", Combine.globally(new RidgeCombine(folds, seed)))
-        .apply("SolveRidge", ParDo.of(new SolveRidge(lambdas)));
-  }
-
-  private PCollection<Trained> logistic(PCollection<Example> examples) {
-    int[] heldOut = new int[2 * lambdas.length];
-    double[] ls = new double[2 * lambdas.length];
-    for (int i = 0; i < lambdas.length; i++) {
-      heldOut[i] = 0;
-      heldOut[lambdas.length + i] = -1;
-      ls[i] = lambdas[i];
-      ls[lambdas.length + i] = lambdas[i];
-    }
-    Coder<LogisticStatistics.Models> modelsCoder = new ModelsCoder();
-    PCollection<LogisticStatistics.Models> models = examples
-        .apply("Dimension", MapElements.into(TypeDescriptors.integers()).via(e -> e.features().length))
-        .apply("MaxDimension", Max.integersGlobally())
-        .apply("StartWeights", ParDo.of(new StartWeights(heldOut, ls)))
-        .setCoder(modelsCoder);
-    for (int t = 0; t <= passes; t++) {
-      boolean evaluate = t == passes;
-      PCollectionView<LogisticStatistics.Models> view = models.apply("Weights" + t, View.asSingleton());
-      PCollection<LogisticStatistics> stats = examples
-          .apply(evaluate ? "Evaluate" : "NewtonPass" + t,
-              Combine.globally(new LogisticCombine(view, !evaluate, folds, seed)).withoutDefaults().withSideInputs(view))
-          .setCoder(new LogisticStatisticsCoder());
-      if (evaluate) {
-        return stats.apply("ChooseLambda", ParDo.of(new ChooseLambda(lambdas.length, passes, folds)));
-      }
-      models = stats.apply("NewtonStep" + t, ParDo.of(new NewtonStep())).setCoder(modelsCoder);
-    }
-    throw new AssertionError("unreachable");
   }
 
   @Override
@@ -247,285 +200,6 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
         .add(DisplayData.item("maxHeldOutPairs", maxHeldOutPairs).withLabel("Held-out pairs kept"));
     if (task == StudentModel.Task.LOGISTIC) {
       builder.add(DisplayData.item("passes", passes).withLabel("Newton passes"));
-    }
-  }
-
-  /** Ridge statistics per fold; the dimension is set by the first example. */
-  static final class RidgeCombine extends Combine.CombineFn<Example, RidgeCombine.Acc, RidgeStatistics> {
-    private final int folds;
-    private final long seed;
-
-    RidgeCombine(int folds, long seed) {
-      this.folds = folds;
-      this.seed = seed;
-    }
-
-    static final class Acc {
-      RidgeStatistics stats; // null until the first example
-    }
-
-    @Override
-    public Acc createAccumulator() {
-      return new Acc();
-    }
-
-    @Override
-    public Acc addInput(Acc acc, Example e) {
-      if (acc.stats == null) {
-        acc.stats = RidgeStatistics.empty(e.features().length, folds);
-      }
-      acc.stats.add(fold(e.id(), seed, folds), e.features(), e.target());
-      return acc;
-    }
-
-    @Override
-    public Acc mergeAccumulators(Iterable<Acc> accs) {
-      Acc out = new Acc();
-      for (Acc a : accs) {
-        if (a.stats != null) {
-          out.stats = out.stats == null ? a.stats : out.stats.merge(a.stats);
-        }
-      }
-      return out;
-    }
-
-    @Override
-    public RidgeStatistics extractOutput(Acc acc) {
-      return acc.stats == null ? RidgeStatistics.empty(1, folds) : acc.stats;
-    }
-
-    @Override
-    public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<Example> inputCoder) {
-      return new AccCoder();
-    }
-
-    @Override
-    public Coder<RidgeStatistics> getDefaultOutputCoder(CoderRegistry registry, Coder<Example> inputCoder) {
-      return new RidgeStatisticsCoder();
-    }
-
-    static final class AccCoder extends AtomicCoder<Acc> {
-      @Override
-      public void encode(Acc acc, OutputStream out) throws IOException {
-        DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
-        data.writeBoolean(acc.stats != null);
-        if (acc.stats != null) {
-          acc.stats.writeTo(data);
-        }
-        data.flush();
-      }
-
-      @Override
-      public Acc decode(InputStream in) throws IOException {
-        DataInputStream data = new DataInputStream(in);
-        Acc acc = new Acc();
-        if (data.readBoolean()) {
-          acc.stats = RidgeStatistics.readFrom(data);
-        }
-        return acc;
-      }
-    }
-  }
-
-  /** Encodes {@link RidgeStatistics} with its own {@code writeTo}/{@code readFrom}. */
-  static final class RidgeStatisticsCoder extends AtomicCoder<RidgeStatistics> {
-    @Override
-    public void encode(RidgeStatistics s, OutputStream out) throws IOException {
-      DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
-      s.writeTo(data);
-      data.flush();
-    }
-
-    @Override
-    public RidgeStatistics decode(InputStream in) throws IOException {
-      return RidgeStatistics.readFrom(new DataInputStream(in));
-    }
-  }
-
-  private static final class SolveRidge extends DoFn<RidgeStatistics, Trained> {
-    private final double[] lambdas;
-
-    SolveRidge(double[] lambdas) {
-      this.lambdas = lambdas;
-    }
-
-    @ProcessElement
-    public void process(@Element RidgeStatistics stats, OutputReceiver<Trained> out) {
-      RidgeStatistics.Solution s = stats.fit(lambdas);
-      Trained t = new Trained();
-      t.lambda = s.lambda;
-      t.all = withIntercept(s.all);
-      t.withoutFold = new double[stats.folds()][];
-      for (int f = 0; f < stats.folds(); f++) {
-        t.withoutFold[f] = s.withoutFold[f] == null ? null : withIntercept(s.withoutFold[f]);
-      }
-      t.targetMean = s.targetMean;
-      t.targetSd = s.targetSd;
-      t.n = stats.count();
-      ObjectNode fit = new ObjectMapper().createObjectNode();
-      fit.put("heldOutR2", s.chosen().heldOutR2);
-      fit.put("heldOutRmse", s.chosen().heldOutRmse);
-      fit.put("validation", stats.folds() + "-fold cross-validation (R² over every fold, exact from the statistics)");
-      ArrayNode cv = fit.putArray("cv");
-      for (RidgeStatistics.CvPoint p : s.cv) {
-        cv.addObject().put("lambda", p.lambda).put("heldOutR2", p.heldOutR2).put("heldOutRmse", p.heldOutRmse);
-      }
-      t.fit = fit.toString();
-      out.output(t);
-    }
-
-    private static double[] withIntercept(RidgeStatistics.Fit f) {
-      double[] w = Arrays.copyOf(f.weights, f.weights.length + 1);
-      w[f.weights.length] = f.intercept;
-      return w;
-    }
-  }
-
-  private static final class StartWeights extends DoFn<Integer, LogisticStatistics.Models> {
-    private final int[] heldOut;
-    private final double[] lambdas;
-
-    StartWeights(int[] heldOut, double[] lambdas) {
-      this.heldOut = heldOut;
-      this.lambdas = lambdas;
-    }
-
-    @ProcessElement
-    public void process(@Element Integer dimension, OutputReceiver<LogisticStatistics.Models> out) {
-      checkArgument(dimension != null && dimension > 0, "logistic student: no training examples");
-      out.output(LogisticStatistics.Models.start(dimension, heldOut, lambdas));
-    }
-  }
-
-  /** One pass's gradient (and Hessian) for every model, at the weights of the side input. */
-  static final class LogisticCombine
-      extends CombineWithContext.CombineFnWithContext<Example, LogisticStatistics, LogisticStatistics> {
-    private final PCollectionView<LogisticStatistics.Models> weights;
-    private final boolean withHessian;
-    private final int folds;
-    private final long seed;
-
-    LogisticCombine(PCollectionView<LogisticStatistics.Models> weights, boolean withHessian, int folds, long seed) {
-      this.weights = weights;
-      this.withHessian = withHessian;
-      this.folds = folds;
-      this.seed = seed;
-    }
-
-    @Override
-    public LogisticStatistics createAccumulator(CombineWithContext.Context c) {
-      return LogisticStatistics.empty(c.sideInput(weights), withHessian);
-    }
-
-    @Override
-    public LogisticStatistics addInput(LogisticStatistics acc, Example e, CombineWithContext.Context c) {
-      return acc.add(fold(e.id(), seed, folds), e.features(), e.target());
-    }
-
-    @Override
-    public LogisticStatistics mergeAccumulators(Iterable<LogisticStatistics> accs, CombineWithContext.Context c) {
-      LogisticStatistics out = null;
-      for (LogisticStatistics a : accs) {
-        out = out == null ? a : out.merge(a);
-      }
-      return out == null ? createAccumulator(c) : out;
-    }
-
-    @Override
-    public LogisticStatistics extractOutput(LogisticStatistics acc, CombineWithContext.Context c) {
-      return acc;
-    }
-
-    @Override
-    public Coder<LogisticStatistics> getAccumulatorCoder(CoderRegistry registry, Coder<Example> inputCoder) {
-      return new LogisticStatisticsCoder();
-    }
-  }
-
-  /** The weights of a pass: dimension, then per model held-out fold, λ and weights. */
-  static final class ModelsCoder extends AtomicCoder<LogisticStatistics.Models> {
-    @Override
-    public void encode(LogisticStatistics.Models m, OutputStream out) throws IOException {
-      DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
-      m.writeTo(data);
-      data.flush();
-    }
-
-    @Override
-    public LogisticStatistics.Models decode(InputStream in) throws IOException {
-      return LogisticStatistics.Models.readFrom(new DataInputStream(in));
-    }
-  }
-
-  /** A pass's statistics with the weights they were taken at; Hessians as upper triangles. */
-  static final class LogisticStatisticsCoder extends AtomicCoder<LogisticStatistics> {
-    @Override
-    public void encode(LogisticStatistics s, OutputStream out) throws IOException {
-      DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
-      s.models().writeTo(data);
-      s.writeTo(data);
-      data.flush();
-    }
-
-    @Override
-    public LogisticStatistics decode(InputStream in) throws IOException {
-      // Reads exactly what encode wrote (no read-ahead), so it works inside nested coders too.
-      DataInputStream data = new DataInputStream(in);
-      return LogisticStatistics.readFrom(data, LogisticStatistics.Models.readFrom(data));
-    }
-  }
-
-  private static final class NewtonStep extends DoFn<LogisticStatistics, LogisticStatistics.Models> {
-    @ProcessElement
-    public void process(@Element LogisticStatistics stats, OutputReceiver<LogisticStatistics.Models> out) {
-      out.output(stats.step());
-    }
-  }
-
-  private static final class ChooseLambda extends DoFn<LogisticStatistics, Trained> {
-    private final int lambdaCount;
-    private final int passes;
-    private final int folds;
-
-    ChooseLambda(int lambdaCount, int passes, int folds) {
-      this.lambdaCount = lambdaCount;
-      this.passes = passes;
-      this.folds = folds;
-    }
-
-    @ProcessElement
-    public void process(@Element LogisticStatistics stats, OutputReceiver<Trained> out) {
-      LogisticStatistics.Models m = stats.models();
-      int best = -1;
-      ObjectNode fit = new ObjectMapper().createObjectNode();
-      ArrayNode cv = fit.putArray("cv");
-      for (int i = 0; i < lambdaCount; i++) {
-        double loss = stats.heldOutLogLoss(i);
-        cv.addObject().put("lambda", m.lambda(i)).put("heldOutLogLoss", loss).put("gradientNorm", stats.gradientNorm(i));
-        // ties go to the larger lambda (lambdas ascend)
-        if (!Double.isNaN(loss) && (best < 0 || loss <= stats.heldOutLogLoss(best))) {
-          best = i;
-        }
-      }
-      checkArgument(best >= 0 && stats.count(lambdaCount) >= 2,
-          "logistic student: needs examples in fold 0 and in the other folds (fold 0 has %s, all %s)",
-          stats.heldOutCount(0), stats.count(lambdaCount));
-      int all = lambdaCount + best;
-      Trained t = new Trained();
-      t.lambda = m.lambda(best);
-      t.all = m.weights(all);
-      t.withoutFold = new double[folds][];
-      t.withoutFold[0] = m.weights(best);
-      t.n = stats.count(all);
-      t.targetMean = 0.5;
-      t.targetSd = 0.5;
-      fit.put("heldOutLogLoss", stats.heldOutLogLoss(best));
-      fit.put("trainLogLoss", stats.trainLogLoss(all));
-      fit.put("gradientNorm", stats.gradientNorm(all));
-      fit.put("passes", passes);
-      fit.put("validation", "fold 0 of " + folds + " held out (" + stats.heldOutCount(best) + " examples) to choose lambda");
-      t.fit = fit.toString();
-      out.output(t);
     }
   }
 

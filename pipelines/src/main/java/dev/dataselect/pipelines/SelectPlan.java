@@ -1,0 +1,135 @@
+package dev.dataselect.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.dataselect.pipelines.options.DataselectOptions;
+import dev.dataselect.pipelines.options.Kde;
+import dev.dataselect.pipelines.options.Quality;
+import dev.dataselect.pipelines.options.Sampler;
+import dev.dataselect.transforms.density.KdeDensity;
+import dev.dataselect.transforms.inference.AskLlmScore;
+import dev.dataselect.transforms.inference.Embed;
+import dev.dataselect.transforms.inference.PerplexityScore;
+import dev.dataselect.transforms.io.ReadCorpus;
+import dev.dataselect.transforms.io.WriteDocuments;
+import dev.dataselect.transforms.select.Target;
+import dev.dataselect.transforms.student.StudentModel;
+import java.util.List;
+import java.util.Locale;
+import java.util.SortedMap;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.FileSystems;
+
+/**
+ * The main job's options, validated and turned once, at the job's entry, into what its stages are:
+ * the reader, the limit, the model stages (their model folders listed and checked here, before any
+ * worker starts), the density estimator, the sampler's target and the writer. {@link
+ * SelectJob#build(SelectPlan)} composes them and reads no option itself.
+ */
+final class SelectPlan {
+  final DataselectOptions options;
+  final List<String> inputs;
+  final ReadCorpus read;
+  final long limit;
+  final long seed;
+  final boolean dedup;
+  /** Groups of the joins by id: few on the DirectRunner, {@link JoinById#DEFAULT_SHARDS} elsewhere. */
+  final int joinShards;
+  final boolean onDirectRunner;
+  final Sampler sampler;
+  final Quality quality;
+  final Target target;
+  @Nullable final AskLlmScore askLlm;
+  @Nullable final PerplexityScore perplexity;
+  /** The embedding stage, when the sampler or the student needs embeddings. */
+  @Nullable final Embed embed;
+  /** Read the embeddings from {@code --embeddingsCache} instead of embedding (it holds this model's). */
+  final boolean readEmbeddingsCache;
+  @Nullable final KdeDensity kde;
+  @Nullable final StudentModel student;
+  final WriteDocuments write;
+  final String output;
+
+  private SelectPlan(DataselectOptions o) {
+    FileSystems.setDefaultPipelineOptions(o);
+    options = o;
+    checkArgument(o.getRate() >= 0 && o.getRate() <= 1, "--rate must be in [0, 1], got %s", o.getRate());
+    checkArgument(o.getLimit() >= 0 && o.getLimit() <= 100_000_000L, "--limit must be in [0, 100000000] (0 keeps all), got %s", o.getLimit());
+    checkArgument(o.getCount() >= 0, "--count must be >= 0 (0 uses --rate), got %s", o.getCount());
+    checkArgument(o.getQualityExponent() >= 0 && o.getDensityExponent() >= 0,
+        "--qualityExponent and --densityExponent must be >= 0, got %s and %s", o.getQualityExponent(), o.getDensityExponent());
+    checkArgument(o.getBatchSize() >= 1 && o.getBatchSize() <= 4096, "--batchSize must be in [1, 4096], got %s", o.getBatchSize());
+    sampler = o.getSampler();
+    quality = o.getQuality();
+    checkArgument(!sampler.needsQuality() || quality != Quality.NONE,
+        "--sampler=%s needs a quality scorer: --quality=askllm, perplexity or student", sampler.label());
+    IdentifyLanguages.validate(o);
+    inputs = SelectJob.inputPatterns(o.getInput());
+    SelectJob.requireMatches(inputs);
+    read = SelectJob.readCorpus(o, inputs);
+    limit = o.getLimit();
+    seed = o.getSeed();
+    dedup = o.getDedup();
+    onDirectRunner = SelectJob.onDirectRunner(o);
+    joinShards = SelectJob.joinShards(o);
+    target = o.getCount() > 0 ? Target.count(o.getCount()) : Target.rate(o.getRate());
+
+    askLlm = quality != Quality.ASKLLM ? null : askLlm(o);
+    perplexity = quality != Quality.PERPLEXITY ? null : PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
+    boolean embeds = sampler.needsDensity() || quality == Quality.STUDENT;
+    embed = embeds ? Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize()) : null;
+    readEmbeddingsCache = embeds && !o.getEmbeddingsCache().isEmpty() && ScoreStages.cacheHolds(o.getEmbeddingsCache(), embed);
+    kde = sampler.needsDensity() ? kde(o) : null;
+    student = quality == Quality.STUDENT ? student(o, embed) : null;
+    output = o.getOutput();
+    write = WriteDocuments.to(SelectJob.resolve(output, "selected")).withFormat(o.getOutputFormat());
+  }
+
+  static SelectPlan of(DataselectOptions options) {
+    return new SelectPlan(options);
+  }
+
+  private static AskLlmScore askLlm(DataselectOptions o) {
+    AskLlmScore score = AskLlmScore.with(Models.askLlm(o)).withMode(o.getAskLlmMode()).withMaxBatchSize(o.getBatchSize());
+    return o.getAskLlmTemplate().isEmpty() ? score : score.withTemplate(o.getAskLlmTemplate());
+  }
+
+  private static KdeDensity kde(DataselectOptions o) {
+    if (o.getKde() == Kde.SKETCH) {
+      return KdeDensity.raceSketch()
+          .withSeed(o.getSeed())
+          .withRows(o.getSketchRows())
+          .withBuckets(o.getSketchBuckets())
+          .withHashFamily(o.getSketchHash());
+    }
+    KdeDensity.ReferenceSampleKde k = KdeDensity.referenceSample()
+        .withSeed(o.getSeed())
+        .withSampleSize(o.getKdeSampleSize())
+        .withKernel(o.getKdeKernel());
+    return o.getKdeBandwidth() > 0 ? k.withBandwidth(o.getKdeBandwidth()) : k;
+  }
+
+  /**
+   * The --studentModel of --quality=student, checked against this run's embedding model: a student
+   * trained on other embeddings (model, pooling, prefix, token budget) would score nonsense.
+   */
+  private static StudentModel student(DataselectOptions o, Embed embed) {
+    checkArgument(!o.getStudentModel().isEmpty(), "--quality=student needs --studentModel=FILE (written by --job=train-student)");
+    StudentModel model = StudentModel.read(o.getStudentModel());
+    SortedMap<String, String> run = embed.metadata();
+    checkArgument(model.embedding().equals(run),
+        "--studentModel=%s was trained on embeddings %s; this run embeds with %s (set --embeddingModel and its options to match)",
+        o.getStudentModel(), model.embedding(), run);
+    return model;
+  }
+
+  /** The folder the model stages persist their scores in: {@code <output>/scores/}. */
+  String scoresDir() {
+    return SelectJob.resolve(output, "scores");
+  }
+
+  /** {@code --kde} as written, for the densities' file metadata. */
+  String kdeName() {
+    return options.getKde().name().toLowerCase(Locale.ROOT);
+  }
+}
