@@ -23,16 +23,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Selects documents by their density: {@code PCollection<DocumentScore>} of (id, density), as
- * {@link KdeDensity} outputs, in; the ids split into {@link #SELECTED} and {@link #REJECTED} out.
- *
- * <ul>
- *   <li>{@link #inversePropensity}: the paper's DENSITY sampler. Keeps a document with probability
- *       {@code p = min(1, c / density)}, with c solved so that {@code sum p = rate x N}: sparse
- *       regions are kept more, so the sample spreads evenly over embedding space.
- *   <li>{@link #densest} / {@link #sparsest}: top-k / bottom-k by density at {@code k = rate x N},
- *       the comparison samplers (the paper found both poor).
- * </ul>
+ * The paper's DENSITY sampler over scores, behind {@code Select.inverseDensity}: {@code
+ * PCollection<DocumentScore>} of (id, density), as {@link KdeDensity} outputs, in; the ids split
+ * into {@link #SELECTED} and {@link #REJECTED} out. {@link #inversePropensity} keeps a document with
+ * probability {@code p = min(1, c / density)}, with c solved so that {@code sum p = rate x N}:
+ * sparse regions are kept more, so the sample spreads evenly over embedding space. (The densest /
+ * sparsest comparison samplers are {@code Select.top(density)}, exact.)
  *
  * <p>The global quantity (c, or the density threshold) comes from a {@link LogHistogram} of all
  * densities built by a combiner (a few thousand bins, merged exactly by addition; nothing collects
@@ -87,14 +83,18 @@ public final class SampleByDensity
         KeepRule.Kind.INVERSE_PROPENSITY, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
   }
 
-  /** The densest {@code rate} fraction (top-k by density), ties broken by hash, seed 0. */
-  public static SampleByDensity densest(double rate) {
+  /**
+   * The densest {@code rate} fraction by the histogram's keep rule (top-k to within a histogram
+   * bin), for the keep rule's tests; selections use {@code Select.top(density)}, exact by the radix
+   * select.
+   */
+  static SampleByDensity densest(double rate) {
     return new SampleByDensity(
         KeepRule.Kind.DENSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
   }
 
-  /** The sparsest {@code rate} fraction (bottom-k by density), ties broken by hash, seed 0. */
-  public static SampleByDensity sparsest(double rate) {
+  /** The sparsest {@code rate} fraction by the histogram's keep rule; see {@link #densest}. */
+  static SampleByDensity sparsest(double rate) {
     return new SampleByDensity(
         KeepRule.Kind.SPARSEST, checkRate(rate), 0L, DEFAULT_RELATIVE_ACCURACY);
   }
