@@ -1,5 +1,6 @@
 package dev.dataselect.benchmarks;
 
+import dev.dataselect.models.OnnxSessions;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
@@ -128,7 +129,7 @@ public final class Fp32Peak {
       throw new IllegalArgumentException(
           "threads, size and runs must be >= 1, got " + threads + ", " + size + ", " + runs);
     }
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = OnnxSessions.environment();
     try (SessionOptions options = new SessionOptions()) {
       options.setIntraOpNumThreads(threads);
       options.setInterOpNumThreads(1);

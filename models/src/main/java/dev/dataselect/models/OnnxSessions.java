@@ -20,9 +20,52 @@ public final class OnnxSessions {
 
   private OnnxSessions() {}
 
-  /** The process-wide ONNX Runtime environment. */
+  /** The stack of the thread that creates the environment (see {@link #environment}). */
+  private static final long INIT_STACK_BYTES = 16L << 20;
+
+  private static volatile OrtEnvironment environment;
+
+  /**
+   * The process-wide ONNX Runtime environment. ONNX Runtime's environment set-up overflows a
+   * default-sized (1 MB) thread stack and kills the JVM with SIGSEGV, so it is created once on a
+   * thread of its own with a 16 MB stack: callers need no {@code -Xss} flag, whatever thread
+   * (a runner's worker, a test's main) first asks for a model.
+   */
   public static OrtEnvironment environment() {
-    return OrtEnvironment.getEnvironment();
+    OrtEnvironment e = environment;
+    if (e != null) {
+      return e;
+    }
+    synchronized (OnnxSessions.class) {
+      if (environment == null) {
+        java.util.concurrent.atomic.AtomicReference<Object> made = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread init = new Thread(null, () -> {
+          try {
+            made.set(OrtEnvironment.getEnvironment());
+          } catch (Throwable t) {
+            made.set(t);
+          }
+        }, "onnxruntime-init", INIT_STACK_BYTES);
+        init.start();
+        boolean interrupted = false;
+        while (true) {
+          try {
+            init.join();
+            break;
+          } catch (InterruptedException x) {
+            interrupted = true;
+          }
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        if (made.get() instanceof Throwable t) {
+          throw new IllegalStateException("ONNX Runtime's environment could not be created: " + t, t);
+        }
+        environment = (OrtEnvironment) made.get();
+      }
+      return environment;
+    }
   }
 
   /** Whether the ONNX Runtime on the classpath was built with the CUDA provider. */

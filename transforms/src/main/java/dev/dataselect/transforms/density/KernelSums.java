@@ -1,5 +1,6 @@
 package dev.dataselect.transforms.density;
 
+import dev.dataselect.models.OnnxSessions;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -98,7 +99,7 @@ final class KernelSums {
      * {@code q} queries in row-major {@code queries}; {@code exclude[i] = -1} excludes nothing.
      */
     void sums(float[] queries, int q, int[] exclude, double[] out) {
-      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      OrtEnvironment env = OnnxSessions.environment();
       FloatBuffer norms = direct(q).asFloatBuffer();
       FloatBuffer far = direct(q).asFloatBuffer();
       LongBuffer columns =
@@ -195,7 +196,7 @@ final class KernelSums {
             sample.dimension(),
             sample.bandwidth(),
             kernel);
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = OnnxSessions.environment();
     try (SessionOptions options = new SessionOptions()) {
       options.setIntraOpNumThreads(threads);
       options.setInterOpNumThreads(1);
