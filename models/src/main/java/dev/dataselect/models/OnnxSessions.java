@@ -70,6 +70,7 @@ public final class OnnxSessions {
 
   /** Whether the ONNX Runtime on the classpath was built with the CUDA provider. */
   public static boolean cudaBuildAvailable() {
+    environment(); // loads the native library on the big-stack thread first
     return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
   }
 

@@ -24,9 +24,9 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 public final class DeadLetter implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** Payloads are cut to this many characters; the detail says how long the original was. */
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
+  /** Payloads are cut to this many characters; the detail says how long the original was. */
   public static final int MAX_PAYLOAD_CHARS = 2048;
 
   /** Why a record was rejected. Names are stable: they key counters and {@code summary.json}. */

@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Lets Beam parse enum-typed options as people write them: {@code --sampler=density} or {@code
+ * Lets Beam parse this project's enum-typed options as people write them: {@code --sampler=density} or {@code
  * --outputFormat=Parquet} for {@code DENSITY} and {@code PARQUET}, '-' for '_'; anything else fails
  * with the values it could have been. Beam's {@code PipelineOptionsFactory} parses option values
  * with a Jackson mapper that registers the modules on the class path ({@code
@@ -28,7 +28,8 @@ public final class CaseInsensitiveEnums extends SimpleModule {
       @Override
       public JsonDeserializer<?> modifyEnumDeserializer(
           DeserializationConfig config, JavaType type, BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
-        return new Lenient(type.getRawClass());
+        // Only this project's enums: every other keeps Jackson's own reading (its annotations, indexes).
+        return type.getRawClass().getName().startsWith("dev.dataselect.") ? new Lenient(type.getRawClass()) : deserializer;
       }
     });
   }
@@ -60,10 +61,14 @@ public final class CaseInsensitiveEnums extends SimpleModule {
 
     @Override
     public Enum<?> deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      String text = p.getValueAsString();
+      if (text == null) {
+        return (Enum<?>) ctxt.handleUnexpectedToken(type, p);
+      }
       try {
-        return find(type, p.getValueAsString());
+        return find(type, text);
       } catch (IllegalArgumentException e) {
-        return (Enum<?>) ctxt.handleWeirdStringValue(type, p.getValueAsString(), e.getMessage());
+        return (Enum<?>) ctxt.handleWeirdStringValue(type, text, e.getMessage());
       }
     }
   }

@@ -39,8 +39,9 @@ public final class DataselectFlexTemplate {
     }
   }
 
-  /** Validates what only a local run may omit, adds {@link DataflowDefaults}, starts the job. */
+  /** Fixes the job to the main one, validates what only a local run may omit, adds {@link DataflowDefaults}, starts it. */
   public static PipelineResult launch(DataselectOptions options) {
+    options.setJob("select");
     checkArgument(
         !"demo".equals(options.getInput()),
         "--input must name the corpus (gs://bucket/path/*.jsonl.gz, ...): the bundled demo corpus is for local runs only");

@@ -78,7 +78,6 @@ public final class TemplateMetadata {
       Map.entry("metadataFields", Rule.regex("^(" + FIELD_LIST + ")?$")),
       Map.entry("csvHeader", Rule.regex("^(" + FIELD_LIST + ")?$")),
       Map.entry("sampler", Rule.regex("^" + SAMPLER + "(," + SAMPLER + ")*$")),
-      Map.entry("job", Rule.oneOf(List.of("select", "reselect", "train-student", "report"))),
       Map.entry("scores", Rule.regex("^(" + GCS_PATH + ")?$")),
       Map.entry("rates", Rule.regex("^(" + RATE + "(," + RATE + ")*)?$")),
       Map.entry("counts", Rule.regex("^([0-9]{1,19}(,[0-9]{1,19})*)?$")),
@@ -160,6 +159,7 @@ public final class TemplateMetadata {
           .filter(m -> m.getParameterCount() == 0 && !m.isSynthetic() && !m.isDefault())
           .filter(m -> m.getName().startsWith("get") || m.getName().startsWith("is"))
           .filter(m -> !m.isAnnotationPresent(Hidden.class) && !m.isAnnotationPresent(com.fasterxml.jackson.annotation.JsonIgnore.class))
+          .filter(m -> !m.getName().equals("getJob")) // each template's launcher fixes its job
           .sorted(Comparator.comparing(Method::getName))
           .forEach(m -> {
             String bare = m.getName().substring(m.getName().startsWith("is") ? 2 : 3);

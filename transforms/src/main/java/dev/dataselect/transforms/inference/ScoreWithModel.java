@@ -48,7 +48,7 @@ public final class ScoreWithModel extends PTransform<PCollection<Document>, PCol
   }
 
   /** Scores with {@code task}; {@link #DEFAULT_MAX_BATCH_SIZE} documents per call at most. */
-  public static ScoreWithModel of(InferenceTask<?, DocumentScore> task) {
+  public static <P> ScoreWithModel of(InferenceTask<P, DocumentScore> task) {
     requireNonNull(task, "task");
     requireNonNull(task.model(), "task.model()");
     return new ScoreWithModel(task, Batching.of(DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS));
@@ -82,7 +82,7 @@ public final class ScoreWithModel extends PTransform<PCollection<Document>, PCol
 
   @Override
   public PCollectionTuple expand(PCollection<Document> documents) {
-    return BatchInference.apply(documents, "Score", ScoreWithModel.class, task, batching, SCORES,
+    return BatchInference.apply(documents, "Score", ScoreWithModel.class, new FiniteScores<>(task), batching, SCORES,
         DocumentScore.DocumentScoreCoder.of(), DEAD_LETTERS);
   }
 
@@ -93,5 +93,56 @@ public final class ScoreWithModel extends PTransform<PCollection<Document>, PCol
     BatchInference.populateModelDisplayData(model, builder);
     builder.add(DisplayData.item("task", task.getClass().getName()).withLabel("Inference task"));
     batching.populateDisplayData(builder);
+  }
+
+  /**
+   * The user's task, with every result checked as the built-in scorers check theirs: a missing
+   * result or a score that is NaN or infinite is the document's dead letter, so the scores are fit
+   * for any selection.
+   */
+  private static final class FiniteScores<P> implements InferenceTask<P, DocumentScore> {
+    private static final long serialVersionUID = 1L;
+    private final InferenceTask<P, DocumentScore> task;
+
+    FiniteScores(InferenceTask<P, DocumentScore> task) {
+      this.task = task;
+    }
+
+    @Override
+    public ModelConfig model() {
+      return task.model();
+    }
+
+    @Override
+    public Runner<P, DocumentScore> open(dev.dataselect.models.LoadedModel model) {
+      Runner<P, DocumentScore> runner = task.open(model);
+      return new Runner<>() {
+        @Override
+        public P prepare(String text) {
+          return runner.prepare(text);
+        }
+
+        @Override
+        public int tokens(P input) {
+          return runner.tokens(input);
+        }
+
+        @Override
+        public java.util.List<DocumentScore> run(java.util.List<P> inputs, java.util.List<String> ids) {
+          return runner.run(inputs, ids);
+        }
+
+        @Override
+        public String problem(DocumentScore result) {
+          if (result == null) {
+            return "the task returned no score";
+          }
+          if (!Double.isFinite(result.score())) {
+            return "the score is " + result.score();
+          }
+          return runner.problem(result);
+        }
+      };
+    }
   }
 }

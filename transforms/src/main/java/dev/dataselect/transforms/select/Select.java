@@ -22,6 +22,7 @@ import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -60,7 +61,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * q^alpha} ({@link QualityCoverage}). Every decision is a function of (id, seed, scores), so reruns,
  * retries and runners agree. Decisions meet the documents in a hash-sharded {@link JoinById}; a
  * document without a usable score (a model stage dead-lettered it, a NaN) goes to {@link
- * Result#unscored()}, so {@code selected + rejected + unscored = input}.
+ * Result#unscored()}, so {@code selected + rejected + unscored = input}. Document ids must be unique
+ * ({@code RejectDuplicateIds} dead-letters repeats): an id whose decisions disagree is unscored.
  *
  * <p>Settings are order-independent: a count, when set, wins over a rate, whichever came first.
  * {@link #forTargets} is the many-targets form over scores alone (score once, select many): every
@@ -280,17 +282,19 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
         }
         return out;
       }
-      case INVERSE_DENSITY:
+      case INVERSE_DENSITY: {
+        PCollection<DocumentScore> usable = usable(density, prefix.isEmpty() ? "UsableDensities" : prefix + " UsableDensities");
         for (Target t : targets) {
           SampleByDensity ips = SampleByDensity.inversePropensity(t.kind() == Target.Kind.RATE ? t.value() : 0).withSeed(seed);
           if (t.kind() == Target.Kind.COUNT) {
             ips = ips.withCount((long) t.value());
           }
-          PCollectionTuple r = density.apply(name(prefix, "InverseDensity", t, targets), ips);
+          PCollectionTuple r = usable.apply(name(prefix, "InverseDensity", t, targets), ips);
           out.add(new Decision(t, r.get(SampleByDensity.SELECTED), r.get(SampleByDensity.REJECTED),
               r.get(SampleByDensity.SELECTED_SCORES), r.get(SampleByDensity.REJECTED_SCORES)));
         }
         return out;
+      }
       case QUALITY_AND_COVERAGE:
         for (Target t : targets) {
           QualityCoverage qc = QualityCoverage.with(scores)
@@ -311,6 +315,11 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
       default:
         throw new IllegalStateException("unknown sampler " + kind);
     }
+  }
+
+  /** The finite, non-negative densities (KdeDensity emits only those); others leave their documents unscored. */
+  private static PCollection<DocumentScore> usable(PCollection<DocumentScore> density, String name) {
+    return density.apply(name, Filter.by((DocumentScore s) -> Double.isFinite(s.score()) && s.score() >= 0));
   }
 
   private static String name(String prefix, String base, Target t, List<Target> all) {
@@ -547,13 +556,21 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
     }
   }
 
-  /** A document to the output its decision names; a decision without a document names nothing. */
+  /**
+   * A document to the output its decision names; a decision without a document names nothing. An
+   * id with decisions that disagree (its scores were given twice: ids must be unique, see {@code
+   * RejectDuplicateIds}) has no single decision, so its documents go to {@link Result#unscored()}
+   * whatever order the decisions arrive in.
+   */
   private static final class RouteFn extends DoFn<JoinById.Joined<Document, Boolean>, Document> {
     @ProcessElement
     public void process(@Element JoinById.Joined<Document, Boolean> j, MultiOutputReceiver out) {
       Document d = j.left();
       if (d != null) {
-        out.get(j.rights().isEmpty() ? Result.UNSCORED : j.rights().get(0) ? Result.SELECTED : Result.REJECTED).output(d);
+        List<Boolean> decisions = j.rights();
+        boolean keep = decisions.contains(true);
+        boolean drop = decisions.contains(false);
+        out.get(keep == drop ? Result.UNSCORED : keep ? Result.SELECTED : Result.REJECTED).output(d);
       }
     }
   }
