@@ -59,7 +59,8 @@ class TemplateMetadataTest {
     Set<String> options = new TreeSet<>();
     for (Method m : spec.options().getMethods()) {
       if (m.getName().startsWith("get") && m.isAnnotationPresent(Description.class)
-          && m.getDeclaringClass().getPackageName().startsWith("dev.dataselect")) {
+          && m.getDeclaringClass().getPackageName().startsWith("dev.dataselect")
+          && !m.getName().equals("getJob")) { // each template's launcher fixes its job
         options.add(Character.toLowerCase(m.getName().charAt(3)) + m.getName().substring(4));
       }
     }

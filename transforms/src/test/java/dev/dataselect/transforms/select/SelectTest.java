@@ -87,6 +87,20 @@ class SelectTest {
     TestPipelines.run(p);
   }
 
+  /** Scores given twice for an id (ids must be unique) whose decisions disagree: that id is unscored, whatever their order. */
+  @Test
+  void anIdWhoseDecisionsDisagreeIsUnscored() {
+    Pipeline p = TestPipelines.create();
+    PCollection<Document> docs = p.apply("Docs", Create.of(docs().subList(0, 10)));
+    List<DocumentScore> scores = new ArrayList<>(scores(0).subList(0, 10));
+    scores.add(DocumentScore.of("doc-0", 1000)); // doc-0 scores 0 and 1000: top-1 keeps one, drops the other
+    Select.Result top = docs.apply("Top", Select.top(p.apply("Scores", Create.of(scores))).withCount(1).withShards(2));
+    PAssert.that(idsOf(top.unscored(), "Unscored")).containsInAnyOrder("doc-0");
+    PAssert.that(idsOf(top.selected(), "Selected")).empty();
+    PAssert.that(idsOf(top.rejected(), "Rejected")).containsInAnyOrder(ids(1, 10));
+    TestPipelines.run(p);
+  }
+
   @Test
   void randomKeepsByHashAloneAndDensitySamplersAccountForEveryDocument() {
     Pipeline p = TestPipelines.create();
