@@ -166,6 +166,21 @@ final class KernelSums {
     }
   }
 
+  /**
+   * Sessions open in this JVM for {@code sample}'s vectors and bandwidth with {@code kernel}, any
+   * thread count (for tests: unlike {@link #openSessions}, other tests' samples being collected
+   * meanwhile does not change it).
+   */
+  static int openSessionsFor(ReferenceSample sample, Kernel kernel) {
+    String vectors = fingerprint(sample);
+    long bandwidthBits = Double.doubleToLongBits(sample.bandwidth());
+    synchronized (LOCK) {
+      return (int) SESSIONS.keySet().stream()
+          .filter(k -> k.vectors.equals(vectors) && k.bandwidthBits == bandwidthBits && k.kernel == kernel)
+          .count();
+    }
+  }
+
   private static void release(Key key, Shared shared) {
     OrtSession toClose = null;
     synchronized (LOCK) {

@@ -151,15 +151,22 @@ class ReferenceSampleTest {
   @Test
   void equalSamplesShareOneSession() {
     List<Embedding> refs = Fixtures.references(CORPUS, 33, 8);
-    ReferenceSample a = ReferenceSample.of(refs, 0.61);
-    ReferenceSample b = ReferenceSample.of(new ArrayList<>(refs), 0.61);
-    int before = KernelSums.openSessions();
+    // Bandwidths no other test uses; counted per sample, so other tests' samples being collected
+    // (their sessions close on a Cleaner, whenever the GC runs) cannot change the counts.
+    ReferenceSample a = ReferenceSample.of(refs, 0.6131);
+    ReferenceSample b = ReferenceSample.of(new ArrayList<>(refs), 0.6131);
+    ReferenceSample c = ReferenceSample.of(refs, 0.6231);
+    assertEquals(0, KernelSums.openSessionsFor(a, Kernel.LAPLACIAN));
     densities(a, CORPUS, Kernel.LAPLACIAN);
-    assertEquals(before + 1, KernelSums.openSessions());
+    assertEquals(1, KernelSums.openSessionsFor(a, Kernel.LAPLACIAN));
     assertArrayEquals(densities(a, CORPUS, Kernel.LAPLACIAN), densities(b, CORPUS, Kernel.LAPLACIAN));
-    assertEquals(before + 1, KernelSums.openSessions());
-    densities(ReferenceSample.of(refs, 0.62), CORPUS, Kernel.LAPLACIAN);
-    assertEquals(before + 2, KernelSums.openSessions());
+    assertEquals(1, KernelSums.openSessionsFor(b, Kernel.LAPLACIAN), "an equal sample shares the session");
+    densities(c, CORPUS, Kernel.LAPLACIAN);
+    assertEquals(1, KernelSums.openSessionsFor(c, Kernel.LAPLACIAN));
+    assertEquals(1, KernelSums.openSessionsFor(a, Kernel.LAPLACIAN), "another bandwidth is another session");
+    java.lang.ref.Reference.reachabilityFence(a);
+    java.lang.ref.Reference.reachabilityFence(b);
+    java.lang.ref.Reference.reachabilityFence(c);
   }
 
   @Test
