@@ -145,7 +145,7 @@ public final class Dataselect {
    * closed set (an enum) that is none of its values fails naming the option and the values.
    */
   public static JobOptions options(String[] args) {
-    Class<? extends JobOptions> type = JOBS.get(jobOf(args));
+    Class<? extends JobOptions> type = optionsOf(args);
     for (String a : args) {
       int eq = a.indexOf('=');
       if (!a.startsWith("--") || eq < 0) {

@@ -4,7 +4,6 @@ import dev.dataselect.models.score.ScoreMode;
 import dev.dataselect.models.Pooling;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Which models score and embed, and where they run. */
 public interface ModelOptions extends QualityOption {

@@ -2,7 +2,6 @@ package dev.dataselect.pipelines.options;
 
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 
 /** The student scorer: training it (--job=train-student) and scoring with it (--quality=student). */
 public interface StudentOptions extends StudentModelOption {
