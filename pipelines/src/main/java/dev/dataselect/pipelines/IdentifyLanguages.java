@@ -10,7 +10,6 @@ import java.util.Locale;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -38,23 +37,21 @@ final class IdentifyLanguages {
   }
 
   /** The documents in an allowed language (all of them, annotated, without --languages); {@code docs} when the stage is off. */
-  static PCollection<Document> apply(PCollection<Document> docs, CorpusOptions options, List<PCollection<KV<String, Long>>> counts) {
+  static PCollection<Document> apply(PCollection<Document> docs, CorpusOptions options, JobCounts counts) {
     if (!enabled(options)) {
       return docs;
     }
     PCollectionTuple split =
         docs.apply("DetectLanguage", DetectLanguage.create().withAllowedLanguages(SelectJob.split(options.getLanguages())));
     PCollection<Document> other = split.get(DetectLanguage.OTHER_LANGUAGE);
-    counts.add(other.apply("CountOtherLanguage", Count.globally())
-        .apply("Name otherLanguage", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
-            .via(n -> KV.of("otherLanguage", n))));
+    counts.count(other, "otherLanguage");
     PCollection<Document> all = PCollectionList.of(split.get(DetectLanguage.KEPT)).and(other)
         .apply("AllLanguages", Flatten.pCollections());
     counts.add(all
         .apply("LanguageKey", MapElements.into(TypeDescriptors.strings())
             .via(d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD)))
         .apply("CountPerLanguage", Count.perElement()));
-    StageProgress.track(split.get(DetectLanguage.KEPT), "language");
+    counts.track(split.get(DetectLanguage.KEPT), "language");
     return split.get(DetectLanguage.KEPT);
   }
 }

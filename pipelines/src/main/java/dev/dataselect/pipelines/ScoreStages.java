@@ -38,19 +38,19 @@ final class ScoreStages {
   private ScoreStages() {}
 
   /** Applies the model stages the plan holds to {@code docs}; persists their scores under {@code scores/}. */
-  static Scored apply(PCollection<Document> docs, SelectPlan plan) {
+  static Scored apply(PCollection<Document> docs, SelectPlan plan, JobCounts counts) {
     String out = plan.scoresDir();
     List<PCollection<DeadLetter>> dead = new ArrayList<>();
     PCollection<DocumentScore> qualityScores = null;
     if (plan.askLlm != null) {
       PCollectionTuple t = docs.apply("AskLlmScore", plan.askLlm);
       qualityScores = persist(t.get(AskLlmScore.SCORES), out + "askllm/", plan.askLlm.metadata(), "AskLlm");
-      StageProgress.done(t.get(AskLlmScore.SCORES), "AskLlmScore");
+      counts.done(t.get(AskLlmScore.SCORES), "AskLlmScore");
       dead.add(t.get(AskLlmScore.DEAD_LETTERS));
     } else if (plan.perplexity != null) {
       PCollectionTuple t = docs.apply("PerplexityScore", plan.perplexity);
       qualityScores = persist(t.get(PerplexityScore.SCORES), out + "perplexity/", plan.perplexity.metadata(), "Perplexity");
-      StageProgress.done(t.get(PerplexityScore.SCORES), "PerplexityScore");
+      counts.done(t.get(PerplexityScore.SCORES), "PerplexityScore");
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
     }
     PCollection<DocumentScore> densities = null;
@@ -64,7 +64,7 @@ final class ScoreStages {
         PCollectionTuple t = docs.apply("Embed", plan.embed);
         dead.add(t.get(Embed.DEAD_LETTERS));
         embeddings = t.get(Embed.EMBEDDINGS);
-        StageProgress.done(embeddings, "Embed");
+        counts.done(embeddings, "Embed");
         if (!cache.isEmpty()) {
           embeddings.apply("WriteEmbeddingsCache", WriteEmbeddings.to(cache).withMetadata(plan.embed.metadata()));
         }
@@ -78,7 +78,7 @@ final class ScoreStages {
       }
       if (plan.kde != null) {
         densities = embeddings.apply("KdeDensity", plan.kde);
-        StageProgress.track(densities, "density");
+        counts.track(densities, "density");
         SortedMap<String, String> meta = new java.util.TreeMap<>(plan.embed.metadata());
         meta.put("density.kde", plan.kdeName());
         persist(densities, out + "density/", meta, "Density");

@@ -39,7 +39,6 @@ import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
-import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -78,7 +77,7 @@ public final class SelectJob {
     long startMillis = System.currentTimeMillis();
     Pipeline p = Pipeline.create(plan.options);
     PCollectionTuple read = p.apply("ReadCorpus", plan.read);
-    StageProgress.track(read.get(ReadCorpus.DOCUMENTS), "read");
+    JobCounts counts = new JobCounts(p).track(read.get(ReadCorpus.DOCUMENTS), "read");
     // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
     // (few shards on the DirectRunner, so its output comes in few bundles.)
     PCollectionTuple uniqueIds =
@@ -89,9 +88,7 @@ public final class SelectJob {
             .and(uniqueIds.get(RejectDuplicateIds.DEAD_LETTERS))
             .apply("AllDeadLetters", Flatten.pCollections());
 
-    List<PCollection<KV<String, Long>>> counts = new ArrayList<>();
-    counts.add(named(read.get(ReadCorpus.RECORDS).apply("SumRecords", Sum.longsGlobally()), "records"));
-    counts.add(named(docs.apply("CountDocuments", Count.globally()), "documents"));
+    counts.sum(read.get(ReadCorpus.RECORDS), "records").count(docs, "documents");
     counts.add(
         deadLetters
             .apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label()))
@@ -100,31 +97,32 @@ public final class SelectJob {
     docs = IdentifyLanguages.apply(docs, plan.options, counts);
 
     PCollection<Document> candidates = docs;
+    PCollection<Document> limited = null;
     if (plan.limit > 0) {
       // The documents with the smallest limit hashes, found by a radix select over hash keys: none held on one machine.
       candidates = docs.apply("Limit", LimitByHash.of(plan.limit).withSeed(plan.seed));
-      StageProgress.track(candidates, "limit");
-      PCollection<Long> kept = candidates.apply("CountLimited", Count.globally());
-      PCollection<Long> all = docs.apply("CountForLimit", Count.globally());
-      counts.add(named(all, "beyondLimit"));
-      counts.add(named(kept.apply("Negate", MapElements.into(TypeDescriptors.longs()).via(n -> -n)), "beyondLimit"));
+      counts.track(candidates, "limit").count(docs, "beyondLimit");
+      limited = candidates;
     }
     if (plan.dedup) {
       // A group per distinct text, except on the DirectRunner: it emits a bundle per group.
       PCollectionTuple deduped = candidates.apply("RemoveDuplicates",
           RemoveDuplicates.byNormalizedText().withShards(plan.onDirectRunner ? DIRECT_RUNNER_SHARDS : 0));
       candidates = deduped.get(RemoveDuplicates.UNIQUE);
-      counts.add(named(deduped.get(RemoveDuplicates.DUPLICATES).apply("SumDuplicates", Sum.longsGlobally()), "duplicates"));
+      counts.sum(deduped.get(RemoveDuplicates.DUPLICATES), "duplicates");
     }
-    StageProgress.track(candidates, "candidates");
+    counts.track(candidates, "candidates"); // before any total: the same collection as the limit's without dedup
+    if (limited != null) {
+      counts.name(counts.total(limited).apply("Negate", MapElements.into(TypeDescriptors.longs()).via(n -> -n)), "beyondLimit");
+    }
     String out = plan.output;
-    ScoreStages.Scored scored = ScoreStages.apply(candidates, plan);
+    ScoreStages.Scored scored = ScoreStages.apply(candidates, plan, counts);
     if (scored.deadLetters() != null) {
       scored.deadLetters()
           .apply("InferenceDeadLetterJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
           .apply("WriteInferenceDeadLetters",
               TextIO.write().to(resolve(out, "dead-letters") + "inference").withSuffix(".jsonl").withCompression(Compression.GZIP));
-      counts.add(named(scored.deadLetters().apply("CountInferenceFailures", Count.globally()), "inferenceFailures"));
+      counts.count(scored.deadLetters(), "inferenceFailures");
     }
     Target target = plan.target;
     Sampler sampler = plan.sampler;
@@ -138,18 +136,15 @@ public final class SelectJob {
     PCollection<Document> universe = candidates;
     PCollection<DocumentScore> scoredUniverse = sampler == Sampler.RANDOM ? (overIds ? in.any() : null)
         : sampler.needsDensity() ? in.densities : in.quality;
-    PCollection<Long> n = scoredUniverse != null ? scoredUniverse.apply("CountScored", Count.globally())
-        : universe.apply("CountForTarget", Count.globally());
-    counts.add(named(n.apply("Target", expected(target)), "target"));
+    PCollection<Long> n = scoredUniverse != null ? counts.total(scoredUniverse) : counts.total(universe);
+    counts.name(n.apply("Target", expected(target)), "target");
     if (!(sampler == Sampler.RANDOM && target.kind() == Target.Kind.RATE)) {
-      counts.add(named(selection.unscored().apply("CountUnscored", Count.globally()), "unscored"));
+      counts.count(selection.unscored(), "unscored");
     }
-    counts.add(named(selected.apply("CountSelected", Count.globally()), "selected"));
-    StageProgress.track(selected, "selected");
-    counts.add(named(rejected.apply("CountRejected", Count.globally()), "rejected"));
+    counts.count(selected, "selected").track(selected, "selected").count(rejected, "rejected");
 
     report(plan, candidates, selection, scored, Samplers.scoreName(sampler, in, overIds));
-    StageProgress.track(selected.apply("WriteSelected", plan.write), "write");
+    counts.track(selected.apply("WriteSelected", plan.write), "write");
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
         .apply("WriteIds", TextIO.write().to(resolve(out, "selected-ids") + "part").withSuffix(".txt"));
@@ -158,8 +153,7 @@ public final class SelectJob {
         .apply(
             "WriteDeadLetters",
             TextIO.write().to(resolve(out, "dead-letters") + "part").withSuffix(".jsonl").withCompression(Compression.GZIP));
-    PCollectionList.of(counts)
-        .apply("AllCounts", Flatten.pCollections())
+    counts.finish()
         .apply("WriteSummary", new WriteSummary(resolve(out, "summary.json"), optionsJson(plan.options, DataselectOptions.class), startMillis));
     return p;
   }

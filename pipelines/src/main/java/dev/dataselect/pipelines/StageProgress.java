@@ -4,87 +4,16 @@ import dev.dataselect.transforms.StageTallies;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.beam.sdk.transforms.Count;
-import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PDone;
 
 /**
- * The main job's progress lines: it taps the collections between its stages into this JVM's
- * {@link StageTallies}, and {@link Reader} turns the tallies into one line every few seconds.
- *
- * <p>{@link #track} counts a collection's elements as they pass (a side branch: no stage's output
- * changes) and a {@link Count} of the same collection marks the stage done with its exact total
- * once its input is complete. {@link #done} adds only the second, for stages that count their own
- * progress inside (the model stages count each batch as it finishes, see {@code BatchInference}).
+ * The main job's progress lines: {@link JobCounts} taps the collections between its stages into
+ * this JVM's {@link StageTallies} (a side branch: no stage's output changes) and marks each stage
+ * done with its exact total once its input is complete; {@link Reader} turns the tallies into one
+ * line every few seconds. The model stages tick their own tallies as each batch finishes (see
+ * {@code BatchInference}).
  */
 final class StageProgress {
   private StageProgress() {}
-
-  /** Counts {@code input}'s elements into the tally of {@code stage} and marks it done when complete. */
-  static <T> void track(PCollection<T> input, String stage) {
-    StageTallies.declare(stage);
-    input.apply("Progress " + stage, new Track<>(stage, true));
-  }
-
-  /** Marks {@code stage} (which counts its own progress) done with {@code output}'s size. */
-  static <T> void done(PCollection<T> output, String stage) {
-    StageTallies.declare(stage);
-    output.apply("Progress " + stage, new Track<>(stage, false));
-  }
-
-  private static final class Track<T> extends PTransform<PCollection<T>, PDone> {
-    private final String stage;
-    private final boolean tally;
-
-    Track(String stage, boolean tally) {
-      this.stage = stage;
-      this.tally = tally;
-    }
-
-    @Override
-    public PDone expand(PCollection<T> input) {
-      if (tally) {
-        input.apply("Tally", ParDo.of(new TallyFn<T>(stage)));
-      }
-      input.apply("Total", Count.globally()).apply("Done", ParDo.of(new DoneFn(stage)));
-      return PDone.in(input.getPipeline());
-    }
-  }
-
-  private static final class TallyFn<T> extends DoFn<T, Void> {
-    private final String stage;
-    private transient StageTallies.Tally tally;
-
-    TallyFn(String stage) {
-      this.stage = stage;
-    }
-
-    @Setup
-    public void setup() {
-      tally = StageTallies.of(stage);
-    }
-
-    @ProcessElement
-    public void process() {
-      tally.add(1);
-    }
-  }
-
-  private static final class DoneFn extends DoFn<Long, Void> {
-    private final String stage;
-
-    DoneFn(String stage) {
-      this.stage = stage;
-    }
-
-    @ProcessElement
-    public void process(@Element Long n) {
-      StageTallies.of(stage).done(n);
-    }
-  }
 
   /**
    * A stage of the progress line: its label, the tally it reads, and the tally whose total is the
