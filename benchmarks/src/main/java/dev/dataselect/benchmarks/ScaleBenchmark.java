@@ -119,7 +119,7 @@ public final class ScaleBenchmark {
       Run full = runJob(jobJar, heap, parallelism, in, dir.resolve("out-density"), density);
       JsonNode s = full.summary;
       boolean reconciles = s.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean()
-          && s.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean();
+          && s.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean();
       double densityStages = Math.max(1e-9, full.wallSeconds - io.wallSeconds);
       double perDoc = full.wallSeconds / n;
       String growth = previousPerDoc == 0 ? "-" : String.format(Locale.ROOT, "%.2f", perDoc / previousPerDoc);

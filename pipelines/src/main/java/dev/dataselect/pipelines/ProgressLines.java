@@ -16,6 +16,7 @@ final class ProgressLines implements AutoCloseable {
       List.of(
           new StageProgress.Stage("read", "read", null),
           new StageProgress.Stage("in language", "language", null),
+          new StageProgress.Stage("passed filters", "filters", null),
           new StageProgress.Stage("limit", "limit", null),
           new StageProgress.Stage("deduplicated", "candidates", null),
           new StageProgress.Stage("embedded", "Embed", "candidates"),

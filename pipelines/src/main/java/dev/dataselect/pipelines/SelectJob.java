@@ -95,6 +95,8 @@ public final class SelectJob {
             .apply("CountByReason", Count.perElement()));
     // Before the limit and the models, so they never see a dropped language.
     docs = IdentifyLanguages.apply(docs, plan.options, counts);
+    // The published heuristic filters: cheap, so before the limit and the models.
+    docs = ApplyFilters.apply(docs, plan.options, counts);
 
     PCollection<Document> candidates = docs;
     PCollection<Document> limited = null;

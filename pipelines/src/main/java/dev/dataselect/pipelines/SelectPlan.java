@@ -64,6 +64,7 @@ final class SelectPlan {
     checkArgument(!sampler.needsQuality() || quality != Quality.NONE,
         "--sampler=%s needs a quality scorer: --quality=askllm, perplexity or student", sampler.label());
     IdentifyLanguages.validate(o);
+    ApplyFilters.sets(o); // an unknown --filters entry fails before anything runs
     inputs = SelectJob.inputPatterns(o.getInput());
     SelectJob.requireMatches(inputs);
     read = SelectJob.readCorpus(o, inputs);

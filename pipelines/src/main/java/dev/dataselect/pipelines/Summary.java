@@ -13,11 +13,11 @@ import java.util.Map;
 public final class Summary {
   /** The top-level counts every summary has, in this order. */
   public static final List<String> COUNTS =
-      List.of("records", "documents", "otherLanguage", "beyondLimit", "duplicates", "unscored", "selected", "rejected");
+      List.of("records", "documents", "otherLanguage", "filtered", "beyondLimit", "duplicates", "unscored", "selected", "rejected");
 
   /** The check that every document is accounted for by exactly one decision. */
   public static final String DOCUMENTS_RECONCILE =
-      "documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected";
+      "documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected";
 
   private Summary() {}
 
@@ -47,6 +47,7 @@ public final class Summary {
     long records = counts.getOrDefault("records", 0L);
     long documents = counts.getOrDefault("documents", 0L);
     long accounted = counts.getOrDefault("otherLanguage", 0L)
+        + counts.getOrDefault("filtered", 0L)
         + counts.getOrDefault("beyondLimit", 0L)
         + counts.getOrDefault("duplicates", 0L)
         + counts.getOrDefault("unscored", 0L)
@@ -74,7 +75,7 @@ public final class Summary {
     }
     b.append('\n');
     List<String> parts = new java.util.ArrayList<>();
-    for (String key : List.of("otherLanguage", "beyondLimit", "duplicates", "unscored", "rejected")) {
+    for (String key : List.of("otherLanguage", "filtered", "beyondLimit", "duplicates", "unscored", "rejected")) {
       long n = summary.path(key).asLong();
       if (n > 0) {
         parts.add(String.format(java.util.Locale.ROOT, "%s %,d", key, n));

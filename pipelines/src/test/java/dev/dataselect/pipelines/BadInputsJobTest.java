@@ -170,7 +170,7 @@ class BadInputsJobTest {
     assertEquals(1, s.get("duplicates").asLong());
     assertEquals(s.get("documents").asLong(), 1 + s.get("selected").asLong() + s.get("rejected").asLong());
     assertTrue(s.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean(), s.toString());
-    assertTrue(s.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(s.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
 
     // The selection: the hash rule over the good documents (a prefix c0.. of the cut file survives).
     TreeSet<String> kept = new TreeSet<>(List.of("copy-of-7", "l1", "h1"));

@@ -53,7 +53,7 @@ class ModelJobTest {
     assertEquals(JobRuns.selectedIds(dir.resolve("a")), JobRuns.selectedIds(dir.resolve("b")));
     assertEquals(0, a.get("unscored").asLong());
     assertEquals(60, a.get("selected").asLong() + a.get("rejected").asLong());
-    assertTrue(a.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(a.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
     Map<String, Double> density = scores(dir.resolve("a/scores/density"));
     assertEquals(60, density.size());
     // Inverse propensity: the 10 documents outside the dense cluster are kept at a higher rate.
@@ -135,7 +135,7 @@ class ModelJobTest {
     assertEquals(20, summary.get("target").asLong());
     assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
     assertTrue(Math.abs(summary.get("selected").asLong() - 20) <= 12, "selected " + summary.get("selected"));
-    assertTrue(summary.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(summary.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
   }
 
   @Test

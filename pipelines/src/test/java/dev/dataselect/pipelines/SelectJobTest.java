@@ -54,7 +54,7 @@ class SelectJobTest {
     JsonNode summary = JobRuns.run("--input=" + corpus(), "--output=" + out, "--count=10", "--seed=7", "--progressSeconds=0", "--sampler=random");
     assertEquals(10, summary.get("target").asLong());
     assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
-    assertTrue(summary.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(summary.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
     // The rate becomes count / N = 10 / 40: the same documents as --rate=0.25.
     TreeSet<String> expected = new TreeSet<>();
     for (int i = 0; i < 40; i++) {
@@ -77,7 +77,7 @@ class SelectJobTest {
     assertEquals(3, summary.get("duplicates").asLong());
     assertEquals(40, summary.get("selected").asLong() + summary.get("rejected").asLong());
     assertTrue(summary.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean());
-    assertTrue(summary.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(summary.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
     assertEquals(0.5, summary.at("/options/rate").asDouble());
 
     // Each group of equal texts keeps its smallest id ("copy-i" < "doc-i"); then hash < rate decides.

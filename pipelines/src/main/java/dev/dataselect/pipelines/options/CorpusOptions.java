@@ -82,6 +82,17 @@ public interface CorpusOptions extends PipelineOptions {
   void setLanguages(String value);
 
   @Description(
+      "Comma-separated heuristic filters to apply after language identification and before the limit and the "
+          + "models: gopher (Rae et al. 2021: quality and repetition), c4 (Raffel et al. 2020: lorem ipsum, curly "
+          + "brackets, fewer than 3 sentences), fineweb (Penedo et al. 2024: punctuation, duplicated lines, short "
+          + "lines). A filtered document is counted under 'filtered' and by rule under 'filters' in summary.json. "
+          + "Empty applies none.")
+  @Default.String("")
+  String getFilters();
+
+  void setFilters(String value);
+
+  @Description(
       "Identify every document's language (metadata field 'language', counted per language in summary.json and "
           + "the report) even without --languages. A 'language' already read with --metadataFields is kept.")
   @Default.Boolean(false)

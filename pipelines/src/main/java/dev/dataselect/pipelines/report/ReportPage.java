@@ -96,6 +96,7 @@ public final class ReportPage {
     } else {
       counts(summary);
       deadLetters(summary);
+      filters(summary);
     }
     distributions(ofKind(data, "histogram"));
     decisions(ofKind(data, "decisions"));
@@ -185,6 +186,30 @@ public final class ReportPage {
     chart.getStyler().setXAxisLabelRotation(20);
     img(chart, "Documents by stage and outcome");
     html.append("</section>\n");
+  }
+
+  /** The documents the --filters rules dropped, by rule (a decision with a reason, not a dead letter). */
+  private void filters(JsonNode summary) throws IOException {
+    JsonNode filters = summary.path("filters");
+    if (filters.size() == 0) {
+      return;
+    }
+    html.append("<section id=\"filters\"><h2>Filtered by rule</h2>\n")
+        .append("<table><tr><th>Rule</th><th class=\"n\">Documents</th></tr>\n");
+    List<String> labels = new ArrayList<>();
+    List<Number> values = new ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> it = filters.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      html.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=\"n\" data-summary=\"/filters/")
+          .append(esc(e.getKey())).append("\">").append(count(e.getValue().asLong())).append("</td></tr>\n");
+      labels.add(e.getKey());
+      values.add(e.getValue().asLong());
+    }
+    html.append("</table>\n");
+    img(bars("Filtered by rule", "", "documents", labels, values, DROPPED), "Filtered by rule");
+    html.append("<p class=\"muted\">Each document is counted under the first rule that dropped it (--filters=")
+        .append(esc(summary.at("/options/filters").asText())).append(").</p></section>\n");
   }
 
   private void deadLetters(JsonNode summary) throws IOException {

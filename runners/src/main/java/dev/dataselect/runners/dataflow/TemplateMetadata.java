@@ -78,6 +78,7 @@ public final class TemplateMetadata {
       Map.entry("metadataFields", Rule.regex("^(" + FIELD_LIST + ")?$")),
       Map.entry("csvHeader", Rule.regex("^(" + FIELD_LIST + ")?$")),
       Map.entry("sampler", Rule.regex("^" + SAMPLER + "(," + SAMPLER + ")*$")),
+      Map.entry("filters", Rule.regex("^(\\s*(?i:gopher|c4|fineweb)\\s*(,\\s*(?i:gopher|c4|fineweb)\\s*)*)?$")),
       Map.entry("scores", Rule.regex("^(" + GCS_PATH + ")?$")),
       Map.entry("rates", Rule.regex("^(" + RATE + "(," + RATE + ")*)?$")),
       Map.entry("counts", Rule.regex("^([0-9]{1,19}(,[0-9]{1,19})*)?$")),

@@ -110,7 +110,7 @@ class FaultInjectionTest {
       assertEquals(a.get(key), b.get(key), key + ": " + a + "\nvs " + b);
     }
     assertTrue(b.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean());
-    assertTrue(b.at("/reconciles/documentsEqualOtherLanguagePlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
+    assertTrue(b.at("/reconciles/documentsEqualOtherLanguagePlusFilteredPlusBeyondLimitPlusDuplicatesPlusUnscoredPlusSelectedPlusRejected").asBoolean());
   }
 
   private static TreeSet<String> ids(Path out) throws IOException {
