@@ -194,22 +194,30 @@ public final class ReportPage {
     if (filters.size() == 0) {
       return;
     }
-    html.append("<section id=\"filters\"><h2>Filtered by rule</h2>\n")
-        .append("<table><tr><th>Rule</th><th class=\"n\">Documents</th></tr>\n");
+    html.append("<section id=\"filters\"><h2>Filtered by rule</h2>\n");
+    countTable(filters, "filters", "Rule", "Documents", "Filtered by rule");
+    html.append("<p class=\"muted\">Each document is counted under the first rule that dropped it (--filters=")
+        .append(esc(summary.at("/options/filters").asText())).append(").</p></section>\n");
+  }
+
+  /**
+   * A table of {@code counts} (name → count), each cell pointing at {@code /group/name} in
+   * summary.json, and its bar chart.
+   */
+  private void countTable(JsonNode counts, String group, String nameHeader, String countHeader, String title) throws IOException {
+    html.append("<table><tr><th>").append(nameHeader).append("</th><th class=\"n\">").append(countHeader).append("</th></tr>\n");
     List<String> labels = new ArrayList<>();
     List<Number> values = new ArrayList<>();
-    Iterator<Map.Entry<String, JsonNode>> it = filters.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = counts.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
-      html.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=\"n\" data-summary=\"/filters/")
+      html.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=\"n\" data-summary=\"/").append(group).append('/')
           .append(esc(e.getKey())).append("\">").append(count(e.getValue().asLong())).append("</td></tr>\n");
       labels.add(e.getKey());
       values.add(e.getValue().asLong());
     }
     html.append("</table>\n");
-    img(bars("Filtered by rule", "", "documents", labels, values, DROPPED), "Filtered by rule");
-    html.append("<p class=\"muted\">Each document is counted under the first rule that dropped it (--filters=")
-        .append(esc(summary.at("/options/filters").asText())).append(").</p></section>\n");
+    img(bars(title, "", countHeader.toLowerCase(java.util.Locale.ROOT), labels, values, DROPPED), title);
   }
 
   private void deadLetters(JsonNode summary) throws IOException {
@@ -218,19 +226,7 @@ public final class ReportPage {
     if (dead.size() == 0) {
       html.append("<p>No record was rejected while reading.</p>\n");
     } else {
-      html.append("<table><tr><th>Reason</th><th class=\"n\">Records</th></tr>\n");
-      List<String> labels = new ArrayList<>();
-      List<Number> values = new ArrayList<>();
-      Iterator<Map.Entry<String, JsonNode>> it = dead.fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
-        html.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=\"n\" data-summary=\"/deadLetters/")
-            .append(esc(e.getKey())).append("\">").append(count(e.getValue().asLong())).append("</td></tr>\n");
-        labels.add(e.getKey());
-        values.add(e.getValue().asLong());
-      }
-      html.append("</table>\n");
-      img(bars("Dead letters by reason", "", "records", labels, values, DROPPED), "Dead letters by reason");
+      countTable(dead, "deadLetters", "Reason", "Records", "Dead letters by reason");
     }
     if (summary.path("inferenceFailures").asLong() > 0) {
       html.append("<p>Inference failures: ").append(count(summary.path("inferenceFailures").asLong()))
