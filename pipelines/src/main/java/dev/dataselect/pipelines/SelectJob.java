@@ -95,7 +95,8 @@ public final class SelectJob {
             .apply("CountByReason", Count.perElement()));
     // Before the limit and the models, so they never see a dropped language.
     docs = IdentifyLanguages.apply(docs, plan.options, counts);
-    // The published heuristic filters: cheap, so before the limit and the models.
+    // Text-quality signals and the published heuristic filters: cheap, so before the limit and the models.
+    java.util.Map<String, PCollection<DocumentScore>> signals = ApplyFilters.signals(docs, plan.options, plan.scoresDir());
     docs = ApplyFilters.apply(docs, plan.options, counts);
 
     PCollection<Document> candidates = docs;
@@ -145,7 +146,7 @@ public final class SelectJob {
     }
     counts.count(selected, "selected").track(selected, "selected").count(rejected, "rejected");
 
-    report(plan, candidates, selection, scored, Samplers.scoreName(sampler, in, overIds));
+    report(plan, candidates, selection, scored, Samplers.scoreName(sampler, in, overIds), signals);
     counts.track(selected.apply("WriteSelected", plan.write), "write");
     selected
         .apply("Ids", MapElements.into(TypeDescriptors.strings()).via(Document::id))
@@ -167,7 +168,7 @@ public final class SelectJob {
    * them into a few bundles first.
    */
   private static void report(SelectPlan plan, PCollection<Document> candidates, Select.Result selection, ScoreStages.Scored scored,
-      String scoreName) {
+      String scoreName, java.util.Map<String, PCollection<DocumentScore>> signals) {
     DataselectOptions options = plan.options;
     String quality = plan.quality.label();
     Target target = plan.target;
@@ -179,6 +180,8 @@ public final class SelectJob {
     if (scored.densities() != null) {
       report.scores("density", RunReport.Scale.POSITIVE, rebundleOnDirectRunner(options, scored.densities(), "ReportDensity"));
     }
+    signals.forEach((name, values) ->
+        report.scores(name, RunReport.Scale.LINEAR, rebundleOnDirectRunner(options, values, "Report" + name)));
     String label = plan.sampler.label() + "@" + target.label();
     if (!scoreName.equals(Samplers.NO_SCORE)) {
       PCollection<DocumentScore> kept = rebundleOnDirectRunner(options, selection.selectedScores(), "ReportKept");

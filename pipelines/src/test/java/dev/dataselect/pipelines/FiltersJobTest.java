@@ -57,6 +57,39 @@ class FiltersJobTest {
   }
 
   @Test
+  void signalsArePersistedForEveryDocumentAndDrawnInTheReport() throws IOException {
+    Path out = dir.resolve("signals");
+    JsonNode s = JobRuns.run("--input=" + corpus(), "--output=" + out, "--signals=true", "--filters=fineweb",
+        "--sampler=random", "--rate=1.0", "--progressSeconds=0");
+    assertTrue(s.at("/reconciles/" + Summary.DOCUMENTS_RECONCILE).asBoolean(), s.toString());
+    // Every document that entered the filters has its row, filtered or not.
+    assertEquals(8, rows(out.resolve("scores/signals")), "rows in scores/signals/");
+    for (dev.dataselect.transforms.signals.Signal signal : ApplyFilters.REPORTED) {
+      Path histogram = out.resolve("report/data/histogram-signal." + signal.column() + ".json");
+      assertTrue(Files.exists(histogram), histogram.toString());
+      assertEquals(8, new com.fasterxml.jackson.databind.ObjectMapper().readTree(histogram.toFile()).at("/series/all/count").asLong(),
+          histogram.toString());
+    }
+    String page = Files.readString(Path.of(ReportPage.render(out.toString())));
+    assertTrue(page.contains("Signal: stop word fraction"), "the report draws the signals");
+  }
+
+  /** Rows in the Parquet files of a folder. */
+  private static long rows(Path folder) throws IOException {
+    long n = 0;
+    try (java.util.stream.Stream<Path> files = Files.list(folder)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".parquet"))::iterator) {
+        try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+            org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toString()),
+                new org.apache.hadoop.conf.Configuration()))) {
+          n += r.getRecordCount();
+        }
+      }
+    }
+    return n;
+  }
+
+  @Test
   void anUnknownFilterFailsBeforeTheJobStarts() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> JobRuns.run("--input=" + corpus(), "--output=" + dir.resolve("x"), "--filters=gopher,dolma"));

@@ -93,6 +93,15 @@ public interface CorpusOptions extends PipelineOptions {
   void setFilters(String value);
 
   @Description(
+      "Write each document's text-quality signals (35 columns: words, line and n-gram repetition, stop words, "
+          + "punctuation, ...) to <output>/scores/signals/ as Parquet, for every document in an allowed language, "
+          + "and draw four of them in the report.")
+  @Default.Boolean(false)
+  Boolean getSignals();
+
+  void setSignals(Boolean value);
+
+  @Description(
       "Identify every document's language (metadata field 'language', counted per language in summary.json and "
           + "the report) even without --languages. A 'language' already read with --metadataFields is kept.")
   @Default.Boolean(false)

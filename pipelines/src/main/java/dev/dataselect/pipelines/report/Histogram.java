@@ -76,6 +76,10 @@ final class Histogram implements Serializable {
     } else if (scale == RunReport.Scale.POSITIVE) {
       lo = a + Math.log10(1 - DEGENERATE_HALF_SPAN);
       hi = a + Math.log10(1 + DEGENERATE_HALF_SPAN);
+    } else if (scale == RunReport.Scale.LINEAR) {
+      double half = DEGENERATE_HALF_SPAN * Math.max(1, Math.abs(a));
+      lo = a - half;
+      hi = a + half;
     } else {
       lo = Math.max(0, a - DEGENERATE_HALF_SPAN);
       hi = Math.min(1, a + DEGENERATE_HALF_SPAN);
@@ -83,12 +87,19 @@ final class Histogram implements Serializable {
     bins = new long[BINS];
   }
 
-  /** Whether {@code scale} can place {@code x} at all: finite, in [0, 1] for a probability, positive for a log scale. */
+  /** Whether {@code scale} can place {@code x} at all: finite, in [0, 1] for a probability, positive for a log scale, any for linear. */
   static boolean placeable(RunReport.Scale scale, double x) {
     if (!Double.isFinite(x)) {
       return false;
     }
-    return scale == RunReport.Scale.PROBABILITY ? x >= 0 && x <= 1 : x > 0;
+    switch (scale) {
+      case PROBABILITY:
+        return x >= 0 && x <= 1;
+      case LINEAR:
+        return true;
+      default:
+        return x > 0;
+    }
   }
 
   private static double coordinate(RunReport.Scale scale, double x) {

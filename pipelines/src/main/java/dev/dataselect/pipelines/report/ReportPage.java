@@ -570,7 +570,8 @@ public final class ReportPage {
       case "perplexity":
         return "Perplexity";
       default:
-        return score;
+        // --signals: "signal.stop_word_fraction" -> "Signal: stop word fraction"
+        return score.startsWith("signal.") ? "Signal: " + score.substring(7).replace('_', ' ') : score;
     }
   }
 

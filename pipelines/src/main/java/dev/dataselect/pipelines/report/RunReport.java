@@ -72,7 +72,9 @@ public final class RunReport {
     /** A probability, like ASK-LLM's P(yes): {@value Histogram#BINS} equal bins between the smallest and largest value. */
     PROBABILITY,
     /** A positive score, like a density or a perplexity: {@value Histogram#BINS} log-spaced bins between the smallest and largest value. */
-    POSITIVE
+    POSITIVE,
+    /** Any finite value, like a word count or a fraction of lines: {@value Histogram#BINS} equal bins between the smallest and largest value. */
+    LINEAR
   }
 
   /** The kept and dropped (id, score) of {@link #splitLikeRandom}. */

@@ -94,6 +94,23 @@ class HistogramTest {
   }
 
   @Test
+  void linearBinsPlaceZeroNegativeAndLargeValues() {
+    // Word counts and fractions (--signals): 0 and negatives are placeable, the bins are equal.
+    Histogram h = of(RunReport.Scale.LINEAR, -10, 0, 45, 90, Double.NaN);
+    assertEquals(4, h.count());
+    assertEquals(1, h.outOfRange());
+    assertEquals(1, h.bins()[0]);
+    assertEquals(1, h.bins()[Histogram.BINS - 1]);
+    JsonNode j = json(h);
+    assertEquals(-10, j.at("/bins/0/lo").asDouble(), 1e-9);
+    assertEquals(100.0 / Histogram.BINS, j.at("/bins/0/hi").asDouble() - j.at("/bins/0/lo").asDouble(), 1e-9);
+    // One repeated value: a small span around it, wherever it is.
+    Histogram one = of(RunReport.Scale.LINEAR, 250, 250);
+    assertEquals(2, one.count());
+    assertEquals(2, sum(one.bins()));
+  }
+
+  @Test
   void nanInfinityAndValuesOffTheScaleAreOutOfRangeAndTotalsAreExact() {
     Histogram p = of(P, 0, 0.5, 1.0, 1.5, -0.1, Double.NaN, Double.POSITIVE_INFINITY);
     assertEquals(3, p.count());

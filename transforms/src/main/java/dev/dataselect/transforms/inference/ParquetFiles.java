@@ -32,15 +32,16 @@ import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.SeekableInputStream;
 
 /**
- * The Parquet layout shared by {@link WriteScores}, {@link ReadScores}, {@link WriteEmbeddings} and
- * {@link ReadEmbeddings}.
+ * The Parquet layout shared by {@link WriteScores}, {@link ReadScores}, {@link WriteEmbeddings},
+ * {@link ReadEmbeddings} and {@code signals.WriteSignals} (public for that one: its members are
+ * the layout, not an API to build on).
  *
  * <p>Files are {@code <directory>/<kind>-SSSSS-of-NNNNN.parquet} with the Avro schemas below. What
  * made the values (model, mode, ...) is stored as properties {@code dataselect.<key>} of the Avro
  * schema, which parquet-avro writes into every file's key-value metadata (entry {@code
  * parquet.avro.schema}); {@link #metadata} reads them back from a file's footer.
  */
-final class ParquetFiles {
+public final class ParquetFiles {
   private ParquetFiles() {}
 
   static final String PROPERTY_PREFIX = "dataselect.";
@@ -73,7 +74,7 @@ final class ParquetFiles {
           .endRecord();
 
   /** {@code base} with {@code metadata} as {@code dataselect.*} properties, as JSON. */
-  static String schemaJson(Schema base, Map<String, String> metadata) {
+  public static String schemaJson(Schema base, Map<String, String> metadata) {
     Schema schema = new Schema.Parser().parse(base.toString());
     for (Map.Entry<String, String> e : new TreeMap<>(metadata).entrySet()) {
       schema.addProp(PROPERTY_PREFIX + e.getKey(), e.getValue());
@@ -82,7 +83,7 @@ final class ParquetFiles {
   }
 
   /** Fills an Avro record of the file schema from one element. */
-  interface RecordFiller<T> extends Serializable {
+  public interface RecordFiller<T> extends Serializable {
     void fill(T element, GenericData.Record record, Schema schema);
   }
 
@@ -90,7 +91,7 @@ final class ParquetFiles {
    * Turns {@code elements} into records of {@code schemaJson} with {@code filler} and writes them
    * as {@code <directory>/<prefix>-SSSSS-of-NNNNN.parquet} ({@code numShards} 0: runner chooses).
    */
-  static <T> WriteFilesResult<Void> write(
+  public static <T> WriteFilesResult<Void> write(
       PCollection<T> elements,
       String schemaJson,
       RecordFiller<T> filler,
@@ -115,7 +116,7 @@ final class ParquetFiles {
   }
 
   /** The display data both writers show: directory, shards and every metadata entry. */
-  static void populateDisplayData(
+  public static void populateDisplayData(
       DisplayData.Builder builder, String directory, int numShards, Map<String, String> metadata) {
     builder
         .add(DisplayData.item("directory", directory).withLabel("Output directory"))
@@ -149,7 +150,7 @@ final class ParquetFiles {
   }
 
   /** Validates metadata keys and values for {@code withMetadata}. */
-  static SortedMap<String, String> checkMetadata(Map<String, String> metadata) {
+  public static SortedMap<String, String> checkMetadata(Map<String, String> metadata) {
     if (metadata == null) {
       throw new IllegalArgumentException("metadata must be non-null (use an empty map for none)");
     }
