@@ -26,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.Compression;
@@ -39,7 +40,6 @@ import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -96,7 +96,7 @@ public final class SelectJob {
     // Before the limit and the models, so they never see a dropped language.
     docs = IdentifyLanguages.apply(docs, plan.options, counts);
     // Text-quality signals and the published heuristic filters: cheap, so before the limit and the models.
-    java.util.Map<String, PCollection<DocumentScore>> signals = ApplyFilters.signals(docs, plan.options, plan.scoresDir());
+    Map<String, PCollection<DocumentScore>> signals = ApplyFilters.signals(docs, plan.options, plan.scoresDir());
     docs = ApplyFilters.apply(docs, plan.options, counts);
 
     PCollection<Document> candidates = docs;
@@ -168,7 +168,7 @@ public final class SelectJob {
    * them into a few bundles first.
    */
   private static void report(SelectPlan plan, PCollection<Document> candidates, Select.Result selection, ScoreStages.Scored scored,
-      String scoreName, java.util.Map<String, PCollection<DocumentScore>> signals) {
+      String scoreName, Map<String, PCollection<DocumentScore>> signals) {
     DataselectOptions options = plan.options;
     String quality = plan.quality.label();
     Target target = plan.target;
@@ -306,15 +306,6 @@ public final class SelectJob {
   /** The expected kept count of a target over n scored documents, rounded. */
   static MapElements<Long, Long> expected(Target target) {
     return MapElements.into(TypeDescriptors.longs()).via(n -> Math.round(target.wanted(n)));
-  }
-
-  private static KV<String, Long> kv(String k, Long v) {
-    return KV.of(k, v);
-  }
-
-  private static PCollection<KV<String, Long>> named(PCollection<Long> count, String name) {
-    return count.apply("Name " + name + " (" + count.getName() + ")",
-        MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs())).via(n -> kv(name, n)));
   }
 
   /** The job's own options (not Beam's internals), as JSON for summary.json. */
