@@ -50,8 +50,9 @@ import org.apache.beam.sdk.transforms.Create;
  * the stricter figure earlier runs reported as {@code ratio}.
  *
  * <p>Arguments: {@code --docs=600 --minWords=100 --maxWords=400 --vocab=8000 --hidden=512
- * --layers=6 --batch=8 --threads=0 --parallelism=1 --rounds=3} (threads 0: ONNX Runtime's default
- * for the one-caller baseline; the stage then runs one single-threaded call per core) (the best of {@code rounds}
+ * --layers=6 --batch=8 --threads=0 --parallelism=1 --rounds=3 --buffer=0} (threads 0: ONNX Runtime's default
+ * for the one-caller baseline; the stage then runs one single-threaded call per core; buffer 0: the
+ * stage's default buffer of 16 batches) (the best of {@code rounds}
  * alternating runs of each is reported).
  *
  * <p>Run from the repository root (not part of {@code mvn verify}):
@@ -81,6 +82,7 @@ public final class AskLlmOverheadBenchmark {
     int threads = intArg(args, "threads", 0);
     int parallelism = intArg(args, "parallelism", 1);
     int rounds = intArg(args, "rounds", 3);
+    int buffer = intArg(args, "buffer", 0);
 
     List<String> vocab =
         new ArrayList<>(List.of("<pad>", "</s>", "<unk>", "<s>", "▁yes", "▁no", "▁###", "▁the"));
@@ -121,6 +123,7 @@ public final class AskLlmOverheadBenchmark {
     print("ort_intra_op_threads", threads);
     print("runner_threads", parallelism);
     print("rounds", rounds);
+    print("stage_max_buffered_documents", buffer == 0 ? "default (16 batches)" : String.valueOf(buffer));
 
     int cores = Runtime.getRuntime().availableProcessors();
     try (SharedModels.Handle handle = SharedModels.acquire(config);
@@ -145,6 +148,9 @@ public final class AskLlmOverheadBenchmark {
       raw(model, inputs.subList(0, 2 * batch), batch, yes, 1);
       raw(singleThreaded, inputs.subList(0, 2 * batch), batch, yes, cores);
       AskLlmScore stage = AskLlmScore.with(config).withTemplate(TEMPLATE).withMaxBatchSize(batch);
+      if (buffer > 0) {
+        stage = stage.withMaxBufferedDocuments(buffer);
+      }
       String[] options = {
         "--targetParallelism=" + parallelism, "--enforceImmutability=false",
         "--enforceEncodability=false"
