@@ -18,7 +18,7 @@ public interface CorpusOptions extends PipelineOptions {
 
   @Description(
       "File format: auto (by extension, after .gz/.zst), jsonl, parquet, csv, tsv, text_lines (a document per "
-          + "line), text_file (a document per file), arrow (Hugging Face datasets), tfrecord (tf.train.Example).")
+          + "line), text_file (a document per file), arrow (Hugging Face datasets), tfrecord (tf.train.Example), wet (Common Crawl WET: a document per conversion record).")
   @Default.Enum("AUTO")
   CorpusFormat getFormat();
 

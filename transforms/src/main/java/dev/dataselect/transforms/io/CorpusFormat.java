@@ -22,7 +22,12 @@ public enum CorpusFormat {
   /** Arrow IPC, stream or file format, as Hugging Face {@code datasets} writes it ({@code .arrow}). */
   ARROW,
   /** TFRecord of {@code tf.train.Example}, as TFDS stores C4 ({@code .tfrecord}, {@code .tfrecord-00000-of-01024}). */
-  TFRECORD;
+  TFRECORD,
+  /**
+   * Common Crawl WET ({@code .warc.wet}, {@code .warc.wet.gz}): each {@code conversion} record is a
+   * document (its text, with the target URL, date and identified languages as fields).
+   */
+  WET;
 
   private static final String[] COMPRESSION_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate"};
 
@@ -34,6 +39,9 @@ public enum CorpusFormat {
         name = name.substring(0, name.length() - suffix.length());
         break;
       }
+    }
+    if (name.endsWith(".warc.wet") || name.endsWith(".wet")) {
+      return Optional.of(WET);
     }
     if (name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".ndjson")) {
       return Optional.of(JSONL);

@@ -417,6 +417,8 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
           return new ArrowRecords();
         case TFRECORD:
           return new TfRecordRecords();
+        case WET:
+          return new WetRecords();
         default:
           throw new IllegalArgumentException("no reader for " + format);
       }
