@@ -17,10 +17,8 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.transforms.Count;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The main job's text-signal stages, before the limit and the models: {@code --signals} (persist
@@ -94,10 +92,7 @@ final class ApplyFilters {
     PCollectionTuple split = docs.apply("FilterByRules", FilterByRules.of(sets));
     PCollection<Document> filtered = split.get(FilterByRules.FILTERED);
     counts.count(filtered, "filtered");
-    counts.add(filtered
-        .apply("FilterRule", MapElements.into(TypeDescriptors.strings())
-            .via(d -> "filters." + d.metadata().get(FilterByRules.FILTER_FIELD)))
-        .apply("CountPerRule", Count.perElement()));
+    counts.countBy(filtered, "CountPerRule", d -> "filters." + d.metadata().get(FilterByRules.FILTER_FIELD));
     PCollection<Document> kept = split.get(FilterByRules.KEPT);
     counts.track(kept, "filters");
     return kept;

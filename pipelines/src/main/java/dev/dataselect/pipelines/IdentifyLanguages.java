@@ -9,11 +9,9 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The job's language stage, right after reading: {@link DetectLanguage} annotates every document
@@ -47,10 +45,7 @@ final class IdentifyLanguages {
     counts.count(other, "otherLanguage");
     PCollection<Document> all = PCollectionList.of(split.get(DetectLanguage.KEPT)).and(other)
         .apply("AllLanguages", Flatten.pCollections());
-    counts.add(all
-        .apply("LanguageKey", MapElements.into(TypeDescriptors.strings())
-            .via(d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD)))
-        .apply("CountPerLanguage", Count.perElement()));
+    counts.countBy(all, "CountPerLanguage", d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD));
     counts.track(split.get(DetectLanguage.KEPT), "language");
     return split.get(DetectLanguage.KEPT);
   }

@@ -13,11 +13,13 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
@@ -101,6 +103,15 @@ final class JobCounts {
     checkState(!finished, "the counts are already written");
     named.add(counts);
     return this;
+  }
+
+  /**
+   * Each element of {@code c} counts once under the name {@code nameOf} gives it (a dotted name
+   * nests in summary.json: {@code languages.en}); {@code step} names the transforms.
+   */
+  <T> JobCounts countBy(PCollection<T> c, String step, SerializableFunction<T, String> nameOf) {
+    return add(c.apply(stepName(step + " names"), MapElements.into(TypeDescriptors.strings()).via(nameOf))
+        .apply(stepName(step), Count.perElement()));
   }
 
   /** {@code total} (one element) is in the summary under {@code name}. */

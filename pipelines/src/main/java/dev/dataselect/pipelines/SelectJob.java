@@ -36,7 +36,6 @@ import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
@@ -89,10 +88,7 @@ public final class SelectJob {
             .apply("AllDeadLetters", Flatten.pCollections());
 
     counts.sum(read.get(ReadCorpus.RECORDS), "records").count(docs, "documents");
-    counts.add(
-        deadLetters
-            .apply("DeadLetterReason", MapElements.into(TypeDescriptors.strings()).via(d -> "deadLetters." + d.reason().label()))
-            .apply("CountByReason", Count.perElement()));
+    counts.countBy(deadLetters, "CountByReason", d -> "deadLetters." + d.reason().label());
     // Before the limit and the models, so they never see a dropped language.
     docs = IdentifyLanguages.apply(docs, plan.options, counts);
     // Text-quality signals and the published heuristic filters: cheap, so before the limit and the models.
