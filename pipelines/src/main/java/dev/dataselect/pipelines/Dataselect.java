@@ -229,8 +229,12 @@ public final class Dataselect {
         out.stream().noneMatch(a -> a.startsWith("--runner=")) || out.contains("--runner=DirectRunner");
     if (direct) {
       // Return from run() at once so progress shows; skip the per-element clone checks that tests
-      // keep on (they cost more than the job itself on large local runs).
-      for (String flag : List.of("--blockOnRun=false", "--enforceImmutability=false", "--enforceEncodability=false")) {
+      // keep on (they cost more than the job itself on large local runs). One worker thread: with
+      // more, about one DirectRunner pipeline in 27 with side inputs never finished (its driver
+      // spun with a ready side input and nothing scheduled; TestPipelines in transforms' tests has
+      // the figures); the models still use every core from inside their DoFns.
+      for (String flag : List.of("--blockOnRun=false", "--enforceImmutability=false", "--enforceEncodability=false",
+          "--targetParallelism=1")) {
         String name = flag.substring(0, flag.indexOf('='));
         if (out.stream().noneMatch(a -> a.startsWith(name))) {
           out.add(flag);

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import dev.dataselect.transforms.testing.TestPipelines;
 import org.apache.beam.sdk.PipelineResult;
 
 /**
@@ -24,13 +25,19 @@ import org.apache.beam.sdk.PipelineResult;
  * ImmutabilityEnforcementFactory.isReadTransform}), which on the job's graph of hundreds of
  * transforms and thousands of small bundles turns seconds into minutes. Every DoFn of the job is
  * also run by its own transform's tests in {@code transforms/}, with the enforcement on; encodability
- * enforcement stays on here.
+ * enforcement stays on here. They run with one DirectRunner worker, as {@code TestPipelines} explains.
  */
 final class JobRuns {
   private JobRuns() {}
 
   /** What whole-job DirectRunner runs add to their arguments (see the class comment). */
-  static final List<String> DIRECT_RUNNER_FLAGS = List.of("--enforceImmutability=false");
+  static final List<String> DIRECT_RUNNER_FLAGS = List.of("--enforceImmutability=false", "--targetParallelism=1");
+
+  /**
+   * How long a whole-job test run may take before it is cancelled and fails (the slowest takes
+   * about a minute here): a DirectRunner hang fails its test instead of holding the build.
+   */
+  static final org.joda.time.Duration JOB_LIMIT = org.joda.time.Duration.standardMinutes(10);
 
   /** The options of the job {@code --job} names (its own interface, as bin/dataselect parses them). */
   static JobOptions options(String... args) {
@@ -46,7 +53,7 @@ final class JobRuns {
 
   static JsonNode run(String... args) {
     JobOptions options = options(args);
-    PipelineResult.State state = Dataselect.run(options).waitUntilFinish();
+    PipelineResult.State state = TestPipelines.await(Dataselect.run(options), JOB_LIMIT);
     if (state != PipelineResult.State.DONE) {
       throw new AssertionError("job ended " + state);
     }

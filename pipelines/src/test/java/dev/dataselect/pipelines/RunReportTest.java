@@ -1,5 +1,7 @@
 package dev.dataselect.pipelines;
 
+import dev.dataselect.transforms.testing.TestPipelines;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +80,7 @@ class RunReportTest {
         "--quality=askllm", "--askLlmModel=" + askLlmFixture(), "--sampler=density", "--rate=0.3", "--seed=3",
         "--kdeSampleSize=30", "--progressSeconds=0");
     PipelineResult result = Dataselect.run(options);
-    assertEquals(PipelineResult.State.DONE, result.waitUntilFinish());
+    assertEquals(PipelineResult.State.DONE, TestPipelines.await(result, JobRuns.JOB_LIMIT));
     String page = Dataselect.finishReport(result, out.toString());
     JsonNode summary = JobRuns.summary(out);
     assertEquals(1, summary.get("duplicates").asLong());

@@ -1,5 +1,7 @@
 package dev.dataselect.pipelines;
 
+import dev.dataselect.transforms.testing.TestPipelines;
+
 import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,9 +51,9 @@ class StudentJobTest {
   private Path train() throws IOException {
     Path labels = labels();
     Path out = dir.resolve("train");
-    PipelineResult.State state = Dataselect.run(JobRuns.options("--job=train-student", "--labelsFile=" + labels,
+    PipelineResult.State state = TestPipelines.await(Dataselect.run(JobRuns.options("--job=train-student", "--labelsFile=" + labels,
         "--labelField=label", "--textField=text", "--output=" + out, "--studentFolds=3", "--seed=9",
-        "--studentLambdas=1e-4,1e-2,1", "--studentPasses=5")).waitUntilFinish();
+        "--studentLambdas=1e-4,1e-2,1", "--studentPasses=5")), JobRuns.JOB_LIMIT);
     assertEquals(PipelineResult.State.DONE, state);
     return out;
   }
@@ -117,7 +119,7 @@ class StudentJobTest {
     Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("corpus.jsonl"), corpus.toString());
     Path cache = dir.resolve("cache");
     Path teacher = dir.resolve("teacher");
-    org.apache.beam.sdk.Pipeline p = org.apache.beam.sdk.Pipeline.create(JobRuns.options());
+    org.apache.beam.sdk.Pipeline p = TestPipelines.create(JobRuns.DIRECT_RUNNER_FLAGS.toArray(new String[0]));
     dev.dataselect.transforms.inference.Embed embed =
         dev.dataselect.transforms.inference.Embed.with(dev.dataselect.models.ModelPresets.allMiniLmL6V2());
     p.apply("Docs", org.apache.beam.sdk.transforms.Create.of(docs)).apply(embed)
@@ -125,11 +127,11 @@ class StudentJobTest {
         .apply(dev.dataselect.transforms.inference.WriteEmbeddings.to(cache.toString()).withMetadata(embed.metadata()).withNumShards(1));
     p.apply("Scores", org.apache.beam.sdk.transforms.Create.of(scores))
         .apply(dev.dataselect.transforms.inference.WriteScores.to(teacher.toString()).withMetadata(Map.of("stage", "teacher-test")).withNumShards(1));
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
     for (String source : List.of("--embeddingsCache=" + cache, "--input=" + in)) {
       Path out = dir.resolve(source.startsWith("--input") ? "fromCorpus" : "fromCache");
-      assertEquals(PipelineResult.State.DONE, Dataselect.run(JobRuns.options("--job=train-student", "--teacherScores=" + teacher,
-          source, "--output=" + out, "--studentFolds=3", "--studentLambdas=1e-5,1e-3,1e-1")).waitUntilFinish());
+      assertEquals(PipelineResult.State.DONE, TestPipelines.await(Dataselect.run(JobRuns.options("--job=train-student", "--teacherScores=" + teacher,
+          source, "--output=" + out, "--studentFolds=3", "--studentLambdas=1e-5,1e-3,1e-1")), JobRuns.JOB_LIMIT));
       JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/metrics.json")));
       assertEquals("ridge", metrics.get("task").asText());
       assertEquals(30, metrics.at("/counts/examples").asLong(), metrics.toString());

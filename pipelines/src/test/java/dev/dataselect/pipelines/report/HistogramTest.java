@@ -1,5 +1,7 @@
 package dev.dataselect.pipelines.report;
 
+import dev.dataselect.transforms.testing.TestPipelines;
+
 import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -207,12 +209,12 @@ class HistogramTest {
       (i % 3 == 0 ? kept : dropped).add(kv);
     }
     scores.add(DocumentScore.of("nan", Double.NaN));
-    Pipeline p = Pipeline.create();
+    Pipeline p = TestPipelines.create();
     RunReport.to(dir.toString())
         .scores("density", LOG, p.apply("S", Create.of(scores)))
         .decisions("density@0.3", "density", p.apply("K", Create.of(kept)), p.apply("D", Create.of(dropped)))
         .apply();
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
     ObjectMapper mapper = new ObjectMapper();
     JsonNode hist = mapper.readTree(dir.resolve("report/data/histogram-density.json").toFile());
     JsonNode dec = mapper.readTree(dir.resolve("report/data/decisions-density@0.3.json").toFile());
@@ -239,13 +241,13 @@ class HistogramTest {
 
   @Test
   void anEmptyScoreWritesEmptyHistograms(@TempDir Path dir) throws Exception {
-    Pipeline p = Pipeline.create();
+    Pipeline p = TestPipelines.create();
     org.apache.beam.sdk.coders.Coder<DocumentScore> coder = DocumentScore.DocumentScoreCoder.of();
     RunReport.to(dir.toString())
         .scores("askllm", P, p.apply("S", Create.empty(coder)))
         .decisions("quality@0.5", "askllm", p.apply("K", Create.empty(coder)), p.apply("D", Create.empty(coder)))
         .apply();
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
     JsonNode dec = new ObjectMapper().readTree(dir.resolve("report/data/decisions-quality@0.5.json").toFile());
     assertEquals(0, dec.at("/series/kept/count").asLong());
     assertEquals(0, dec.at("/series/dropped/bins").size());
@@ -261,7 +263,7 @@ class HistogramTest {
 
   @Test
   void aDecisionNeedsItsScoreRegistered() {
-    Pipeline p = Pipeline.create();
+    Pipeline p = TestPipelines.create();
     PCollection<DocumentScore> s = p.apply(Create.of(DocumentScore.of("a", 0.5)));
     RunReport r = RunReport.to("/tmp/x").decisions("density@0.2", "density", s, s);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::apply);

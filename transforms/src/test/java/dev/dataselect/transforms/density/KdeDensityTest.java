@@ -1,5 +1,7 @@
 package dev.dataselect.transforms.density;
 
+import dev.dataselect.transforms.testing.TestPipelines;
+
 import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,12 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.apache.beam.runners.direct.DirectOptions;
-import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.Pipeline.PipelineExecutionException;
-import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -41,15 +39,9 @@ import org.junit.jupiter.api.Test;
 class KdeDensityTest {
   private static final List<Embedding> CORPUS = Fixtures.clustered(60, 5, 3, 7, "doc-");
 
-  /**
-   * A DirectRunner pipeline. Parallelism 1: these pipelines are tiny, and on a 2-core machine more
-   * threads only add scheduling latency.
-   */
+  /** A DirectRunner pipeline (one worker thread, as every test pipeline: see TestPipelines). */
   static Pipeline pipeline() {
-    PipelineOptions options = PipelineOptionsFactory.create();
-    options.setRunner(DirectRunner.class);
-    options.as(DirectOptions.class).setTargetParallelism(1);
-    return Pipeline.create(options);
+    return TestPipelines.create();
   }
 
   /** Asserts that (id, density) pairs match {@code expected}, every id once, within a tolerance. */
@@ -238,7 +230,7 @@ class KdeDensityTest {
     // 1e-5: the transform's kernel step runs in FP32 (KernelSums); densities are in [0, 1] and the
     // FP32 rounding of squared distances, times 1 / (2 h^2) for small h, reaches a few 1e-6.
     assertBranches(actual, expected, 1e-5);
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
   }
 
   /** Emits (id, timestamp millis) so a test can see that timestamps survive batching. */
@@ -279,7 +271,7 @@ class KdeDensityTest {
         .inWindow(w1)
         .satisfies(new Matches(bruteForce(second, 12, 0, Kernel.GAUSSIAN, 0.9), 1e-5));
     PAssert.that(densities.apply(ParDo.of(new TimestampOf()))).containsInAnyOrder(timestamps);
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
   }
 
   @Test
@@ -366,7 +358,7 @@ class KdeDensityTest {
       Pipeline p = pipeline();
       p.apply(Create.of(mixed)).apply(k);
       PipelineExecutionException e =
-          assertThrows(PipelineExecutionException.class, () -> p.run().waitUntilFinish());
+          assertThrows(PipelineExecutionException.class, () -> TestPipelines.run(p));
       assertTrue(String.valueOf(e.getMessage()).contains("dimension"), e.getMessage());
     }
   }
@@ -377,7 +369,7 @@ class KdeDensityTest {
     PCollection<Embedding> none = p.apply(Create.empty(Embedding.EmbeddingCoder.of()));
     PAssert.that(none.apply("ref", KdeDensity.referenceSample())).empty();
     PAssert.that(none.apply("sketch", KdeDensity.raceSketch().withRows(2).withBuckets(4))).empty();
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.dataselect.transforms.density;
 
+import dev.dataselect.transforms.testing.TestPipelines;
+
 import dev.dataselect.transforms.DocumentScore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -191,7 +193,7 @@ class SampleByDensityTest {
                       .apply(name + "Rejected", ParDo.of(new Label(name + "/rejected"))));
     }
     PAssert.that(all.apply(Flatten.pCollections())).satisfies(new Selections(expected, sizes));
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
   }
 
   @Test
@@ -213,7 +215,7 @@ class SampleByDensityTest {
             .apply(KdeDensity.referenceSample().withSampleSize(200).withBandwidth(0.2))
             .apply(SampleByDensity.inversePropensity(0.25).withSeed(1));
     PAssert.that(out.get(SampleByDensity.SELECTED)).satisfies(new SparseFavoured());
-    p.run().waitUntilFinish();
+    TestPipelines.run(p);
   }
 
   private static final class SparseFavoured
@@ -244,7 +246,7 @@ class SampleByDensityTest {
     Pipeline p = KdeDensityTest.pipeline();
     create(p, List.of(DocumentScore.of("a", 0.5), DocumentScore.of("b", -0.1))).apply(SampleByDensity.densest(0.5));
     PipelineExecutionException e =
-        assertThrows(PipelineExecutionException.class, () -> p.run().waitUntilFinish());
+        assertThrows(PipelineExecutionException.class, () -> TestPipelines.run(p));
     assertTrue(String.valueOf(e.getMessage()).contains("-0.1"), e.getMessage());
   }
 

@@ -153,7 +153,7 @@ class AskLlmScoreTest {
         named.get(AskLlmScore.SCORES),
         closedForm(seq2seq, ScoreMode.FULL_VOCABULARY, "yes", "no"));
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     assertEquals(7L * DOCS.size(), counter(result, AskLlmScore.class, "results", null));
   }
 
@@ -212,7 +212,7 @@ class AskLlmScoreTest {
     PAssert.thatSingleton(alone.apply("CountAlone", org.apache.beam.sdk.transforms.Count.globally()))
         .isEqualTo(16L);
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     DistributionResult one = distribution(result, AskLlmScore.class, "batchSize", "Batch1");
     DistributionResult eight = distribution(result, AskLlmScore.class, "batchSize", "Batch8");
     assertEquals(1, one.getMax());
@@ -254,7 +254,7 @@ class AskLlmScoreTest {
               return null;
             });
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     // One batch of five failed, then the bad document alone: two failed model calls.
     assertEquals(2, counter(result, AskLlmScore.class, "failedBatches", null));
     assertEquals(4, counter(result, AskLlmScore.class, "batches", null));

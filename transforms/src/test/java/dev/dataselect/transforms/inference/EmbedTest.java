@@ -142,7 +142,7 @@ class EmbedTest {
       assertCosines(out.get(Embed.EMBEDDINGS), reference, 0.9999, "vs langchain4j");
       PAssert.that(out.get(Embed.DEAD_LETTERS)).empty();
       PipelineResult result = p.run();
-      result.waitUntilFinish();
+      TestPipelines.await(result);
       assertEquals(loadsBefore, SharedModels.loadCount(), "the pipeline reused the loaded model");
       assertEquals(docs.size(), counter(result, Embed.class, "results", null));
     }
@@ -213,7 +213,7 @@ class EmbedTest {
               return null;
             });
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     assertEquals(2, counter(result, Embed.class, "failedBatches", null));
   }
 
@@ -235,7 +235,7 @@ class EmbedTest {
     PCollectionTuple out = p.apply(Create.of(docs)).apply(Embed.with(config).withMaxBatchSize(4));
     assertCosines(out.get(Embed.EMBEDDINGS), direct, 1 - 1e-9, "vs SentenceEmbedder");
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     assertEquals(1, SharedModels.loadCount() - loadsBefore, "one load for every DoFn instance");
     assertEquals(0, SharedModels.refCount(config), "released in @Teardown");
     assertEquals(40, counter(result, Embed.class, "documents", null));

@@ -85,7 +85,7 @@ class PerplexityScoreTest {
               return null;
             });
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     assertEquals(12, counter(result, PerplexityScore.class, "documents", null));
     assertEquals(10, counter(result, PerplexityScore.class, "results", null));
     assertEquals(2, counter(result, PerplexityScore.class, "deadLetters", null));

@@ -109,7 +109,7 @@ class ScoreWithModelTest {
       return null;
     });
     PipelineResult result = p.run();
-    result.waitUntilFinish();
+    TestPipelines.await(result);
     long batches = result.metrics().queryMetrics(MetricsFilter.builder()
             .addNameFilter(MetricNameFilter.named(ScoreWithModel.class, "batches")).build())
         .getCounters().iterator().next().getAttempted();

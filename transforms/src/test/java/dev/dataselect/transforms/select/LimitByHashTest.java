@@ -74,11 +74,7 @@ class LimitByHashTest {
     TestPipelines.run(p, LIVELOCK_LIMIT);
   }
 
-  /** One limit over 100k documents (23 s here); the edge limits run over 2,000 documents below. */
-  /**
-   * Its slowest pipeline (100k documents) takes about 25 s; the rare DirectRunner livelock these
-   * chained side inputs can hit (TestPipelines) is cut after this, and the test rerun.
-   */
+  /** Its slowest pipeline (100k documents) takes about 25 s; a hang is cut after this (TestPipelines). */
   private static final org.joda.time.Duration LIVELOCK_LIMIT = org.joda.time.Duration.standardSeconds(90);
 
   @Test

@@ -14,13 +14,16 @@ import org.joda.time.Duration;
  * pipeline that checks encodability and immutability like {@code TestPipeline} does. Run it with
  * {@link #run}; a failing {@code PAssert} surfaces as {@code PipelineExecutionException}.
  *
- * <p>{@link #run} gives a pipeline {@link #HANG_LIMIT}, then cancels it and fails. In three of
- * about eight runs of {@code LimitByHashTest} (side inputs chained over several passes), one of its
- * pipelines never finished: the DirectRunner's three workers spun in {@code
- * QuiescenceDriver.fireTimers}, where the same pipeline otherwise finishes in seconds (not
- * root-caused). A stuck pipeline thus fails its test in minutes, with this message, instead of
- * holding the build until CI's limit; surefire then runs a failed test up to twice more ({@code
- * rerunFailingTestsCount} in the parent pom, reported as a flake when a rerun passes).
+ * <p>Test pipelines run with one DirectRunner worker thread ({@code --targetParallelism=1}, unless
+ * a test passes its own). With the default (three workers on a two-core machine), about one
+ * pipeline in 27 never finished: its driver thread spun in {@code QuiescenceDriver.fireTimers}
+ * with no work outstanding while a bundle waited on a side input that was already complete (6
+ * hangs in 160 runs of {@code LimitByHashTest}'s edge-limit pipelines; the same pipelines with one
+ * worker: 0 hangs in 400 runs, and twice as fast, 152 s against 294 s for 160). That hang held
+ * CI until its limit once and forced reruns in three of five clean-clone runs.
+ *
+ * <p>{@link #run} still gives a pipeline {@link #HANG_LIMIT}, then cancels it and fails, so a
+ * hang of any other cause fails its test with this message instead of holding the build.
  */
 public final class TestPipelines {
   /** Far above the slowest test pipeline here (about a minute). */
@@ -31,6 +34,9 @@ public final class TestPipelines {
   public static Pipeline create(String... args) {
     // run() waits itself, with a limit (blockOnRun=true would wait inside Pipeline.run without one).
     List<String> all = new ArrayList<>(List.of("--blockOnRun=false"));
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--targetParallelism="))) {
+      all.add("--targetParallelism=1");
+    }
     all.addAll(Arrays.asList(args));
     PipelineOptions options = PipelineOptionsFactory.fromArgs(all.toArray(new String[0])).create();
     options.setStableUniqueNames(PipelineOptions.CheckEnabled.ERROR);
@@ -46,7 +52,19 @@ public final class TestPipelines {
    * shorter limit, so a DirectRunner livelock costs its rerun less time.
    */
   public static void run(Pipeline p, Duration limit) {
-    PipelineResult result = p.run();
+    await(p.run(), limit);
+  }
+
+  /** Waits {@link #HANG_LIMIT} for a pipeline already started; returns its final state. */
+  public static PipelineResult.State await(PipelineResult result) {
+    return await(result, HANG_LIMIT);
+  }
+
+  /**
+   * Waits at most {@code limit} for {@code result}; a pipeline still running then is cancelled and
+   * the test fails. A failed pipeline's exception propagates as {@code waitUntilFinish} throws it.
+   */
+  public static PipelineResult.State await(PipelineResult result, Duration limit) {
     PipelineResult.State state = result.waitUntilFinish(limit);
     if (state == null || !state.isTerminal()) {
       try {
@@ -55,7 +73,8 @@ public final class TestPipelines {
         // the failure below says what matters
       }
       throw new AssertionError("the DirectRunner did not finish this pipeline in " + limit.getStandardSeconds()
-          + " s (state " + state + "); cancelled. See TestPipelines: a rare DirectRunner livelock, not this test's logic");
+          + " s (state " + state + "); cancelled (see TestPipelines)");
     }
+    return state;
   }
 }
