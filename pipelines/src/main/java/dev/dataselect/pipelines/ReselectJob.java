@@ -91,6 +91,8 @@ final class ReselectJob {
       checkArgument(!s.needsQuality() || !quality.equals("none"),
           "--sampler=%s needs quality scores, but %s holds none of %s", s.label(), scoresDir, QUALITY_STAGES);
       checkArgument(s != Sampler.RANDOM || density || !quality.equals("none"), "--sampler=random needs some scores in %s", scoresDir);
+      checkArgument(!s.needsClusters() || holdsScores(scoresDir + s.label() + "/"),
+          "--sampler=%s needs %s%s/, which holds no scores (run the main job with --sampler=%s first)", s.label(), scoresDir, s.label(), s.label());
     }
     JsonNode earlierSummary = o.getWithDocuments() ? readSummary(earlier) : null;
 
@@ -114,6 +116,15 @@ final class ReselectJob {
       counts.add(named(in.quality.apply("CountQuality", Count.globally()), "scores|" + quality));
     }
 
+    if (samplers.contains(Sampler.SEMDEDUP)) {
+      in.semdedup = read(p, scoresDir + "semdedup/", "SemDeDup");
+      counts.add(named(in.semdedup.apply("CountSemDeDup", Count.globally()), "scores|semdedup"));
+    }
+    if (samplers.contains(Sampler.PROTOTYPES)) {
+      in.prototypes = read(p, scoresDir + "prototypes/", "Prototypes");
+      counts.add(named(in.prototypes.apply("CountPrototypes", Count.globally()), "scores|prototypes"));
+    }
+
     String out = SelectJob.resolve(o.getOutput(), "selections");
     List<PCollection<KV<String, String>>> keptIds = new ArrayList<>();
     RunReport report = RunReport.to(o.getOutput());
@@ -130,8 +141,12 @@ final class ReselectJob {
         report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE, PCollectionList.of(decisions.get(0).selectedScores())
             .and(decisions.get(0).rejectedScores()).apply("ReportCombinedScores", Flatten.pCollections()));
       }
-      PCollection<DocumentScore> universe = sampler == Sampler.QUALITY || (sampler == Sampler.RANDOM && in.densities == null)
-          ? in.quality : in.densities;
+      PCollection<DocumentScore> universe = sampler == Sampler.SEMDEDUP ? in.semdedup
+          : sampler == Sampler.PROTOTYPES ? in.prototypes
+          : sampler == Sampler.QUALITY || (sampler == Sampler.RANDOM && in.densities == null) ? in.quality : in.densities;
+      if (sampler.needsClusters()) {
+        report.scores(scoreName, RunReport.Scale.LINEAR, universe);
+      }
       PCollection<Long> scored = universe.apply(sampler.label() + " CountScored", Count.globally());
       for (Select.Decision d : decisions) {
         String label = sampler.label() + "-" + d.target().label();

@@ -44,6 +44,12 @@ final class Samplers {
   /** The score name of a random selection drawn over ids alone. */
   static final String NO_SCORE = "none";
 
+  /** SemDeDup's score as the report names it. */
+  static final String SEMDEDUP_SCORE = "semdedup";
+
+  /** The prototypes' score as the report names it. */
+  static final String PROTOTYPES_SCORE = "prototype-distance";
+
   /** The score the combined sampler weighs, d^beta / q^alpha, as the report names it. */
   static final String COMBINED_SCORE = "combined";
 
@@ -52,6 +58,10 @@ final class Samplers {
     @Nullable PCollection<DocumentScore> quality;
     String qualityName = "none";
     @Nullable PCollection<DocumentScore> densities;
+    /** SemDeDup's similarity to the nearest preceding document of the cluster. */
+    @Nullable PCollection<DocumentScore> semdedup;
+    /** The cosine distance to the cluster's centroid (SSL prototypes). */
+    @Nullable PCollection<DocumentScore> prototypes;
     /** The quality the combined sampler weighs, when it must differ from {@link #quality} (positive). */
     @Nullable PCollection<DocumentScore> combinedQuality;
     long seed;
@@ -102,6 +112,14 @@ final class Samplers {
             .withQualityExponent(in.qualityExponent)
             .withDensityExponent(in.densityExponent);
         break;
+      case SEMDEDUP:
+        // Least similar to a preceding document first: a rate or count keeps the most novel; a
+        // threshold 1 - epsilon keeps every document at most that similar.
+        s = Select.top(require(in.semdedup, sampler, "SemDeDup similarities")).withOrder(ScoreOrder.LOWEST_FIRST);
+        break;
+      case PROTOTYPES:
+        s = Select.top(require(in.prototypes, sampler, "distances to the cluster centroids"));
+        break;
       default:
         throw new IllegalStateException("unknown sampler " + sampler);
     }
@@ -117,6 +135,10 @@ final class Samplers {
         return COMBINED_SCORE;
       case RANDOM:
         return overIds ? in.anyName() : NO_SCORE;
+      case SEMDEDUP:
+        return SEMDEDUP_SCORE;
+      case PROTOTYPES:
+        return PROTOTYPES_SCORE;
       default:
         return "density";
     }

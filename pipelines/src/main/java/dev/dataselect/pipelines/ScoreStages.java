@@ -1,5 +1,16 @@
 package dev.dataselect.pipelines;
 
+import dev.dataselect.pipelines.options.Sampler;
+import dev.dataselect.transforms.cluster.Centroids;
+import dev.dataselect.transforms.cluster.KMeans;
+import dev.dataselect.transforms.cluster.NearestPreceding;
+import dev.dataselect.transforms.cluster.SemDeDup;
+import dev.dataselect.transforms.select.ScoreOrder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.dataselect.transforms.DeadLetter;
@@ -54,9 +65,9 @@ final class ScoreStages {
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
     }
     PCollection<DocumentScore> densities = null;
+    PCollection<Embedding> embeddings = null;
     if (plan.embed != null) {
-      // One embedding pass feeds both the density and the student stages.
-      PCollection<Embedding> embeddings;
+      // One embedding pass feeds the density, the clusters and the student stages.
       String cache = plan.options.getEmbeddingsCache();
       if (plan.readEmbeddingsCache) {
         embeddings = docs.getPipeline().apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
@@ -86,7 +97,88 @@ final class ScoreStages {
     }
     PCollection<DeadLetter> allDead = dead.isEmpty() ? null
         : PCollectionList.of(dead).apply("InferenceDeadLetters", Flatten.pCollections());
-    return new Scored(qualityScores, densities, allDead);
+    Scored scored = new Scored(qualityScores, densities, allDead);
+    if (plan.kmeans != null) {
+      scored.clusterScores = clusterScores(embeddings, plan, qualityScores, counts);
+    }
+    return scored;
+  }
+
+  /**
+   * k-means of the embeddings, its centroids written to {@code clusters/}, then the sampler's score:
+   * each document's cosine distance to its centroid (prototypes) or its similarity to the nearest
+   * preceding document of its cluster (SemDeDup; with the nearest one's id written beside it).
+   */
+  private static PCollection<DocumentScore> clusterScores(
+      PCollection<Embedding> embeddings, SelectPlan plan, @Nullable PCollection<DocumentScore> quality, JobCounts counts) {
+    String out = plan.scoresDir();
+    KMeans.Result clusters = embeddings.apply("KMeans", plan.kmeans);
+    counts.done(clusters.assignments(), "KMeans");
+    clusters.centroids()
+        .apply("CentroidsJson", ParDo.of(new CentroidsJsonFn()))
+        .apply("WriteCentroids", TextIO.write().to(SelectJob.resolve(plan.output, "clusters") + "centroids").withSuffix(".jsonl").withNumShards(1));
+    SortedMap<String, String> meta = new java.util.TreeMap<>(plan.embed.metadata());
+    meta.put("clusters.k", String.valueOf(plan.kmeans.k()));
+    meta.put("clusters.seed", String.valueOf(plan.seed));
+    if (plan.sampler == Sampler.PROTOTYPES) {
+      meta.put("stage", "prototypes");
+      meta.put("score", "cosine distance to the cluster's centroid");
+      return persist(clusters.assignments().apply("DistanceToCentroid",
+          MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(a -> DocumentScore.of(a.id(), a.distance()))),
+          out + "prototypes/", meta, "Prototypes");
+    }
+    SemDeDup dedup = SemDeDup.within(clusters.centroidsView())
+        .withSeed(plan.seed)
+        .withBlockSize(plan.options.getSemdedupBlockSize())
+        .withShards(plan.joinShards);
+    if (quality != null) {
+      // Higher quality precedes (and is kept); a perplexity is better when lower.
+      boolean lowerIsBetter = Samplers.qualityOrder(plan.quality.label()) == ScoreOrder.LOWEST_FIRST;
+      dedup = dedup.withQuality(lowerIsBetter
+          ? quality.apply("NegatePerplexity", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(q -> DocumentScore.of(q.id(), -q.score())))
+          : quality);
+    }
+    PCollection<NearestPreceding> nearest = embeddings.apply("SemDeDup", dedup);
+    nearest
+        .apply("NearestPrecedingJson", MapElements.into(TypeDescriptors.strings()).via(ScoreStages::nearestJson))
+        .apply("WriteNearestPreceding", TextIO.write().to(out + "semdedup-nearest/part").withSuffix(".jsonl").withCompression(Compression.GZIP));
+    meta.put("stage", "semdedup");
+    meta.put("score", "cosine similarity to the nearest preceding document of the cluster (-1: none)");
+    return persist(nearest.apply("SemDeDupScores", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(NearestPreceding::score)),
+        out + "semdedup/", meta, "SemDeDup");
+  }
+
+  /** {"id", "similarity", "duplicateOf"} (duplicateOf absent when nothing precedes the document). */
+  static String nearestJson(NearestPreceding n) {
+    com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+    o.put("id", n.id());
+    o.put("similarity", n.similarity());
+    if (n.duplicateOf() != null) {
+      o.put("duplicateOf", n.duplicateOf());
+    }
+    return o.toString();
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /** One line per centroid: {"cluster", "size", "iteration", "shift", "converged", "vector"}. */
+  static final class CentroidsJsonFn extends DoFn<Centroids, String> {
+    @ProcessElement
+    public void process(@Element Centroids c, OutputReceiver<String> out) {
+      for (int i = 0; i < c.k(); i++) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+        o.put("cluster", i);
+        o.put("size", c.size(i));
+        o.put("iteration", c.iteration());
+        o.put("shift", c.shift());
+        o.put("converged", c.converged());
+        com.fasterxml.jackson.databind.node.ArrayNode v = o.putArray("vector");
+        for (float x : c.centroid(i)) {
+          v.add(x);
+        }
+        out.output(o.toString());
+      }
+    }
   }
 
   /**
@@ -118,6 +210,8 @@ final class ScoreStages {
 
   /** What the model stages produced. */
   static final class Scored {
+    /** The semdedup or prototypes score, when the sampler is one of them. */
+    @Nullable PCollection<DocumentScore> clusterScores;
     @Nullable private final PCollection<DocumentScore> quality;
     @Nullable private final PCollection<DocumentScore> densities;
     @Nullable private final PCollection<DeadLetter> deadLetters;
@@ -152,6 +246,11 @@ final class ScoreStages {
       in.quality = quality;
       in.qualityName = plan.quality.label();
       in.densities = densities;
+      if (plan.sampler == Sampler.SEMDEDUP) {
+        in.semdedup = clusterScores;
+      } else if (plan.sampler == Sampler.PROTOTYPES) {
+        in.prototypes = clusterScores;
+      }
       in.seed = plan.seed;
       in.qualityExponent = plan.options.getQualityExponent();
       in.densityExponent = plan.options.getDensityExponent();

@@ -134,9 +134,12 @@ public final class SelectJob {
     PCollection<Document> rejected = selection.rejected();
     PCollection<Document> universe = candidates;
     PCollection<DocumentScore> scoredUniverse = sampler == Sampler.RANDOM ? (overIds ? in.any() : null)
+        : sampler == Sampler.SEMDEDUP ? in.semdedup : sampler == Sampler.PROTOTYPES ? in.prototypes
         : sampler.needsDensity() ? in.densities : in.quality;
     PCollection<Long> n = scoredUniverse != null ? counts.total(scoredUniverse) : counts.total(universe);
-    counts.name(n.apply("Target", expected(target)), "target");
+    if (target.kind() != Target.Kind.THRESHOLD) { // a threshold keeps what passes it: no number is wanted
+      counts.name(n.apply("Target", expected(target)), "target");
+    }
     if (!(sampler == Sampler.RANDOM && target.kind() == Target.Kind.RATE)) {
       counts.count(selection.unscored(), "unscored");
     }
@@ -185,6 +188,10 @@ public final class SelectJob {
       if (scoreName.equals(Samplers.COMBINED_SCORE)) {
         report.scores(Samplers.COMBINED_SCORE, RunReport.Scale.POSITIVE,
             PCollectionList.of(kept).and(dropped).apply("ReportCombinedScores", Flatten.pCollections()));
+      }
+      if (scoreName.equals(Samplers.SEMDEDUP_SCORE) || scoreName.equals(Samplers.PROTOTYPES_SCORE)) {
+        report.scores(scoreName, RunReport.Scale.LINEAR,
+            PCollectionList.of(kept).and(dropped).apply("ReportClusterScores", Flatten.pCollections()));
       }
       report.decisions(label, scoreName, kept, dropped);
     } else if (target.kind() == Target.Kind.RATE) {

@@ -6,6 +6,7 @@ import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.options.Kde;
 import dev.dataselect.pipelines.options.Quality;
 import dev.dataselect.pipelines.options.Sampler;
+import dev.dataselect.transforms.cluster.KMeans;
 import dev.dataselect.transforms.density.KdeDensity;
 import dev.dataselect.transforms.inference.AskLlmScore;
 import dev.dataselect.transforms.inference.Embed;
@@ -46,6 +47,8 @@ final class SelectPlan {
   /** Read the embeddings from {@code --embeddingsCache} instead of embedding (it holds this model's). */
   final boolean readEmbeddingsCache;
   @Nullable final KdeDensity kde;
+  /** The k-means of --sampler=semdedup and prototypes. */
+  @Nullable final KMeans kmeans;
   @Nullable final StudentModel student;
   final WriteDocuments write;
   final String output;
@@ -73,14 +76,27 @@ final class SelectPlan {
     dedup = o.getDedup();
     onDirectRunner = SelectJob.onDirectRunner(o);
     joinShards = SelectJob.joinShards(o);
-    target = o.getCount() > 0 ? Target.count(o.getCount()) : Target.rate(o.getRate());
+    checkArgument(o.getSemdedupEpsilon() >= 0 && o.getSemdedupEpsilon() < 2,
+        "--semdedupEpsilon must be in [0, 2) (a cosine distance; 0 uses --rate or --count), got %s", o.getSemdedupEpsilon());
+    checkArgument(o.getSemdedupEpsilon() == 0 || sampler == Sampler.SEMDEDUP,
+        "--semdedupEpsilon is SemDeDup's threshold: it needs --sampler=semdedup, not %s", sampler.label());
+    // SemDeDup keeps a document iff its similarity to the nearest preceding one is <= 1 - epsilon.
+    target = o.getSemdedupEpsilon() > 0 ? Target.threshold(1 - o.getSemdedupEpsilon())
+        : o.getCount() > 0 ? Target.count(o.getCount()) : Target.rate(o.getRate());
 
     askLlm = quality != Quality.ASKLLM ? null : askLlm(o);
     perplexity = quality != Quality.PERPLEXITY ? null : PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
-    boolean embeds = sampler.needsDensity() || quality == Quality.STUDENT;
+    boolean embeds = sampler.needsDensity() || sampler.needsClusters() || quality == Quality.STUDENT;
     embed = embeds ? Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize()) : null;
     readEmbeddingsCache = embeds && !o.getEmbeddingsCache().isEmpty() && ScoreStages.cacheHolds(o.getEmbeddingsCache(), embed);
     kde = sampler.needsDensity() ? kde(o) : null;
+    checkArgument(o.getClusters() >= 1 && o.getClusters() <= 1_000_000, "--clusters must be in [1, 1000000], got %s", o.getClusters());
+    checkArgument(o.getKmeansIterations() >= 0 && o.getKmeansIterations() <= 100,
+        "--kmeansIterations must be in [0, 100], got %s", o.getKmeansIterations());
+    checkArgument(o.getSemdedupBlockSize() >= 2, "--semdedupBlockSize must be >= 2, got %s", o.getSemdedupBlockSize());
+    kmeans = sampler.needsClusters()
+        ? KMeans.of(o.getClusters()).withSeed(o.getSeed()).withMaxIterations(o.getKmeansIterations())
+        : null;
     student = quality == Quality.STUDENT ? student(o, embed) : null;
     output = o.getOutput();
     write = WriteDocuments.to(SelectJob.resolve(output, "selected")).withFormat(o.getOutputFormat());

@@ -16,7 +16,8 @@ public interface ReselectTemplateOptions extends SelectionOptions, ReselectOptio
       "Samplers, comma-separated, each selected at every rate, count or threshold: random (keep iff hash(id, seed) < rate); quality (the best rate fraction by --quality); density "
           + "(inverse-propensity sampling on embedding density: even coverage); densest / sparsest (top / bottom "
           + "rate fraction by density, the paper's comparison samplers); combined (quality x coverage: keep with "
-          + "p = min(1, c q^alpha / d^beta), see --qualityExponent and --densityExponent).")
+          + "p = min(1, c q^alpha / d^beta), see --qualityExponent and --densityExponent); semdedup and prototypes "
+          + "(over the scores a main run with that sampler persisted).")
   @Default.InstanceFactory(DensityOnly.class)
   List<Sampler> getSampler();
 

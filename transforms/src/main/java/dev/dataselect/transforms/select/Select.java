@@ -166,15 +166,22 @@ public final class Select extends PTransform<PCollection<Document>, Select.Resul
     return with(order, rate, count, seed, qualityExponent, densityExponent, shards);
   }
 
-  /** A rate or a count target as {@link #withRate} or {@link #withCount} sets it. */
+  /**
+   * A rate or a count target as {@link #withRate} or {@link #withCount} sets it; a threshold target
+   * turns a {@link #top} selection into {@link #threshold} (keeping its order), and takes no rate or count.
+   */
   public Select withTarget(Target target) {
     switch (target.kind()) {
       case RATE:
         return withRate(target.value());
       case COUNT:
         return withCount((long) target.value());
+      case THRESHOLD:
+        checkArgument(kind == Kind.TOP, "a threshold target applies to Select.top, not %s", kind);
+        checkArgument(rate == null && count == null, "a threshold selection keeps every score past its threshold: it takes no rate or count");
+        return new Select(kind, scores, density, order, null, null, target.value(), seed, qualityExponent, densityExponent, shards);
       default:
-        throw new IllegalArgumentException("withTarget takes a rate or a count, got " + target + " (use Select.threshold for thresholds)");
+        throw new IllegalArgumentException("withTarget takes a rate, a count or a threshold, got " + target);
     }
   }
 
