@@ -224,7 +224,7 @@ public final class KdeSpeed {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  private static final class GenerateFn extends DoFn<Long, Embedding> {
+  static final class GenerateFn extends DoFn<Long, Embedding> {
     private static final long serialVersionUID = 1L;
     private final SyntheticEmbeddings.Generator gen;
 
@@ -238,7 +238,7 @@ public final class KdeSpeed {
     }
   }
 
-  private static final class CheckCountFn extends DoFn<Long, Void> {
+  static final class CheckCountFn extends DoFn<Long, Void> {
     private static final long serialVersionUID = 1L;
     private final long expected;
 

@@ -22,7 +22,8 @@ import org.apache.beam.sdk.coders.DefaultCoder;
  *
  * <p>Held as a singleton side input: k x d floats, so 1.5 MB at k = 1,000 and d = 384 and 77 MB at
  * k = 50,000; a worker decodes it once per side-input fetch (Dataflow and Flink cache it per worker
- * and task) and {@link #kernel()} builds its transposed copy once per decoded instance.
+ * and task) and builds one ONNX Runtime session over it ({@link CentroidSearch}, a transposed copy
+ * of the same size in native memory) per decoded instance.
  */
 @DefaultCoder(Centroids.CentroidsCoder.class)
 public final class Centroids implements Serializable {
@@ -35,7 +36,7 @@ public final class Centroids implements Serializable {
   private final int iteration;
   private final double shift;
   private final boolean converged;
-  private transient volatile DotKernel kernel;
+  private transient volatile CentroidSearch search;
 
   Centroids(int k, int d, float[] vectors, long[] sizes, int iteration, double shift, boolean converged) {
     checkArgument(vectors.length == k * d, "%s centroids of %s need %s floats, got %s", k, d, k * d, vectors.length);
@@ -47,6 +48,11 @@ public final class Centroids implements Serializable {
     this.iteration = iteration;
     this.shift = shift;
     this.converged = converged;
+  }
+
+  /** Centroids given directly (k unit rows of d floats, row-major), e.g. from an earlier run's file. */
+  public static Centroids of(int k, int d, float[] unitRows) {
+    return new Centroids(k, d, unitRows.clone(), new long[k], 0, Double.NaN, true);
   }
 
   /** The number of centroids (fewer than asked when the corpus has fewer documents). */
@@ -86,20 +92,24 @@ public final class Centroids implements Serializable {
     return vectors;
   }
 
-  DotKernel kernel() {
-    DotKernel kk = kernel;
-    if (kk == null) {
+  /**
+   * For the {@code q} unit rows of {@code queries}: the most similar centroid (the first of equal
+   * ones) and that cosine similarity, by {@link CentroidSearch} (its ONNX Runtime session built on
+   * the first call on this instance).
+   */
+  public void nearest(float[] queries, int q, int[] best, float[] similarity) {
+    CentroidSearch cs = search;
+    if (cs == null) {
       synchronized (this) {
-        kk = kernel;
-        if (kk == null) {
-          kk = new DotKernel(vectors, k, d);
-          kernel = kk;
+        cs = search;
+        if (cs == null) {
+          cs = CentroidSearch.over(this, vectors, k, d);
+          search = cs;
         }
       }
     }
-    return kk;
+    cs.nearest(queries, q, best, similarity);
   }
-
 
   @Override
   public boolean equals(Object o) {

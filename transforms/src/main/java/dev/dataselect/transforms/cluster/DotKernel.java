@@ -3,9 +3,10 @@ package dev.dataselect.transforms.cluster;
 import static com.google.common.base.Preconditions.checkArgument;
 
 /**
- * Dot products of query rows against a fixed set of column vectors, in float: the kernel of
- * {@link KMeans}'s assignment (queries against centroids) and of {@link SemDeDup}'s pairwise
- * similarities (one block of a cluster against another).
+ * Dot products of query rows against a fixed set of column vectors, in float, in plain Java: the
+ * kernel of {@link SemDeDup}'s pairwise similarities (one block of a cluster against another, each
+ * product then filtered by which document precedes), and the reference the k-means assignment
+ * ({@link CentroidSearch}, ONNX Runtime's GEMM, about 10x faster) is checked against.
  *
  * <p>The columns are held transposed ({@code [d][n]}, row-major), so the inner loop is {@code
  * acc[j] += q[k] * c[k][j]} over a tile of columns: an element-wise loop the JIT vectorises (a
@@ -18,7 +19,7 @@ import static com.google.common.base.Preconditions.checkArgument;
  * float in any bundle on any runner (on one JVM vendor and CPU: the JIT does not fuse multiply and
  * add, which Java semantics forbid).
  */
-final class DotKernel {
+public final class DotKernel {
   /** Columns per tile. */
   static final int TILE = 256;
 
@@ -28,7 +29,7 @@ final class DotKernel {
   private final float[] ct;
 
   /** Columns {@code rows[j * d .. j * d + d)} for j in [0, n). */
-  DotKernel(float[] rows, int n, int d) {
+  public DotKernel(float[] rows, int n, int d) {
     checkArgument(rows.length >= n * d, "need %s floats for %s columns of %s, got %s", n * d, n, d, rows.length);
     this.n = n;
     this.d = d;
@@ -40,16 +41,16 @@ final class DotKernel {
     }
   }
 
-  int columns() {
+  public int columns() {
     return n;
   }
 
-  int dimension() {
+  public int dimension() {
     return d;
   }
 
   /** Receives the dot products of one tile: {@code dots[i * TILE + (j - from)]} is query i . column j. */
-  interface TileConsumer {
+  public interface TileConsumer {
     void accept(int from, int to, float[] dots, int queries);
   }
 
@@ -57,7 +58,7 @@ final class DotKernel {
    * Computes {@code queries[i] . column j} for the {@code q} rows of {@code queries} (row-major, d
    * each) and every column, one tile of columns at a time, handing each tile to {@code consumer}.
    */
-  void dots(float[] queries, int q, TileConsumer consumer) {
+  public void dots(float[] queries, int q, TileConsumer consumer) {
     float[] acc = new float[q * TILE];
     for (int from = 0; from < n; from += TILE) {
       int to = Math.min(n, from + TILE);
@@ -107,7 +108,7 @@ final class DotKernel {
    * For each of the {@code q} queries, the column with the largest dot product (the smallest
    * index among equal ones) into {@code best}, and that product into {@code similarity}.
    */
-  void nearest(float[] queries, int q, int[] best, float[] similarity) {
+  public void nearest(float[] queries, int q, int[] best, float[] similarity) {
     for (int i = 0; i < q; i++) {
       best[i] = -1;
       similarity[i] = Float.NEGATIVE_INFINITY;
@@ -131,7 +132,7 @@ final class DotKernel {
   }
 
   /** Scales {@code v[offset .. offset + d)} to unit length in place; false (unchanged) when it is zero. */
-  static boolean normalize(float[] v, int offset, int d) {
+  public static boolean normalize(float[] v, int offset, int d) {
     double s = 0;
     for (int k = 0; k < d; k++) {
       double x = v[offset + k];

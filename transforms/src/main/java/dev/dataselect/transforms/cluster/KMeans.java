@@ -64,7 +64,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>Determinism: vectors are summed in fixed point (each unit-vector component times 2^32 as a
  * {@code long}; exact to 2.3e-10, no overflow below 2^31 documents per centroid), so the sums, and
  * the centroids, do not depend on how a runner splits bundles or orders the combine; the
- * similarities come from {@link DotKernel}, whose products do not depend on the batch either. The
+ * similarities come from {@link CentroidSearch} (ONNX Runtime's GEMM), whose rows do not depend on
+ * the batch either. The
  * same input and seed give the same centroids on every runner. Vectors are normalised to unit
  * length first; an all-zero vector is assigned to centroid 0 with similarity 0.
  *
@@ -80,7 +81,8 @@ public final class KMeans extends PTransform<PCollection<Embedding>, KMeans.Resu
   /** Fixed-point scale of the per-centroid sums: 2^32. */
   static final double FIXED_POINT = 4294967296.0;
   private static final long SAMPLE_SALT = 0x6b6d65616e73L; // "kmeans"
-  private static final int BATCH = 64;
+  /** Documents per assignment call: 256 x 384 floats of queries against the centroids in one GEMM. */
+  private static final int BATCH = 256;
 
   private final int k;
   private final long seed;
@@ -444,7 +446,7 @@ public final class KMeans extends PTransform<PCollection<Embedding>, KMeans.Resu
     }
 
     void assign(Centroids centroids) {
-      centroids.kernel().nearest(rows, size, best, similarity);
+      centroids.nearest(rows, size, best, similarity);
       for (int i = 0; i < size; i++) {
         if (best[i] < 0) {
           best[i] = 0;

@@ -219,14 +219,17 @@ public final class SemDeDup extends PTransform<PCollection<Embedding>, PCollecti
     }
   }
 
-  /** The member for {@code e}: its nearest centroid (one at a time: SemDeDup's cost is in the pairs). */
+  /**
+   * The member for {@code e}: its nearest centroid, as {@link KMeans} assigns it (one at a time:
+   * SemDeDup's cost is in the pairs; a row's answer does not depend on the batch).
+   */
   static Member member(Embedding e, Centroids cs, double quality, long seed) {
     checkArgument(cs.k() > 0, "no centroids: the input had no documents to seed them");
     float[] unit = new float[e.dimension()];
     KMeans.unitRow(e, unit, 0);
     int[] best = new int[1];
     float[] sim = new float[1];
-    cs.kernel().nearest(unit, 1, best, sim);
+    cs.nearest(unit, 1, best, sim);
     return new Member(e.id(), Math.max(0, best[0]), quality, Hashes.unit(e.id(), seed), unit, 0);
   }
 

@@ -25,13 +25,13 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.junit.jupiter.api.Test;
 
 /** KMeans on the DirectRunner: planted clusters, exact sums, bundling-independent centroids. */
-class KMeansTest {
+public class KMeansTest {
   /**
    * {@code clusters} random unit directions in d dimensions, {@code perCluster} points around each
    * (noise 0.05 per component: within-cluster cosine about 0.97, between clusters about 0 ± 0.25).
    * Ids are {@code c<cluster>-<i>}.
    */
-  static List<Embedding> planted(int clusters, int perCluster, int d, long seed) {
+  public static List<Embedding> planted(int clusters, int perCluster, int d, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     List<Embedding> out = new ArrayList<>();
     for (int c = 0; c < clusters; c++) {
@@ -245,6 +245,49 @@ class KMeansTest {
       kernel.nearest(java.util.Arrays.copyOfRange(queries, i * d, i * d + d), 1, one, oneSim);
       assertEquals(best[i], one[0]);
       assertEquals(Float.floatToIntBits(sim[i]), Float.floatToIntBits(oneSim[0]));
+    }
+  }
+
+  @Test
+  void theOnnxAssignmentAgreesWithThePlainKernelAndDoesNotDependOnTheBatch() {
+    SplittableRandom r = new SplittableRandom(3);
+    int k = 37; // not a multiple of 16: padding columns must never win
+    int d = 24;
+    float[] cents = new float[k * d];
+    for (int i = 0; i < cents.length; i++) {
+      cents[i] = (float) gaussian(r);
+    }
+    for (int c = 0; c < k; c++) {
+      DotKernel.normalize(cents, c * d, d);
+    }
+    Centroids centroids = new Centroids(k, d, cents, new long[k], 1, 0, false);
+    int q = 300;
+    float[] queries = new float[q * d];
+    for (int i = 0; i < queries.length; i++) {
+      queries[i] = (float) gaussian(r);
+    }
+    for (int i = 0; i < q; i++) {
+      DotKernel.normalize(queries, i * d, d);
+    }
+    int[] best = new int[q];
+    float[] sim = new float[q];
+    centroids.nearest(queries, q, best, sim);
+    int[] plainBest = new int[q];
+    float[] plainSim = new float[q];
+    new DotKernel(cents, k, d).nearest(queries, q, plainBest, plainSim);
+    for (int i = 0; i < q; i++) {
+      assertEquals(plainBest[i], best[i], "query " + i);
+      assertEquals(plainSim[i], sim[i], 1e-5);
+      // Alone, or at another position of another batch: the same bits.
+      int[] one = new int[3];
+      float[] oneSim = new float[3];
+      float[] three = new float[3 * d];
+      System.arraycopy(queries, ((i + 1) % q) * d, three, 0, d);
+      System.arraycopy(queries, i * d, three, d, d);
+      System.arraycopy(queries, ((i + 2) % q) * d, three, 2 * d, d);
+      centroids.nearest(three, 3, one, oneSim);
+      assertEquals(best[i], one[1]);
+      assertEquals(Float.floatToIntBits(sim[i]), Float.floatToIntBits(oneSim[1]), "query " + i);
     }
   }
 }
