@@ -18,7 +18,9 @@ import java.util.Locale;
  * How well a sample covers the corpus: the mean, over every corpus point, of the L2 distance to its
  * nearest kept point (0 for kept points), for DENSITY (inverse-propensity) sampling and random
  * sampling at each rate, each averaged over 5 seeds; also the 99th percentile and the maximum, and
- * the single-seed top-k / bottom-k by density. Lower is better coverage.
+ * the single-seed top-k / bottom-k by density, SemDeDup (the rate least similar to a preceding
+ * document of their k-means cluster) and SSL prototypes (the rate farthest from their centroid),
+ * with {@code --kmeans-k=50} clusters. Lower is better coverage.
  *
  * <p>Densities are the transforms' defaults: the reference-sample KDE (m = min(10,000, N),
  * Gaussian, bandwidth by the default heuristic, seed 0) scored by {@link ReferenceSample}; samples
@@ -76,12 +78,20 @@ public final class Coverage {
     NearestKept nearest = new NearestKept(e);
     KdeAccuracy.print("seconds_distances", KdeAccuracy.fmt(KdeAccuracy.seconds(t)));
 
+    t = System.nanoTime();
+    int k = a.integer("kmeans-k", 50);
+    double[] prototypeDistance = new double[n];
+    double[] semdedupSimilarity = new double[n];
+    clusterScores(e, k, prototypeDistance, semdedupSimilarity);
+    KdeAccuracy.print("clusters", "KMeans.of(" + k + ") seed 1, 10 iterations, then SemDeDup (hash order) on Flink local; seconds="
+        + KdeAccuracy.fmt(KdeAccuracy.seconds(t)));
+
     List<String> lines = new ArrayList<>();
     List<String> table = new ArrayList<>();
     table.add(
         String.format(
             Locale.ROOT,
-            "%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %s",
+            "%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %s",
             "rate",
             "dens.mean",
             "rand.mean",
@@ -91,6 +101,8 @@ public final class Coverage {
             "rand.max",
             "sparsest",
             "densest",
+            "semdedup",
+            "protos",
             "density lower (mean)?"));
     int wins = 0;
     for (int rate : rates) {
@@ -112,12 +124,15 @@ public final class Coverage {
       }
       double sparsest = mean(nearest.distances(keep(KeepRule.sparsest(histogram, r), e, density)));
       double densest = mean(nearest.distances(keep(KeepRule.densest(histogram, r), e, density)));
+      // The lowest similarity to a preceding document of the cluster first; the farthest from the centroid first.
+      double semdedup = mean(nearest.distances(topByScore(e, semdedupSimilarity, r, false)));
+      double prototypes = mean(nearest.distances(topByScore(e, prototypeDistance, r, true)));
       boolean lower = dens.mean() < rand.mean();
       wins += lower ? 1 : 0;
       table.add(
           String.format(
               Locale.ROOT,
-              "%4d%% | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %s",
+              "%4d%% | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %8.4f %8.4f | %s",
               rate,
               dens.mean(),
               rand.mean(),
@@ -127,6 +142,8 @@ public final class Coverage {
               rand.max(),
               sparsest,
               densest,
+              semdedup,
+              prototypes,
               lower ? "yes" : "no"));
       String p = "rate" + rate + "_";
       lines.add(p + "density_kept_mean: " + KdeAccuracy.fmt((double) keptDensity / seeds));
@@ -138,6 +155,8 @@ public final class Coverage {
       lines.add(p + "random_max_nn_distance: " + KdeAccuracy.fmt(rand.max()));
       lines.add(p + "sparsest_mean_nn_distance: " + KdeAccuracy.fmt(sparsest));
       lines.add(p + "densest_mean_nn_distance: " + KdeAccuracy.fmt(densest));
+      lines.add(p + "semdedup_mean_nn_distance: " + KdeAccuracy.fmt(semdedup));
+      lines.add(p + "prototypes_mean_nn_distance: " + KdeAccuracy.fmt(prototypes));
       lines.add(p + "density_lower_than_random: " + (lower ? "yes" : "no"));
     }
     for (String line : table) {
@@ -146,6 +165,58 @@ public final class Coverage {
     lines.forEach(System.out::println);
     KdeAccuracy.print(
         "density_lower_mean_nn_distance_than_random_at", wins + "/" + rates.length + " rates");
+  }
+
+  /** The round(rate x n) documents first by score (highest first, or lowest), ties by hash(id, 1). */
+  static boolean[] topByScore(List<Embedding> e, double[] score, double rate, boolean highestFirst) {
+    Integer[] order = new Integer[e.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Comparator<Integer> byScore = java.util.Comparator.comparingDouble(i -> score[i]);
+    Arrays.sort(order, (highestFirst ? byScore.reversed() : byScore)
+        .thenComparingDouble(i -> Hashes.unit(e.get(i).id(), 1)));
+    boolean[] k = new boolean[order.length];
+    long wanted = Math.round(rate * order.length);
+    for (int i = 0; i < wanted; i++) {
+      k[order[i]] = true;
+    }
+    return k;
+  }
+
+  private static final java.util.Map<String, Double> DISTANCES = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.Map<String, Double> SIMILARITIES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** KMeans then SemDeDup over {@code e} on Flink in process: each point's distance to its centroid and nearest-preceding similarity. */
+  static void clusterScores(List<Embedding> e, int k, double[] distance, double[] similarity) {
+    DISTANCES.clear();
+    SIMILARITIES.clear();
+    org.apache.beam.sdk.Pipeline p = org.apache.beam.sdk.Pipeline.create(org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(
+        "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2").create());
+    org.apache.beam.sdk.values.PCollection<Embedding> in = p.apply(org.apache.beam.sdk.transforms.Create.of(e));
+    dev.dataselect.transforms.cluster.KMeans.Result r = in.apply(dev.dataselect.transforms.cluster.KMeans.of(k).withSeed(1));
+    r.assignments().apply("KeepDistances", org.apache.beam.sdk.transforms.ParDo.of(new KeepDistanceFn()));
+    in.apply(dev.dataselect.transforms.cluster.SemDeDup.within(r.centroidsView()).withSeed(1).withShards(64))
+        .apply("KeepSimilarities", org.apache.beam.sdk.transforms.ParDo.of(new KeepSimilarityFn()));
+    p.run().waitUntilFinish();
+    for (int i = 0; i < e.size(); i++) {
+      distance[i] = DISTANCES.get(e.get(i).id());
+      similarity[i] = SIMILARITIES.get(e.get(i).id());
+    }
+  }
+
+  private static final class KeepDistanceFn extends org.apache.beam.sdk.transforms.DoFn<dev.dataselect.transforms.cluster.ClusterAssignment, Void> {
+    @ProcessElement
+    public void process(@Element dev.dataselect.transforms.cluster.ClusterAssignment a) {
+      DISTANCES.put(a.id(), a.distance());
+    }
+  }
+
+  private static final class KeepSimilarityFn extends org.apache.beam.sdk.transforms.DoFn<dev.dataselect.transforms.cluster.NearestPreceding, Void> {
+    @ProcessElement
+    public void process(@Element dev.dataselect.transforms.cluster.NearestPreceding n) {
+      SIMILARITIES.put(n.id(), n.similarity());
+    }
   }
 
   private static boolean[] keep(KeepRule rule, List<Embedding> e, double[] density) {
