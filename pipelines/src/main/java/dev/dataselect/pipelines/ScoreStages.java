@@ -120,12 +120,16 @@ final class ScoreStages {
     SortedMap<String, String> meta = new java.util.TreeMap<>(plan.embed.metadata());
     meta.put("clusters.k", String.valueOf(plan.kmeans.k()));
     meta.put("clusters.seed", String.valueOf(plan.seed));
+    // The prototypes' score comes with every clustering (one map over the assignments), so the
+    // reselect job can draw prototypes at any rate after a SemDeDup run too.
+    SortedMap<String, String> protoMeta = new java.util.TreeMap<>(meta);
+    protoMeta.put("stage", "prototypes");
+    protoMeta.put("score", "cosine distance to the cluster's centroid");
+    PCollection<DocumentScore> distances = persist(clusters.assignments().apply("DistanceToCentroid",
+        MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(a -> DocumentScore.of(a.id(), a.distance()))),
+        out + "prototypes/", protoMeta, "Prototypes");
     if (plan.sampler == Sampler.PROTOTYPES) {
-      meta.put("stage", "prototypes");
-      meta.put("score", "cosine distance to the cluster's centroid");
-      return persist(clusters.assignments().apply("DistanceToCentroid",
-          MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(a -> DocumentScore.of(a.id(), a.distance()))),
-          out + "prototypes/", meta, "Prototypes");
+      return distances;
     }
     SemDeDup dedup = SemDeDup.within(clusters.centroidsView())
         .withSeed(plan.seed)

@@ -87,6 +87,29 @@ class ClusterJobTest {
       String a = "doc-" + i + "a";
       assertFalse(kept.contains(a) && kept.contains(a + "-copy"), a + " and its copy were both kept: " + nearest.get(a) + " " + nearest.get(a + "-copy"));
     }
+    // Score once, select many: the reselect job draws both cluster samplers at two rates from this run's scores.
+    Path again = dir.resolve("reselect");
+    JsonNode re = JobRuns.run("--job=reselect", "--scores=" + out, "--output=" + again, "--sampler=semdedup,prototypes",
+        "--rates=0.25,0.5", "--progressSeconds=0");
+    Map<String, Double> distance = ModelJobTest.scores(out.resolve("scores/prototypes"));
+    assertEquals(22, distance.size());
+    for (String sampler : List.of("semdedup", "prototypes")) {
+      for (String rate : List.of("0.25", "0.5")) {
+        Path ids = again.resolve("selections/" + sampler + "-" + rate);
+        Set<String> keptIds = new HashSet<>(List.of(JobRuns.selectedIds(ids).split("\n")));
+        // rate x 22 = 5.5 or 11: a fractional boundary is kept or not by a hash draw.
+        assertTrue(Math.abs(keptIds.size() - 22 * Double.parseDouble(rate)) < 1, sampler + " " + rate + ": " + re);
+        // Each keeps the documents first by its own score: least similar to a preceding one, or farthest from the centroid.
+        Map<String, Double> score = sampler.equals("semdedup") ? similarity : distance;
+        double worstKept = keptIds.stream().mapToDouble(score::get).map(v -> sampler.equals("semdedup") ? v : -v).max().getAsDouble();
+        for (Map.Entry<String, Double> e : score.entrySet()) {
+          double v = sampler.equals("semdedup") ? e.getValue() : -e.getValue();
+          if (v < worstKept) {
+            assertTrue(keptIds.contains(e.getKey()), sampler + " " + rate + " dropped " + e.getKey() + " before a worse one");
+          }
+        }
+      }
+    }
     List<String> centroids = Files.readAllLines(singleFile(out.resolve("clusters")));
     assertEquals(3, centroids.size());
     long members = 0;
