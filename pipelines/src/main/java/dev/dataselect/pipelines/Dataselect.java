@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dataselect.pipelines.options.CaseInsensitiveEnums;
+import dev.dataselect.pipelines.options.CompareJobOptions;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.options.JobOptions;
 import dev.dataselect.pipelines.options.OutputOptions;
@@ -74,6 +75,15 @@ public final class Dataselect {
       return 1;
     }
     String output = options.as(OutputOptions.class).getOutput();
+    if (job.equals("compare")) { // it writes compare.json and compare.html, no summary
+      String json = SelectJob.resolve(output, "compare.json");
+      if (!json.startsWith("gs://") && Files.exists(Path.of(json))) {
+        out.println(Files.readString(Path.of(json), StandardCharsets.UTF_8));
+      }
+      out.println("compare: " + json);
+      out.println("heat map: " + SelectJob.resolve(output, "compare.html"));
+      return 0;
+    }
     if (job.equals("train-student")) { // it writes its own student-report/
       String metrics = SelectJob.resolve(output, TrainStudentJob.REPORT) + "metrics.json";
       out.println("student metrics: " + metrics);
@@ -113,6 +123,7 @@ public final class Dataselect {
     JOBS.put("reselect", ReselectJobOptions.class);
     JOBS.put("train-student", TrainStudentJobOptions.class);
     JOBS.put("report", ReportJobOptions.class);
+    JOBS.put("compare", CompareJobOptions.class);
   }
 
   /** The options interface of the job {@code --job} names in {@code args}, for callers that parse them themselves. */
@@ -183,7 +194,8 @@ public final class Dataselect {
       "select", "the main job: read a corpus, keep a language, deduplicate, score and embed, select, write.",
       "reselect", "new selections (samplers x rates, counts or thresholds) from the scores an earlier run persisted; no model runs.",
       "train-student", "fit a linear student scorer on embeddings from teacher scores or labels.",
-      "report", "render report/index.html from the summary and report data already in --output.");
+      "report", "render report/index.html from the summary and report data already in --output.",
+      "compare", "compare selections: Jaccard overlaps of their kept ids, and each one's size, mean quality, coverage and retention per cluster.");
 
   /** Builds and starts the job {@code options} are for (as {@link #parse} made them); does not wait for it. */
   public static PipelineResult run(JobOptions options) {
@@ -198,6 +210,8 @@ public final class Dataselect {
         return ReselectJob.run((ReselectJobOptions) options);
       case "train-student":
         return TrainStudentJob.run((TrainStudentJobOptions) options);
+      case "compare":
+        return CompareJob.run((CompareJobOptions) options);
       default:
         throw new IllegalArgumentException(
             "--job=report runs no pipeline: it renders report/index.html from --output (Dataselect.main, or ReportPage.render)");

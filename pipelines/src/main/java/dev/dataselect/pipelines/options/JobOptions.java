@@ -10,7 +10,8 @@ public interface JobOptions extends PipelineOptions {
       "Job to run: select (the main job: read, deduplicate, score, select, write); reselect (new selections at "
           + "several rates from the scores of an earlier run, no model: see --scores, --rates, --withDocuments); "
           + "train-student (fit a linear student scorer on embeddings from teacher scores or labels; see --labelsFile, "
-          + "--teacherScores); report (renders report/index.html from the summary and report data already in --output).")
+          + "--teacherScores); report (renders report/index.html from the summary and report data already in --output); "
+          + "compare (Jaccard overlaps, sizes, mean quality, coverage and retention per cluster of --selections).")
   @Default.String("select")
   String getJob();
 
