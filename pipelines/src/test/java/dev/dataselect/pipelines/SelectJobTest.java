@@ -183,7 +183,8 @@ class SelectJobTest {
   @Test
   void eachJobHasItsOwnHelp() {
     String select = help("select");
-    assertTrue(select.contains("--sampler=<RANDOM | QUALITY | DENSITY | DENSEST | SPARSEST | COMBINED>"), select);
+    assertTrue(select.contains("--sampler=<RANDOM | QUALITY | DENSITY | DENSEST | SPARSEST | COMBINED | SEMDEDUP | PROTOTYPES>"), select);
+    assertTrue(select.contains("--semdedupEpsilon") && select.contains("--clusters"), select);
     assertTrue(select.contains("--kde=<REFERENCE | SKETCH>"), select);
     assertTrue(select.contains("--embeddingModel"), select);
     assertFalse(select.contains("--rates="), "the select job has no --rates");
@@ -197,7 +198,10 @@ class SelectJobTest {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--rates=0.1"}))
         .getMessage().contains("'rates'"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--sampler=dense"}))
-        .getMessage().contains("--sampler: 'dense' is not one of [random, quality, density, densest, sparsest, combined]"));
+        .getMessage().contains("--sampler: 'dense' is not one of [random, quality, density, densest, sparsest, combined, semdedup, prototypes]"));
+    String compare = help("compare");
+    assertTrue(compare.contains("--selections") && compare.contains("--coverageSample"), compare);
+    assertFalse(compare.contains("--sampler="), "compare selects nothing");
     DataselectOptions o = (DataselectOptions) Dataselect.parse(new String[] {"--sampler=Densest", "--outputFormat=parquet", "--format=text-lines"});
     assertEquals(Sampler.DENSEST, o.getSampler());
     assertEquals(dev.dataselect.transforms.io.WriteDocuments.Format.PARQUET, o.getOutputFormat());
@@ -210,7 +214,8 @@ class SelectJobTest {
   void helpListsEveryOptionWithItsDescription() throws IOException {
     String help = help("select");
     List<Method> getters = new ArrayList<>();
-    for (Class<?> c : List.of(CorpusOptions.class, SelectionOptions.class, OutputOptions.class, ModelOptions.class, DensityOptions.class)) {
+    for (Class<?> c : List.of(CorpusOptions.class, SelectionOptions.class, OutputOptions.class, ModelOptions.class, DensityOptions.class,
+        dev.dataselect.pipelines.options.ClusterOptions.class)) {
       for (Method m : c.getDeclaredMethods()) {
         if (m.getName().startsWith("get")) {
           getters.add(m);
