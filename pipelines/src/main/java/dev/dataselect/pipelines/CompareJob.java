@@ -244,6 +244,11 @@ final class CompareJob {
     return maxSimilarity.length == 0 ? Double.NaN : s / maxSimilarity.length;
   }
 
+  /** The values under {@code tag}, none when the job joined no such input. */
+  private static <T> Iterable<T> all(CoGbkResult r, TupleTag<T> tag) {
+    return r.getSchema().getTupleTagList().getAll().contains(tag) ? r.getAll(tag) : List.of();
+  }
+
   /** Per document: counts per selection and pair, quality sums, cluster totals and retention. */
   private static final class FiguresFn extends DoFn<KV<String, CoGbkResult>, KV<String, Double>> {
     private final int selections;
@@ -259,11 +264,11 @@ final class CompareJob {
         in[i] = true;
       }
       Double quality = null;
-      for (Double q : e.getValue().getAll(QUALITY)) {
+      for (Double q : all(e.getValue(), QUALITY)) {
         quality = q;
       }
       Integer cluster = null;
-      for (Integer c : e.getValue().getAll(CLUSTER)) {
+      for (Integer c : all(e.getValue(), CLUSTER)) {
         cluster = c;
       }
       if (cluster != null) {

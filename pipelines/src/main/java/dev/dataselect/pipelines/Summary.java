@@ -61,11 +61,35 @@ public final class Summary {
     return root;
   }
 
+  /** The reselect job's lines: one per selection, selected of scored against its target. */
+  private static String briefOfSelections(JsonNode summary, double wallSeconds) {
+    StringBuilder b = new StringBuilder();
+    boolean reconciles = true;
+    for (JsonNode check : summary.path("reconciles")) {
+      reconciles &= check.asBoolean();
+    }
+    java.util.Iterator<Map.Entry<String, JsonNode>> it = summary.path("selections").fields();
+    java.util.TreeMap<String, JsonNode> sorted = new java.util.TreeMap<>();
+    it.forEachRemaining(e -> sorted.put(e.getKey(), e.getValue()));
+    sorted.forEach((name, s) -> {
+      b.append(String.format(java.util.Locale.ROOT, "%s: selected %,d of %,d scored", name, s.path("selected").asLong(), s.path("scored").asLong()));
+      if (s.has("target")) {
+        b.append(String.format(java.util.Locale.ROOT, " (target %,d)", s.path("target").asLong()));
+      }
+      b.append('\n');
+    });
+    b.append(String.format(java.util.Locale.ROOT, "wall %.1f s; counts reconcile: %s%n", wallSeconds, reconciles));
+    return b.toString();
+  }
+
   /**
    * The few lines {@code bin/dataselect} prints when a run ends: selected against the target, the
    * counts that left the selection, wall time and documents/s, and whether the counts reconcile.
    */
   static String brief(JsonNode summary, double wallSeconds) {
+    if (summary.has("selections")) {
+      return briefOfSelections(summary, wallSeconds);
+    }
     long documents = summary.path("documents").asLong();
     long selected = summary.path("selected").asLong();
     StringBuilder b = new StringBuilder();

@@ -136,6 +136,20 @@ class CompareJobTest {
   }
 
   @Test
+  void selectionsAloneGiveTheOverlaps() throws IOException {
+    writeIds(dir.resolve("x/selected-ids"), Set.of("a", "b", "c"));
+    writeIds(dir.resolve("y/selected-ids"), Set.of("b", "c", "d", "e"));
+    Path out = dir.resolve("cmp");
+    TestPipelines.await(Dataselect.run(JobRuns.options("--job=compare", "--selections=" + dir.resolve("x") + "," + dir.resolve("y"),
+        "--output=" + out)), JobRuns.JOB_LIMIT);
+    JsonNode json = new ObjectMapper().readTree(out.resolve("compare.json").toFile());
+    assertEquals(2, json.at("/overlaps/x | y/intersection").asLong());
+    assertEquals(0.4, json.at("/overlaps/x | y/jaccard").asDouble(), 1e-12);
+    assertEquals(4, json.at("/selections/y/selected").asLong());
+    assertTrue(json.at("/selections/y/coverageMeanDistance").isMissingNode(), "no coverage without embeddings");
+  }
+
+  @Test
   void oneSelectionIsAnError() throws IOException {
     writeIds(dir.resolve("only/selected-ids"), Set.of("x"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
