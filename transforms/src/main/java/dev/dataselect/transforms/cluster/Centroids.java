@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -152,9 +150,7 @@ public final class Centroids implements Serializable {
       for (long s : c.sizes) {
         data.writeLong(s);
       }
-      ByteBuffer b = ByteBuffer.allocate(4 * c.vectors.length).order(ByteOrder.LITTLE_ENDIAN);
-      b.asFloatBuffer().put(c.vectors);
-      data.write(b.array());
+      FloatRows.write(data, c.vectors);
       data.flush();
     }
 
@@ -170,11 +166,7 @@ public final class Centroids implements Serializable {
       for (int i = 0; i < k; i++) {
         sizes[i] = data.readLong();
       }
-      byte[] raw = new byte[4 * k * d];
-      data.readFully(raw);
-      float[] v = new float[k * d];
-      ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-      return new Centroids(k, d, v, sizes, iteration, shift, converged);
+      return new Centroids(k, d, FloatRows.read(data, k * d), sizes, iteration, shift, converged);
     }
 
     @Override

@@ -69,11 +69,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * same input and seed give the same centroids on every runner. Vectors are normalised to unit
  * length first; an all-zero vector is assigned to centroid 0 with similarity 0.
  *
- * <p>Cost per iteration: {@code N x k x d} multiply-adds (the assignment; the rest is O(N d + k d)
- * per worker): for N = 10^9, k = 10,000, d = 384 that is 3.8 x 10^15, about 2,000 core-hours at 0.5
- * TFLOP/s... see the README for the arithmetic at each size. The side input is {@code k x d} floats
- * (77 MB at k = 50,000), decoded once per worker and held with its transposed copy for the
- * assignment kernel; the per-centroid sums of one bundle are at most {@code k x d} longs.
+ * <p>Cost per iteration: {@code N x k x d} multiply-adds (the assignment, in ONNX Runtime's GEMM;
+ * the rest is O(N d) plus O(k d) per worker): for N = 10^9, k = 10,000, d = 384 that is 7.7 x
+ * 10^15 FLOP, about 35 core-hours at the 31 GFLOP/s per core {@code bin/bench kmeans} measured on
+ * a two-core EPYC (the README has the arithmetic). The side input is {@code k x d} floats (77 MB at
+ * k = 50,000), decoded once per worker, with an ONNX Runtime session holding its transposed copy;
+ * the per-centroid sums of one bundle are at most {@code k x d} longs.
  */
 public final class KMeans extends PTransform<PCollection<Embedding>, KMeans.Result> {
   /** Above this k the seeds are the first k sample points by hash instead of k-means++ (whose cost grows as k^2). */

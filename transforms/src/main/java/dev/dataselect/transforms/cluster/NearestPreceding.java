@@ -98,7 +98,7 @@ public final class NearestPreceding implements Serializable {
     return "NearestPreceding{id=" + id + ", similarity=" + similarity + ", duplicateOf=" + duplicateOf + "}";
   }
 
-  /** The id, the similarity's bits, then the duplicate's id ("" for none, which no id is). */
+  /** The id, the similarity's bits, whether a duplicate is named, then its id. */
   public static final class NearestPrecedingCoder extends CustomCoder<NearestPreceding> {
     private static final long serialVersionUID = 1L;
     private static final NearestPrecedingCoder INSTANCE = new NearestPrecedingCoder();

@@ -12,8 +12,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -192,9 +190,7 @@ public final class SemDeDup extends PTransform<PCollection<Embedding>, PCollecti
         data.writeDouble(m.quality);
         data.writeDouble(m.hash);
         data.writeInt(m.unit.length);
-        ByteBuffer b = ByteBuffer.allocate(4 * m.unit.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(m.unit);
-        data.write(b.array());
+        FloatRows.write(data, m.unit);
         data.flush();
       }
 
@@ -206,11 +202,7 @@ public final class SemDeDup extends PTransform<PCollection<Embedding>, PCollecti
         int block = data.readInt();
         double quality = data.readDouble();
         double hash = data.readDouble();
-        int d = data.readInt();
-        byte[] raw = new byte[4 * d];
-        data.readFully(raw);
-        float[] unit = new float[d];
-        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(unit);
+        float[] unit = FloatRows.read(data, data.readInt());
         return new Member(id, cluster, quality, hash, unit, block);
       }
 
