@@ -8,6 +8,7 @@ import dev.dataselect.transforms.cluster.SemDeDup;
 import dev.dataselect.transforms.select.ScoreOrder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -99,7 +100,7 @@ final class ScoreStages {
         : PCollectionList.of(dead).apply("InferenceDeadLetters", Flatten.pCollections());
     Scored scored = new Scored(qualityScores, densities, allDead);
     if (plan.kmeans != null) {
-      scored.clusterScores = clusterScores(embeddings, plan, qualityScores, counts);
+      scored.clusterScores = clusterScores(embeddings, plan, qualityScores, counts, scored);
     }
     return scored;
   }
@@ -109,8 +110,8 @@ final class ScoreStages {
    * each document's cosine distance to its centroid (prototypes) or its similarity to the nearest
    * preceding document of its cluster (SemDeDup; with the nearest one's id written beside it).
    */
-  private static PCollection<DocumentScore> clusterScores(
-      PCollection<Embedding> embeddings, SelectPlan plan, @Nullable PCollection<DocumentScore> quality, JobCounts counts) {
+  private static PCollection<DocumentScore> clusterScores(PCollection<Embedding> embeddings, SelectPlan plan,
+      @Nullable PCollection<DocumentScore> quality, JobCounts counts, Scored scored) {
     String out = plan.scoresDir();
     KMeans.Result clusters = embeddings.apply("KMeans", plan.kmeans);
     counts.done(clusters.assignments(), "KMeans");
@@ -143,6 +144,14 @@ final class ScoreStages {
           : quality);
     }
     PCollection<NearestPreceding> nearest = embeddings.apply("SemDeDup", dedup);
+    scored.duplicates = nearest.apply("DuplicateOf", ParDo.of(new DoFn<NearestPreceding, KV<String, String>>() {
+      @ProcessElement
+      public void process(@Element NearestPreceding n, OutputReceiver<KV<String, String>> out) {
+        if (n.duplicateOf() != null) {
+          out.output(KV.of(n.id(), n.duplicateOf()));
+        }
+      }
+    }));
     nearest
         .apply("NearestPrecedingJson", MapElements.into(TypeDescriptors.strings()).via(ScoreStages::nearestJson))
         .apply("WriteNearestPreceding", TextIO.write().to(out + "semdedup-nearest/part").withSuffix(".jsonl").withCompression(Compression.GZIP));
@@ -216,6 +225,8 @@ final class ScoreStages {
   static final class Scored {
     /** The semdedup or prototypes score, when the sampler is one of them. */
     @Nullable PCollection<DocumentScore> clusterScores;
+    /** SemDeDup's (id, nearest preceding id), for the report's examples. */
+    @Nullable PCollection<KV<String, String>> duplicates;
     @Nullable private final PCollection<DocumentScore> quality;
     @Nullable private final PCollection<DocumentScore> densities;
     @Nullable private final PCollection<DeadLetter> deadLetters;

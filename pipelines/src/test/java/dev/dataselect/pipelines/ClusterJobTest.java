@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dataselect.pipelines.report.ReportPage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -87,6 +88,21 @@ class ClusterJobTest {
       String a = "doc-" + i + "a";
       assertFalse(kept.contains(a) && kept.contains(a + "-copy"), a + " and its copy were both kept: " + nearest.get(a) + " " + nearest.get(a + "-copy"));
     }
+    // The report's SemDeDup examples show, beside each, the preceding document it is closest to.
+    JsonNode examples = new ObjectMapper().readTree(out.resolve("report/data/examples.json").toFile());
+    JsonNode top = examples.at("/scores/semdedup/top");
+    assertTrue(top.size() > 0, examples.toString());
+    for (JsonNode row : top) {
+      JsonNode n = nearest.get(row.get("id").asText());
+      if (n.has("duplicateOf")) {
+        assertEquals(n.get("duplicateOf").asText(), row.path("related").asText(), row.toString());
+        assertFalse(row.path("relatedSnippet").asText().isEmpty(), row.toString());
+      }
+    }
+    assertTrue(top.get(0).has("related"), "the most similar document has a preceding one: " + top.get(0));
+    assertTrue(ReportPage.render(out.toString()).length() > 0);
+    assertTrue(Files.readString(out.resolve("report/index.html")).contains("nearest preceding (duplicate of)"));
+
     // Score once, select many: the reselect job draws both cluster samplers at two rates from this run's scores.
     Path again = dir.resolve("reselect");
     JsonNode re = JobRuns.run("--job=reselect", "--scores=" + out, "--output=" + again, "--sampler=semdedup,prototypes",

@@ -379,7 +379,13 @@ public final class ReportPage {
             html.append(" · ").append(esc(r.path("language").asText()));
           }
           html.append(" <span class=\"muted\">").append(esc(shortName(r.path("source").asText()))).append("</span><br>")
-              .append(esc(r.path("snippet").asText("(text not found)"))).append("</td></tr>\n");
+              .append(esc(r.path("snippet").asText("(text not found)")));
+          if (r.has("related")) {
+            html.append("<br><span class=\"muted\">").append(esc(r.path("relatedLabel").asText())).append(" <b>")
+                .append(esc(r.path("related").asText())).append("</b>: ").append(esc(r.path("relatedSnippet").asText("(text not found)")))
+                .append("</span>");
+          }
+          html.append("</td></tr>\n");
         }
         html.append("</table>\n");
       }

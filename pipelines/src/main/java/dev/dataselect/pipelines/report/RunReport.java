@@ -28,6 +28,7 @@ import org.apache.beam.sdk.transforms.CombineWithContext;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -91,6 +92,8 @@ public final class RunReport {
   private final String dataDir;
   private final Map<String, Scale> scales = new LinkedHashMap<>();
   private final Map<String, PCollection<DocumentScore>> scores = new LinkedHashMap<>();
+  /** Per score, a label and (id, related id): the examples of that score show the related document beside each. */
+  private final Map<String, KV<String, PCollection<KV<String, String>>>> related = new LinkedHashMap<>();
   private final List<Decision> decisions = new ArrayList<>();
   @Nullable private PCollection<Document> documents;
   @Nullable private PCollection<Document> selected;
@@ -131,6 +134,16 @@ public final class RunReport {
     checkArgument(label != null && !label.isEmpty(), "label must not be empty");
     checkArgument(decisions.stream().noneMatch(d -> d.label.equals(label)), "decision '%s' is already in the report", label);
     decisions.add(new Decision(label, scoreName, kept, dropped));
+    return this;
+  }
+
+  /**
+   * For the examples of score {@code score}: each example whose id has a related id here (e.g.
+   * SemDeDup's nearest preceding document) shows that document too, under {@code label}.
+   */
+  public RunReport related(String score, String label, PCollection<KV<String, String>> idToRelated) {
+    checkArgument(!related.containsKey(score), "score '%s' already has related documents", score);
+    related.put(score, KV.of(label, idToRelated));
     return this;
   }
 
@@ -310,14 +323,65 @@ public final class RunReport {
                 .via(list -> picks(name, end, list))));
       }
     }
-    PCollectionView<List<String>> pickView = PCollectionList.of(picks)
-        .apply("Report picks flatten", Flatten.pCollections())
-        .apply("Report picks view", View.asList());
+    PCollection<String> allPicks = PCollectionList.of(picks).apply("Report picks flatten", Flatten.pCollections());
+    PCollectionView<List<String>> pickView = allPicks.apply("Report picks view", View.asList());
+    // Related documents of the picked ones: (score|id, label|related id), and their ids among the snippets to fetch.
+    List<PCollection<KV<String, String>>> links = new ArrayList<>();
+    for (Map.Entry<String, KV<String, PCollection<KV<String, String>>>> r : related.entrySet()) {
+      links.add(r.getValue().getValue().apply("Report related " + r.getKey(),
+          ParDo.of(new RelatedOfPicksFn(pickView, r.getKey(), r.getValue().getKey())).withSideInputs(pickView)));
+    }
+    PCollection<KV<String, String>> linked = PCollectionList.<KV<String, String>>empty(documents.getPipeline()).and(links)
+        .apply("Report related flatten", Flatten.pCollections())
+        .setCoder(org.apache.beam.sdk.coders.KvCoder.of(org.apache.beam.sdk.coders.StringUtf8Coder.of(), org.apache.beam.sdk.coders.StringUtf8Coder.of()));
+    PCollectionView<Map<String, String>> linkView = linked.apply("Report related view", View.asMap());
+    PCollectionView<List<String>> snippetIds = PCollectionList.of(allPicks)
+        .and(linked.apply("Report related picks", MapElements.into(TypeDescriptors.strings())
+            .via(kv -> new ObjectMapper().createObjectNode().put("id", kv.getValue().substring(kv.getValue().indexOf('|') + 1)).toString())))
+        .apply("Report snippet ids flatten", Flatten.pCollections())
+        .apply("Report snippet ids view", View.asList());
     documents
-        .apply("Report snippets", ParDo.of(new SnippetFn(pickView)).withSideInputs(pickView))
+        .apply("Report snippets", ParDo.of(new SnippetFn(snippetIds)).withSideInputs(snippetIds))
         .apply("Report snippets map", Combine.globally(new ToMapFn()))
-        .apply("Report examples write", ParDo.of(new WriteExamplesFn(dataDir + "examples.json", pickView, new ArrayList<>(scales.keySet())))
-            .withSideInputs(pickView));
+        .apply("Report examples write", ParDo.of(new WriteExamplesFn(dataDir + "examples.json", pickView, linkView, new ArrayList<>(scales.keySet())))
+            .withSideInputs(pickView, linkView));
+  }
+
+  /** Keeps (id, related) for the ids picked as examples of {@code score}, as (score|id, label|related). */
+  private static final class RelatedOfPicksFn extends DoFn<KV<String, String>, KV<String, String>> {
+    private final PCollectionView<List<String>> picks;
+    private final String score;
+    private final String label;
+    private transient java.util.Set<String> ids;
+
+    RelatedOfPicksFn(PCollectionView<List<String>> picks, String score, String label) {
+      this.picks = picks;
+      this.score = score;
+      this.label = label;
+    }
+
+    @StartBundle
+    public void start() {
+      ids = null;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) throws IOException {
+      if (ids == null) {
+        ids = new java.util.HashSet<>();
+        ObjectMapper mapper = new ObjectMapper();
+        for (String p : c.sideInput(picks)) {
+          JsonNode n = mapper.readTree(p);
+          if (n.path("score").asText().equals(score)) {
+            ids.add(n.path("id").asText());
+          }
+        }
+      }
+      KV<String, String> kv = c.element();
+      if (kv.getValue() != null && ids.contains(kv.getKey())) {
+        c.output(KV.of(score + "|" + kv.getKey(), label + "|" + kv.getValue()));
+      }
+    }
   }
 
   static List<String> picks(String score, String end, List<DocumentScore> list) {
@@ -550,11 +614,13 @@ public final class RunReport {
   private static final class WriteExamplesFn extends DoFn<Map<String, String>, Void> {
     private final String path;
     private final PCollectionView<List<String>> picks;
+    private final PCollectionView<Map<String, String>> links;
     private final List<String> scoreNames;
 
-    WriteExamplesFn(String path, PCollectionView<List<String>> picks, List<String> scoreNames) {
+    WriteExamplesFn(String path, PCollectionView<List<String>> picks, PCollectionView<Map<String, String>> links, List<String> scoreNames) {
       this.path = path;
       this.picks = picks;
+      this.links = links;
       this.scoreNames = scoreNames;
     }
 
@@ -580,6 +646,15 @@ public final class RunReport {
         String snippet = snippets.get(p.path("id").asText());
         if (snippet != null) {
           row.setAll((ObjectNode) mapper.readTree(snippet));
+        }
+        String link = c.sideInput(links).get(p.path("score").asText() + "|" + p.path("id").asText());
+        if (link != null) {
+          String other = link.substring(link.indexOf('|') + 1);
+          row.put("relatedLabel", link.substring(0, link.indexOf('|'))).put("related", other);
+          String relatedSnippet = snippets.get(other);
+          if (relatedSnippet != null) {
+            row.put("relatedSnippet", mapper.readTree(relatedSnippet).path("snippet").asText());
+          }
         }
       }
       ReportFiles.write(path, root);
