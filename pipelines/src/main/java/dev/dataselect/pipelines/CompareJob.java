@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dataselect.pipelines.options.CompareJobOptions;
+import dev.dataselect.pipelines.report.CompareHtml;
 import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.Hashes;
@@ -59,7 +60,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * its coverage (the mean L2 distance from {@code --coverageSample} corpus points, drawn by hash from
  * {@code --embeddingsCache}, to the nearest kept point; unit vectors) and, with {@code --clusters},
  * the fraction of each k-means cluster it keeps. Writes {@code compare.json} and {@code
- * compare.html} (the overlaps as a heat map, and the per-selection table) in {@code --output}.
+ * compare.html} (the overlaps as a heat map, and the per-selection table) in {@code --output}, and
+ * a {@code summary.json} from which {@code report/index.html} renders the same as its section.
  *
  * <p>One grouping by id brings together, per document, the selections that kept it, its quality
  * score, its embedding and its cluster; every figure is then a sum per key (a combiner), so no
@@ -136,6 +138,7 @@ final class CompareJob {
     checkArgument(o.getClusters() >= 0, "--clusters must be >= 0, got %s", o.getClusters());
     checkArgument(o.getClusters() == 0 || !o.getEmbeddingsCache().isEmpty(), "--clusters needs --embeddingsCache");
     List<String> names = new ArrayList<>(selections.keySet());
+    long startMillis = System.currentTimeMillis();
     Pipeline p = Pipeline.create(o);
     List<PCollection<KV<String, Integer>>> kept = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
@@ -177,7 +180,8 @@ final class CompareJob {
     }
     PCollectionList.of(figures).apply("AllFigures", Flatten.pCollections())
         .apply("OneMap", Combine.globally(new ToMap()))
-        .apply("Write", ParDo.of(new WriteFn(names, o.getOutput(), !o.getQualityScores().isEmpty(), sample != null, o.getClusters())));
+        .apply("Write", ParDo.of(new WriteFn(names, o.getOutput(), !o.getQualityScores().isEmpty(), sample != null, o.getClusters(),
+            SelectJob.optionsJson(o, CompareJobOptions.class), startMillis)));
     return p.run();
   }
 
@@ -399,27 +403,40 @@ final class CompareJob {
     }
   }
 
-  /** Writes compare.json and compare.html from the figures. */
+  /**
+   * Writes compare.json and compare.html from the figures, and summary.json (the comparison, the
+   * options, the wall time) from which the run report renders its comparison section.
+   */
   private static final class WriteFn extends DoFn<TreeMap<String, Double>, Void> {
     private final List<String> names;
     private final String output;
     private final boolean quality;
     private final boolean coverage;
     private final int clusters;
+    private final String options;
+    private final long startMillis;
 
-    WriteFn(List<String> names, String output, boolean quality, boolean coverage, int clusters) {
+    WriteFn(List<String> names, String output, boolean quality, boolean coverage, int clusters, String options, long startMillis) {
       this.names = names;
       this.output = output;
       this.quality = quality;
       this.coverage = coverage;
       this.clusters = clusters;
+      this.options = options;
+      this.startMillis = startMillis;
     }
 
     @ProcessElement
     public void process(@Element TreeMap<String, Double> f) throws IOException {
+      ObjectMapper mapper = new ObjectMapper();
       ObjectNode json = compareJson(names, f, quality, coverage, clusters);
-      write(SelectJob.resolve(output, "compare.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
+      write(SelectJob.resolve(output, "compare.json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(json));
       write(SelectJob.resolve(output, "compare.html"), CompareHtml.render(json));
+      ObjectNode summary = mapper.createObjectNode();
+      summary.set("comparison", json);
+      summary.set("options", mapper.readTree(options));
+      summary.put("wallSeconds", (System.currentTimeMillis() - startMillis) / 1000.0);
+      write(SelectJob.resolve(output, "summary.json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
     }
 
     private static void write(String path, String text) throws IOException {

@@ -75,13 +75,14 @@ public final class Dataselect {
       return 1;
     }
     String output = options.as(OutputOptions.class).getOutput();
-    if (job.equals("compare")) { // it writes compare.json and compare.html, no summary
+    if (job.equals("compare")) { // compare.json, compare.html, and a report with the same as its section
       String json = SelectJob.resolve(output, "compare.json");
       if (!json.startsWith("gs://") && Files.exists(Path.of(json))) {
         out.println(Files.readString(Path.of(json), StandardCharsets.UTF_8));
       }
       out.println("compare: " + json);
       out.println("heat map: " + SelectJob.resolve(output, "compare.html"));
+      out.println("report:  " + finishReport(result, output));
       return 0;
     }
     if (job.equals("train-student")) { // it writes its own student-report/

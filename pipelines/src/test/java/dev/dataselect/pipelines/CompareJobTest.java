@@ -90,6 +90,10 @@ class CompareJobTest {
         "--output=" + out)), JobRuns.JOB_LIMIT);
     JsonNode json = new ObjectMapper().readTree(out.resolve("compare.json").toFile());
     assertTrue(Files.readString(out.resolve("compare.html")).contains("runA"));
+    // The run report has the same tables as its section (from summary.json).
+    String report = Files.readString(Path.of(dev.dataselect.pipelines.report.ReportPage.render(out.toString())));
+    assertTrue(report.contains("Selections compared") && report.contains("density-0.33"), report);
+    assertEquals(json, new ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("comparison"));
 
     Map<String, Set<String>> sets = Map.of("runA", a, "density-0.33", b, "random-0.25", c);
     for (Map.Entry<String, Set<String>> s : sets.entrySet()) {

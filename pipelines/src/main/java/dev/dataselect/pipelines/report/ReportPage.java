@@ -91,7 +91,10 @@ public final class ReportPage {
     html.append("<nav><a href=\"#counts\">Counts</a><a href=\"#dead\">Dead letters</a><a href=\"#scores\">Distributions</a>")
         .append("<a href=\"#decisions\">Kept vs dropped</a><a href=\"#sources\">Sources</a><a href=\"#examples\">Examples</a><a href=\"#timings\">Timings</a></nav>\n");
     overview(summary, options);
-    if (summary.has("selections")) {
+    if (summary.has("comparison")) { // a compare run: selections side by side
+      html.append("<section id=\"counts\"><h2>Selections compared</h2>\n").append(CompareHtml.fragment(summary.path("comparison")))
+          .append("</section>\n");
+    } else if (summary.has("selections")) {
       selections(summary); // a reselect run: many selections over persisted scores, no corpus read
     } else {
       counts(summary);
@@ -109,8 +112,12 @@ public final class ReportPage {
 
   private void overview(JsonNode summary, JsonNode options) {
     html.append("<section id=\"overview\"><h2>Run</h2><table class=\"kv\">\n");
-    row("Sampler", esc(options.path("sampler").asText()) + " at rate " + esc(options.path("rate").asText()) + ", seed " + esc(options.path("seed").asText()));
-    row("Quality score", esc(options.path("quality").asText()));
+    if (summary.has("comparison")) {
+      row("Job", "compare: " + esc(options.path("selections").asText()));
+    } else {
+      row("Sampler", esc(options.path("sampler").asText()) + " at rate " + esc(options.path("rate").asText()) + ", seed " + esc(options.path("seed").asText()));
+      row("Quality score", esc(options.path("quality").asText()));
+    }
     row("Runner", esc(options.path("runner").asText()));
     html.append("<tr><td>Wall time</td><td><span data-summary=\"/wallSeconds\">").append(fmt(summary.path("wallSeconds").asDouble())).append("</span> s</td></tr>\n");
     Iterator<Map.Entry<String, JsonNode>> checks = summary.path("reconciles").fields();

@@ -1,4 +1,4 @@
-package dev.dataselect.pipelines;
+package dev.dataselect.pipelines.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -8,21 +8,28 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code compare.html}: the Jaccard overlaps of {@code --job=compare} as a heat map (a table whose
- * cells are shaded by overlap) and one row per selection with its figures. Plain HTML and inline
- * styles: it opens from the file system with no script.
+ * The figures of {@code --job=compare}: the Jaccard overlaps as a heat map (a table whose cells are
+ * shaded by overlap) and one row per selection with its figures. {@link #render} is the standalone
+ * {@code compare.html}; {@link #fragment} the same tables for the run report's comparison section.
+ * Plain HTML and inline styles: it opens from the file system with no script.
  */
-final class CompareHtml {
+public final class CompareHtml {
   private CompareHtml() {}
 
-  static String render(JsonNode json) {
+  /** {@code compare.html}. */
+  public static String render(JsonNode json) {
+    return "<!doctype html><html><head><meta charset=\"utf-8\"><title>Selections compared</title>"
+        + "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
+        + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}</style></head><body>"
+        + "<h1>Selections compared</h1>" + fragment(json) + "</body></html>\n";
+  }
+
+  /** The overlap heat map and the per-selection table, as HTML to place in a page. */
+  static String fragment(JsonNode json) {
     List<String> names = new ArrayList<>();
     json.path("selections").fieldNames().forEachRemaining(names::add);
     StringBuilder h = new StringBuilder();
-    h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Selections compared</title>")
-        .append("<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}")
-        .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}</style></head><body>")
-        .append("<h1>Selections compared</h1><h2>Overlap (Jaccard of kept ids)</h2><table><tr><th></th>");
+    h.append("<h3>Overlap (Jaccard of kept ids)</h3><table><tr><th></th>");
     for (String n : names) {
       h.append("<th>").append(escape(n)).append("</th>");
     }
@@ -36,7 +43,7 @@ final class CompareHtml {
       }
       h.append("</tr>");
     }
-    h.append("</table><h2>Each selection</h2><table><tr><th>selection</th>");
+    h.append("</table><h3>Each selection</h3><table><tr><th>selection</th>");
     List<String> columns = new ArrayList<>();
     if (!names.isEmpty()) {
       Iterator<Map.Entry<String, JsonNode>> f = json.path("selections").path(names.get(0)).fields();
@@ -64,7 +71,7 @@ final class CompareHtml {
     if (json.has("coverage")) {
       h.append("<p>coverageMeanDistance: ").append(escape(json.get("coverage").asText())).append("</p>");
     }
-    return h.append("</body></html>\n").toString();
+    return h.toString();
   }
 
   private static double jaccard(JsonNode json, String a, String b) {
