@@ -129,7 +129,7 @@ final class ScoreStages {
     PCollection<DocumentScore> distances = persist(clusters.assignments().apply("DistanceToCentroid",
         MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(a -> DocumentScore.of(a.id(), a.distance()))),
         out + "prototypes/", protoMeta, "Prototypes");
-    if (plan.sampler == Sampler.PROTOTYPES) {
+    if (!plan.semdedup) {
       return distances;
     }
     SemDeDup dedup = SemDeDup.within(clusters.centroidsView())
@@ -157,8 +157,9 @@ final class ScoreStages {
         .apply("WriteNearestPreceding", TextIO.write().to(out + "semdedup-nearest/part").withSuffix(".jsonl").withCompression(Compression.GZIP));
     meta.put("stage", "semdedup");
     meta.put("score", "cosine similarity to the nearest preceding document of the cluster (-1: none)");
-    return persist(nearest.apply("SemDeDupScores", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(NearestPreceding::score)),
+    PCollection<DocumentScore> similarities = persist(nearest.apply("SemDeDupScores", MapElements.into(TypeDescriptor.of(DocumentScore.class)).via(NearestPreceding::score)),
         out + "semdedup/", meta, "SemDeDup");
+    return plan.sampler == Sampler.PROTOTYPES ? distances : similarities;
   }
 
   /** {"id", "similarity", "duplicateOf"} (duplicateOf absent when nothing precedes the document). */

@@ -193,7 +193,7 @@ public final class SelectJob {
         report.scores(scoreName, RunReport.Scale.LINEAR,
             PCollectionList.of(kept).and(dropped).apply("ReportClusterScores", Flatten.pCollections()));
       }
-      if (scored.duplicates != null) { // the most similar documents of SemDeDup's examples, beside the one they follow
+      if (scored.duplicates != null && scoreName.equals(Samplers.SEMDEDUP_SCORE)) { // SemDeDup's examples, beside the one they follow
         report.related(Samplers.SEMDEDUP_SCORE, "nearest preceding (duplicate of)", scored.duplicates);
       }
       report.decisions(label, scoreName, kept, dropped);

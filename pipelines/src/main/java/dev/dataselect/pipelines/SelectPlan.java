@@ -49,6 +49,8 @@ final class SelectPlan {
   @Nullable final KdeDensity kde;
   /** The k-means of --sampler=semdedup and prototypes. */
   @Nullable final KMeans kmeans;
+  /** SemDeDup's similarities are computed (the sampler is semdedup, or --allCoverageScores). */
+  final boolean semdedup;
   @Nullable final StudentModel student;
   final WriteDocuments write;
   final String output;
@@ -86,18 +88,20 @@ final class SelectPlan {
 
     askLlm = quality != Quality.ASKLLM ? null : askLlm(o);
     perplexity = quality != Quality.PERPLEXITY ? null : PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
-    boolean embeds = sampler.needsDensity() || sampler.needsClusters() || quality == Quality.STUDENT;
+    boolean allCoverage = o.getAllCoverageScores();
+    boolean embeds = sampler.needsDensity() || sampler.needsClusters() || allCoverage || quality == Quality.STUDENT;
     embed = embeds ? Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize()) : null;
     readEmbeddingsCache = embeds && !o.getEmbeddingsCache().isEmpty() && ScoreStages.cacheHolds(o.getEmbeddingsCache(), embed);
-    kde = sampler.needsDensity() ? kde(o) : null;
+    kde = sampler.needsDensity() || allCoverage ? kde(o) : null;
     checkArgument(o.getClusters() >= 1 && o.getClusters() <= 1_000_000, "--clusters must be in [1, 1000000], got %s", o.getClusters());
     checkArgument(o.getKmeansIterations() >= 0 && o.getKmeansIterations() <= 100,
         "--kmeansIterations must be in [0, 100], got %s", o.getKmeansIterations());
     checkArgument(o.getSemdedupBlockSize() >= 2, "--semdedupBlockSize must be >= 2, got %s", o.getSemdedupBlockSize());
-    kmeans = sampler.needsClusters()
+    kmeans = sampler.needsClusters() || allCoverage
         ? KMeans.of(o.getClusters()).withSeed(o.getSeed()).withMaxIterations(o.getKmeansIterations())
         : null;
     student = quality == Quality.STUDENT ? student(o, embed) : null;
+    semdedup = sampler == Sampler.SEMDEDUP || allCoverage;
     output = o.getOutput();
     write = WriteDocuments.to(SelectJob.resolve(output, "selected")).withFormat(o.getOutputFormat());
   }

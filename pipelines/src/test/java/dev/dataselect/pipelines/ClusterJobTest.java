@@ -152,6 +152,22 @@ class ClusterJobTest {
     assertEquals(String.join("\n", farthest), JobRuns.selectedIds(out));
   }
 
+  @Test
+  void oneRunWithAllCoverageScoresFeedsEveryCoverageSamplerInTheReselectJob() throws IOException {
+    Path out = dir.resolve("all");
+    JobRuns.run("--input=" + corpus(), "--output=" + out, "--sampler=random", "--rate=0.5", "--allCoverageScores=true",
+        "--clusters=3", "--seed=2", "--progressSeconds=0");
+    for (String score : List.of("density", "prototypes", "semdedup")) {
+      assertEquals(22, ModelJobTest.scores(out.resolve("scores/" + score)).size(), score);
+    }
+    Path again = dir.resolve("allReselect");
+    JsonNode re = JobRuns.run("--job=reselect", "--scores=" + out, "--output=" + again,
+        "--sampler=density,sparsest,prototypes,semdedup,random", "--rates=0.5", "--progressSeconds=0");
+    for (String sampler : List.of("density", "sparsest", "prototypes", "semdedup", "random")) {
+      assertTrue(re.at("/selections/" + sampler + "-0.5/selected").asLong() > 0, sampler + ": " + re);
+    }
+  }
+
   private static Path singleFile(Path folder) throws IOException {
     try (Stream<Path> s = Files.list(folder)) {
       List<Path> files = s.filter(f -> !f.getFileName().toString().startsWith(".")).collect(Collectors.toList());

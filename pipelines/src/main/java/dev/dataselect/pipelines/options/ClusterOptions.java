@@ -32,4 +32,13 @@ public interface ClusterOptions extends PipelineOptions {
   Integer getSemdedupBlockSize();
 
   void setSemdedupBlockSize(Integer value);
+
+  @Description(
+      "Compute and persist every coverage score whatever --sampler is: the densities (scores/density/), the distances "
+          + "to the k-means centroids (scores/prototypes/) and SemDeDup's similarities (scores/semdedup/), so that the "
+          + "reselect job can then draw density, densest, sparsest, prototypes and semdedup at any rate from this one run.")
+  @Default.Boolean(false)
+  Boolean getAllCoverageScores();
+
+  void setAllCoverageScores(Boolean value);
 }
