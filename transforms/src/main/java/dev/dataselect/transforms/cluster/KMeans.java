@@ -29,6 +29,7 @@ import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -133,6 +134,9 @@ public final class KMeans extends PTransform<PCollection<Embedding>, KMeans.Resu
 
   @Override
   public Result expand(PCollection<Embedding> in) {
+    // The centroids are singletons of the whole input, and the batches emit in the window they were read in.
+    checkArgument(in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows,
+        "KMeans clusters a bounded, globally windowed collection; got windowing %s", in.getWindowingStrategy().getWindowFn());
     Pipeline p = in.getPipeline();
     PCollectionView<Long> total = in.apply("CountDocuments", Count.globally()).apply("TotalView", View.asSingleton());
     long sampleSize = (long) k * samplePerCluster;

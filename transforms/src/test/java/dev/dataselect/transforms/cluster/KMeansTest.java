@@ -290,4 +290,14 @@ public class KMeansTest {
       assertEquals(Float.floatToIntBits(sim[i]), Float.floatToIntBits(oneSim[1]), "query " + i);
     }
   }
+
+  @Test
+  void windowedInputIsAClearError() {
+    Pipeline p = TestPipelines.create();
+    PCollection<Embedding> windowed = p.apply(Create.of(planted(1, 3, 4, 1)))
+        .apply(org.apache.beam.sdk.transforms.windowing.Window.into(
+            org.apache.beam.sdk.transforms.windowing.FixedWindows.of(org.joda.time.Duration.standardMinutes(1))));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> windowed.apply(KMeans.of(2)));
+    assertTrue(e.getMessage().contains("globally windowed"), e.getMessage());
+  }
 }
