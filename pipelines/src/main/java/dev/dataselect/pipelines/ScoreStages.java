@@ -1,30 +1,24 @@
 package dev.dataselect.pipelines;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import dev.dataselect.pipelines.options.Sampler;
+import dev.dataselect.transforms.DeadLetter;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.DocumentScore;
+import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.cluster.Centroids;
 import dev.dataselect.transforms.cluster.KMeans;
 import dev.dataselect.transforms.cluster.NearestPreceding;
 import dev.dataselect.transforms.cluster.SemDeDup;
-import dev.dataselect.transforms.select.ScoreOrder;
-import org.apache.beam.sdk.io.Compression;
-import org.apache.beam.sdk.io.TextIO;
-import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.TypeDescriptors;
-import static com.google.common.base.Preconditions.checkArgument;
-
-import dev.dataselect.transforms.DeadLetter;
-import dev.dataselect.transforms.Document;
-import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.density.KdeDensity;
 import dev.dataselect.transforms.inference.AskLlmScore;
-import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.inference.Embed;
+import dev.dataselect.transforms.inference.PerplexityScore;
 import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.WriteEmbeddings;
-import dev.dataselect.transforms.inference.PerplexityScore;
 import dev.dataselect.transforms.inference.WriteScores;
+import dev.dataselect.transforms.select.ScoreOrder;
 import dev.dataselect.transforms.student.ScoreWithStudent;
 import dev.dataselect.transforms.student.StudentModel;
 import java.io.IOException;
@@ -32,14 +26,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The model stages of the main job: a quality score (ASK-LLM or perplexity) and/or embeddings →
