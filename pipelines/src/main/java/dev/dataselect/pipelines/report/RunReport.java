@@ -347,6 +347,19 @@ public final class RunReport {
             .withSideInputs(pickView, linkView));
   }
 
+  /** The ids of the picks (JSON rows with "id" and "score"), of one score's picks or, with null, of all. */
+  static java.util.Set<String> pickedIds(List<String> picks, @Nullable String score) throws IOException {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    ObjectMapper mapper = new ObjectMapper();
+    for (String p : picks) {
+      JsonNode n = mapper.readTree(p);
+      if (score == null || n.path("score").asText().equals(score)) {
+        ids.add(n.path("id").asText());
+      }
+    }
+    return ids;
+  }
+
   /** Keeps (id, related) for the ids picked as examples of {@code score}, as (score|id, label|related). */
   private static final class RelatedOfPicksFn extends DoFn<KV<String, String>, KV<String, String>> {
     private final PCollectionView<List<String>> picks;
@@ -368,14 +381,7 @@ public final class RunReport {
     @ProcessElement
     public void process(ProcessContext c) throws IOException {
       if (ids == null) {
-        ids = new java.util.HashSet<>();
-        ObjectMapper mapper = new ObjectMapper();
-        for (String p : c.sideInput(picks)) {
-          JsonNode n = mapper.readTree(p);
-          if (n.path("score").asText().equals(score)) {
-            ids.add(n.path("id").asText());
-          }
-        }
+        ids = pickedIds(c.sideInput(picks), score);
       }
       KV<String, String> kv = c.element();
       if (kv.getValue() != null && ids.contains(kv.getKey())) {
@@ -546,11 +552,7 @@ public final class RunReport {
     @ProcessElement
     public void process(ProcessContext c) throws IOException {
       if (ids == null) {
-        ids = new java.util.HashSet<>();
-        ObjectMapper mapper = new ObjectMapper();
-        for (String p : c.sideInput(picks)) {
-          ids.add(mapper.readTree(p).path("id").asText());
-        }
+        ids = pickedIds(c.sideInput(picks), null);
       }
       Document d = c.element();
       if (ids.contains(d.id())) {
