@@ -18,23 +18,34 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
-/** A training example of a student: a document id, its embedding and the teacher's value for it. */
+/**
+ * A training example of a student: a document id, its embedding, its {@link SignalFeatures} and the
+ * teacher's value for it. Either feature block may be empty when the student does not use it.
+ */
 @DefaultCoder(Example.ExampleCoder.class)
 public final class Example implements Serializable {
   private static final long serialVersionUID = 1L;
   private final String id;
+  private static final float[] NONE = new float[0];
   private final float[] x;
+  private final float[] signals;
   private final double y;
 
-  private Example(String id, float[] x, double y) {
+  private Example(String id, float[] x, float[] signals, double y) {
     this.id = requireNonNull(id, "id");
     this.x = requireNonNull(x, "x");
+    this.signals = requireNonNull(signals, "signals");
     this.y = y;
   }
 
-  /** Copies {@code x}. */
+  /** An example with an embedding only; copies {@code x}. */
   public static Example of(String id, float[] x, double y) {
-    return new Example(id, x.clone(), y);
+    return new Example(id, x.clone(), NONE, y);
+  }
+
+  /** An example with an embedding (may be empty) and signal features (may be empty); copies both. */
+  public static Example of(String id, float[] x, float[] signals, double y) {
+    return new Example(id, x.clone(), signals.length == 0 ? NONE : signals.clone(), y);
   }
 
   public String id() {
@@ -50,6 +61,15 @@ public final class Example implements Serializable {
     return x.clone();
   }
 
+  /** The signal features themselves, not a copy: do not modify them. */
+  float[] signalFeatures() {
+    return signals;
+  }
+
+  public float[] signals() {
+    return signals.clone();
+  }
+
   public double target() {
     return y;
   }
@@ -60,7 +80,7 @@ public final class Example implements Serializable {
       return false;
     }
     Example e = (Example) o;
-    return id.equals(e.id) && Arrays.equals(x, e.x) && Double.doubleToLongBits(y) == Double.doubleToLongBits(e.y);
+    return id.equals(e.id) && Arrays.equals(x, e.x) && Arrays.equals(signals, e.signals) && Double.doubleToLongBits(y) == Double.doubleToLongBits(e.y);
   }
 
   @Override
@@ -70,10 +90,10 @@ public final class Example implements Serializable {
 
   @Override
   public String toString() {
-    return "Example{id=" + id + ", dimension=" + x.length + ", y=" + y + "}";
+    return "Example{id=" + id + ", dimension=" + x.length + ", signals=" + signals.length + ", y=" + y + "}";
   }
 
-  /** Deterministic: id, dimension, floats, target, big-endian. */
+  /** Deterministic: id, dimension, floats, signal count, floats, target, big-endian. */
   public static final class ExampleCoder extends AtomicCoder<Example> {
     private static final ExampleCoder INSTANCE = new ExampleCoder();
 
@@ -96,6 +116,10 @@ public final class Example implements Serializable {
       for (float v : e.x) {
         data.writeFloat(v);
       }
+      data.writeInt(e.signals.length);
+      for (float v : e.signals) {
+        data.writeFloat(v);
+      }
       data.writeDouble(e.y);
       data.flush();
     }
@@ -108,11 +132,21 @@ public final class Example implements Serializable {
         throw new CoderException("negative dimension " + n);
       }
       DataInputStream data = new DataInputStream(in);
+      float[] x = readFloats(data, n);
+      int m = data.readInt();
+      if (m < 0) {
+        throw new CoderException("negative signal count " + m);
+      }
+      float[] signals = m == 0 ? NONE : readFloats(data, m);
+      return new Example(id, x, signals, data.readDouble());
+    }
+
+    private static float[] readFloats(DataInputStream data, int n) throws IOException {
       float[] x = new float[n];
       for (int i = 0; i < n; i++) {
         x[i] = data.readFloat();
       }
-      return new Example(id, x, data.readDouble());
+      return x;
     }
 
     @Override

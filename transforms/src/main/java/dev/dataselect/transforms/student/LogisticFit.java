@@ -10,6 +10,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -32,20 +33,18 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 final class LogisticFit {
   private LogisticFit() {}
 
-  static PCollection<TrainStudent.Trained> fit(PCollection<Example> examples, int folds, long seed, double[] lambdas, int passes) {
-    int[] heldOut = new int[2 * lambdas.length];
-    double[] ls = new double[2 * lambdas.length];
-    for (int i = 0; i < lambdas.length; i++) {
-      heldOut[i] = 0;
-      heldOut[lambdas.length + i] = -1;
-      ls[i] = lambdas[i];
-      ls[lambdas.length + i] = lambdas[i];
-    }
+  /**
+   * Model i (i < heads) is head i trained without fold 0, model heads + i head i on all data; the
+   * feature vector ends with {@code signals} signal features when the grid's primary group reads them.
+   */
+  static PCollection<TrainStudent.Trained> fit(PCollection<Example> examples, int folds, long seed, HeadGrid grid, int signals,
+      int passes) {
+    int sig = grid.primary.usesSignals() ? signals : 0;
     Coder<LogisticStatistics.Models> modelsCoder = new ModelsCoder();
     PCollection<LogisticStatistics.Models> models = examples
         .apply("Dimension", MapElements.into(TypeDescriptors.integers()).via(e -> e.features().length))
         .apply("MaxDimension", Max.integersGlobally())
-        .apply("StartWeights", ParDo.of(new StartWeights(heldOut, ls)))
+        .apply("StartWeights", ParDo.of(new StartWeights(grid, sig)))
         .setCoder(modelsCoder);
     for (int t = 0; t <= passes; t++) {
       boolean evaluate = t == passes;
@@ -55,7 +54,7 @@ final class LogisticFit {
               Combine.globally(new LogisticCombine(view, !evaluate, folds, seed)).withoutDefaults().withSideInputs(view))
           .setCoder(new LogisticStatisticsCoder());
       if (evaluate) {
-        return stats.apply("ChooseLambda", ParDo.of(new ChooseLambda(lambdas.length, passes, folds)));
+        return stats.apply("ChooseLambda", ParDo.of(new ChooseLambda(grid, passes, folds)));
       }
       models = stats.apply("NewtonStep" + t, ParDo.of(new NewtonStep())).setCoder(modelsCoder);
     }
@@ -63,18 +62,27 @@ final class LogisticFit {
   }
 
   private static final class StartWeights extends DoFn<Integer, LogisticStatistics.Models> {
-    private final int[] heldOut;
-    private final double[] lambdas;
+    private final HeadGrid grid;
+    private final int signals;
 
-    StartWeights(int[] heldOut, double[] lambdas) {
-      this.heldOut = heldOut;
-      this.lambdas = lambdas;
+    StartWeights(HeadGrid grid, int signals) {
+      this.grid = grid;
+      this.signals = signals;
     }
 
     @ProcessElement
     public void process(@Element Integer dimension, OutputReceiver<LogisticStatistics.Models> out) {
       checkArgument(dimension != null && dimension > 0, "logistic student: no training examples");
-      out.output(LogisticStatistics.Models.start(dimension, heldOut, lambdas));
+      int heads = grid.heads.size();
+      int[] heldOut = new int[2 * heads];
+      double[][] penalties = new double[2 * heads][];
+      for (int i = 0; i < heads; i++) {
+        heldOut[i] = 0;
+        heldOut[heads + i] = -1;
+        penalties[i] = grid.heads.get(i).penalty(dimension - signals, signals);
+        penalties[heads + i] = penalties[i];
+      }
+      out.output(LogisticStatistics.Models.start(dimension, heldOut, penalties));
     }
   }
 
@@ -163,13 +171,14 @@ final class LogisticFit {
     }
   }
 
+  /** Per group of the grid: the head with the lowest held-out log-loss on fold 0 (ties to the stronger penalty). */
   private static final class ChooseLambda extends DoFn<LogisticStatistics, Trained> {
-    private final int lambdaCount;
+    private final HeadGrid grid;
     private final int passes;
     private final int folds;
 
-    ChooseLambda(int lambdaCount, int passes, int folds) {
-      this.lambdaCount = lambdaCount;
+    ChooseLambda(HeadGrid grid, int passes, int folds) {
+      this.grid = grid;
       this.passes = passes;
       this.folds = folds;
     }
@@ -177,34 +186,55 @@ final class LogisticFit {
     @ProcessElement
     public void process(@Element LogisticStatistics stats, OutputReceiver<Trained> out) {
       LogisticStatistics.Models m = stats.models();
-      int best = -1;
+      int heads = grid.heads.size();
+      List<StudentModel.Features> groups = grid.groups();
+      Trained t = new Trained();
+      t.groups = groups.toArray(new StudentModel.Features[0]);
+      t.chosen = new int[groups.size()];
+      t.all = new double[groups.size()][];
+      t.withoutFold = new double[groups.size()][folds][];
       ObjectNode fit = new ObjectMapper().createObjectNode();
-      ArrayNode cv = fit.putArray("cv");
-      for (int i = 0; i < lambdaCount; i++) {
-        double loss = stats.heldOutLogLoss(i);
-        cv.addObject().put("lambda", m.lambda(i)).put("heldOutLogLoss", loss).put("gradientNorm", stats.gradientNorm(i));
-        // ties go to the larger lambda (lambdas ascend)
-        if (!Double.isNaN(loss) && (best < 0 || loss <= stats.heldOutLogLoss(best))) {
-          best = i;
+      ObjectNode blocks = fit.putObject("blocks");
+      for (int g = 0; g < groups.size(); g++) {
+        int best = -1;
+        ObjectNode b = blocks.putObject(groups.get(g).label());
+        ArrayNode cv = b.putArray("cv");
+        for (int i : grid.indices(groups.get(g))) {
+          HeadGrid.Head h = grid.heads.get(i);
+          double loss = stats.heldOutLogLoss(i);
+          ObjectNode point = cv.addObject();
+          if (h.group.usesEmbedding()) {
+            point.put("lambda", h.lambda);
+          }
+          if (h.group.usesSignals()) {
+            point.put("lambdaSignals", h.lambdaSignals);
+          }
+          point.put("heldOutLogLoss", loss).put("gradientNorm", stats.gradientNorm(i));
+          if (!Double.isNaN(loss) && (best < 0 || loss <= stats.heldOutLogLoss(best))) {
+            best = i;
+          }
+        }
+        checkArgument(best >= 0 && stats.count(heads) >= 2,
+            "logistic student: needs examples in fold 0 and in the other folds (fold 0 has %s, all %s)",
+            stats.heldOutCount(0), stats.count(heads));
+        int all = heads + best;
+        t.chosen[g] = best;
+        t.all[g] = m.weights(all);
+        t.withoutFold[g][0] = m.weights(best);
+        b.put("heldOutLogLoss", stats.heldOutLogLoss(best));
+        b.put("trainLogLoss", stats.trainLogLoss(all));
+        if (g == 0) {
+          t.n = stats.count(all);
+          fit.set("cv", cv.deepCopy());
+          fit.put("heldOutLogLoss", stats.heldOutLogLoss(best));
+          fit.put("trainLogLoss", stats.trainLogLoss(all));
+          fit.put("gradientNorm", stats.gradientNorm(all));
+          fit.put("validation", "fold 0 of " + folds + " held out (" + stats.heldOutCount(best) + " examples) to choose lambda");
         }
       }
-      checkArgument(best >= 0 && stats.count(lambdaCount) >= 2,
-          "logistic student: needs examples in fold 0 and in the other folds (fold 0 has %s, all %s)",
-          stats.heldOutCount(0), stats.count(lambdaCount));
-      int all = lambdaCount + best;
-      Trained t = new Trained();
-      t.lambda = m.lambda(best);
-      t.all = m.weights(all);
-      t.withoutFold = new double[folds][];
-      t.withoutFold[0] = m.weights(best);
-      t.n = stats.count(all);
       t.targetMean = 0.5;
       t.targetSd = 0.5;
-      fit.put("heldOutLogLoss", stats.heldOutLogLoss(best));
-      fit.put("trainLogLoss", stats.trainLogLoss(all));
-      fit.put("gradientNorm", stats.gradientNorm(all));
       fit.put("passes", passes);
-      fit.put("validation", "fold 0 of " + folds + " held out (" + stats.heldOutCount(best) + " examples) to choose lambda");
       t.fit = fit.toString();
       out.output(t);
     }

@@ -8,7 +8,7 @@ import java.util.Arrays;
 
 /**
  * One Newton (IRLS) pass of L2-regularised logistic regression for several models at once, as a
- * mergeable accumulator. Each model is (held-out fold or none, λ) with its current weights
+ * mergeable accumulator. Each model is (held-out fold or none, penalty per coordinate) with its current weights
  * ({@link Models}); an example of fold f adds to the gradient {@code Σ (y - p) x̃}, the Hessian
  * {@code Σ p (1 - p) x̃ x̃ᵀ} (upper triangle) and the log-likelihood of every model that trains on
  * fold f, and to the held-out log-likelihood of every model that holds fold f out. Here {@code x̃ =
@@ -19,35 +19,50 @@ import java.util.Arrays;
  */
 public final class LogisticStatistics implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** The models one pass updates: held-out fold ({@code -1}: none) and λ of each, and their weights. */
+  /**
+   * The models one pass updates: held-out fold ({@code -1}: none), per-coordinate penalty (an
+   * infinite one leaves the coordinate out: its weight stays 0 and its Hessian entries are not
+   * accumulated) and weights of each.
+   */
   public static final class Models implements Serializable {
     private static final long serialVersionUID = 1L;
     final int dimension;
     final int[] heldOut;
-    final double[] lambdas;
+    final double[][] penalties; // [model][dimension]
     final double[][] weights; // [model][dimension + 1], intercept last
+    private transient int[][] active;
 
-    public Models(int dimension, int[] heldOut, double[] lambdas, double[][] weights) {
-      if (heldOut.length != lambdas.length || weights.length != lambdas.length) {
-        throw new IllegalArgumentException("heldOut, lambdas and weights must have one entry per model");
+    public Models(int dimension, int[] heldOut, double[][] penalties, double[][] weights) {
+      if (heldOut.length != penalties.length || weights.length != penalties.length) {
+        throw new IllegalArgumentException("heldOut, penalties and weights must have one entry per model");
       }
-      for (double[] w : weights) {
-        if (w.length != dimension + 1) {
-          throw new IllegalArgumentException("weights must have dimension + 1 = " + (dimension + 1) + " entries, got " + w.length);
+      for (int m = 0; m < weights.length; m++) {
+        if (weights[m].length != dimension + 1) {
+          throw new IllegalArgumentException("weights must have dimension + 1 = " + (dimension + 1) + " entries, got " + weights[m].length);
+        }
+        if (penalties[m].length != dimension) {
+          throw new IllegalArgumentException("penalties must have dimension = " + dimension + " entries, got " + penalties[m].length);
+        }
+        for (double v : penalties[m]) {
+          if (!(v > 0)) {
+            throw new IllegalArgumentException("every penalty must be > 0 (infinite leaves a coordinate out), got " + v);
+          }
         }
       }
       this.dimension = dimension;
       this.heldOut = heldOut.clone();
-      this.lambdas = lambdas.clone();
+      this.penalties = penalties;
       this.weights = weights;
     }
 
     public void writeTo(DataOutputStream out) throws IOException {
       out.writeInt(dimension);
-      out.writeInt(lambdas.length);
-      for (int m = 0; m < lambdas.length; m++) {
+      out.writeInt(penalties.length);
+      for (int m = 0; m < penalties.length; m++) {
         out.writeInt(heldOut[m]);
-        out.writeDouble(lambdas[m]);
+        for (double v : penalties[m]) {
+          out.writeDouble(v);
+        }
         for (double w : weights[m]) {
           out.writeDouble(w);
         }
@@ -58,25 +73,36 @@ public final class LogisticStatistics implements Serializable {
       int d = in.readInt();
       int size = in.readInt();
       int[] heldOut = new int[size];
-      double[] lambdas = new double[size];
+      double[][] penalties = new double[size][d];
       double[][] weights = new double[size][d + 1];
       for (int m = 0; m < size; m++) {
         heldOut[m] = in.readInt();
-        lambdas[m] = in.readDouble();
+        for (int i = 0; i < d; i++) {
+          penalties[m][i] = in.readDouble();
+        }
         for (int i = 0; i <= d; i++) {
           weights[m][i] = in.readDouble();
         }
       }
-      return new Models(d, heldOut, lambdas, weights);
+      return new Models(d, heldOut, penalties, weights);
     }
 
-    /** All-zero weights (p = 0.5 everywhere) for each (held-out fold, λ). */
+    /** All-zero weights (p = 0.5 everywhere) for each (held-out fold, penalty vector). */
+    public static Models start(int dimension, int[] heldOut, double[][] penalties) {
+      return new Models(dimension, heldOut, penalties, new double[penalties.length][dimension + 1]);
+    }
+
+    /** All-zero weights for each (held-out fold, λ), the same λ on every coordinate. */
     public static Models start(int dimension, int[] heldOut, double[] lambdas) {
-      return new Models(dimension, heldOut, lambdas, new double[lambdas.length][dimension + 1]);
+      double[][] penalties = new double[lambdas.length][dimension];
+      for (int m = 0; m < lambdas.length; m++) {
+        Arrays.fill(penalties[m], lambdas[m]);
+      }
+      return start(dimension, heldOut, penalties);
     }
 
     public int size() {
-      return lambdas.length;
+      return penalties.length;
     }
 
     public int dimension() {
@@ -87,8 +113,9 @@ public final class LogisticStatistics implements Serializable {
       return heldOut[m];
     }
 
-    public double lambda(int m) {
-      return lambdas[m];
+    /** A copy of model m's per-coordinate penalty. */
+    public double[] penalty(int m) {
+      return penalties[m].clone();
     }
 
     /** A copy of model m's weights, intercept last. */
@@ -99,6 +126,19 @@ public final class LogisticStatistics implements Serializable {
     /** σ(w·x̃) of model m. */
     public double probability(int m, float[] x) {
       return sigmoid(linear(weights[m], x));
+    }
+
+    /** The coordinates model m uses (finite penalty), ascending. */
+    int[] active(int m) {
+      if (active == null) {
+        int[][] a = new int[penalties.length][];
+        for (int k = 0; k < a.length; k++) {
+          double[] pk = penalties[k];
+          a[k] = java.util.stream.IntStream.range(0, dimension).filter(i -> pk[i] != Double.POSITIVE_INFINITY).toArray();
+        }
+        active = a;
+      }
+      return active[m];
     }
   }
 
@@ -185,13 +225,26 @@ public final class LogisticStatistics implements Serializable {
       if (withHessian) {
         double v = prob * (1 - prob);
         double[] h = hessian[m];
-        for (int i = 0; i < d; i++) {
-          double vxi = v * x[i];
-          int row = i * p;
-          for (int j = i; j < d; j++) {
-            h[row + j] += vxi * x[j];
+        int[] act = models.active(m);
+        if (act.length == d) {
+          for (int i = 0; i < d; i++) {
+            double vxi = v * x[i];
+            int row = i * p;
+            for (int j = i; j < d; j++) {
+              h[row + j] += vxi * x[j];
+            }
+            h[row + d] += vxi;
           }
-          h[row + d] += vxi;
+        } else {
+          for (int ai = 0; ai < act.length; ai++) {
+            int i = act[ai];
+            double vxi = v * x[i];
+            int row = i * p;
+            for (int aj = ai; aj < act.length; aj++) {
+              h[row + act[aj]] += vxi * x[act[aj]];
+            }
+            h[row + d] += vxi;
+          }
         }
         h[d * p + d] += v;
       }
@@ -222,9 +275,9 @@ public final class LogisticStatistics implements Serializable {
   }
 
   /**
-   * The Newton step of each model: maximises {@code Σ log P(y|x) - (λ n / 2) |w|²} (intercept
-   * unpenalised), {@code w' = w + (H + λ n I')⁻¹ (g - λ n w)}. A model with no examples keeps its
-   * weights.
+   * The Newton step of each model: maximises {@code Σ log P(y|x) - (n / 2) Σᵢ pᵢ wᵢ²} (intercept
+   * unpenalised), {@code w' = w + (H + n diag(p))⁻¹ (g - n p ∘ w)}; a left-out coordinate (p = ∞)
+   * stays 0. A model with no examples keeps its weights.
    */
   public Models step() {
     if (!withHessian) {
@@ -239,12 +292,21 @@ public final class LogisticStatistics implements Serializable {
         next[m] = w.clone();
         continue;
       }
-      double penalty = models.lambdas[m] * count[m];
+      double n = count[m];
+      double[] pen = models.penalties[m];
       double[] a = hessian[m].clone();
       double[] rhs = gradient[m].clone();
       for (int i = 0; i < d; i++) {
-        a[i * p + i] += penalty;
-        rhs[i] -= penalty * w[i];
+        if (pen[i] == Double.POSITIVE_INFINITY) { // left out: identity row and column, no step
+          for (int j = 0; j < p; j++) {
+            a[Math.min(i, j) * p + Math.max(i, j)] = 0;
+          }
+          a[i * p + i] = 1;
+          rhs[i] = 0;
+          continue;
+        }
+        a[i * p + i] += pen[i] * n;
+        rhs[i] -= pen[i] * n * w[i];
       }
       a[d * p + d] += 1e-9 * count[m]; // keeps the intercept's pivot positive when every p is 0 or 1
       double[] delta = Cholesky.solve(a, p, rhs);
@@ -254,7 +316,7 @@ public final class LogisticStatistics implements Serializable {
       }
       next[m] = nw;
     }
-    return new Models(d, models.heldOut, models.lambdas, next);
+    return new Models(d, models.heldOut, models.penalties, next);
   }
 
   /** Mean held-out log-loss of model m ({@code NaN} without held-out examples). */
@@ -273,11 +335,14 @@ public final class LogisticStatistics implements Serializable {
 
   /** The largest absolute component of model m's penalised gradient (per example): 0 at the optimum. */
   public double gradientNorm(int m) {
-    double penalty = models.lambdas[m] * count[m];
+    double[] pen = models.penalties[m];
     double max = 0;
     int d = models.dimension;
     for (int i = 0; i <= d; i++) {
-      double gi = gradient[m][i] - (i < d ? penalty * models.weights[m][i] : 0);
+      if (i < d && pen[i] == Double.POSITIVE_INFINITY) {
+        continue;
+      }
+      double gi = gradient[m][i] - (i < d ? pen[i] * count[m] * models.weights[m][i] : 0);
       max = Math.max(max, Math.abs(gi));
     }
     return count[m] == 0 ? 0 : max / count[m];

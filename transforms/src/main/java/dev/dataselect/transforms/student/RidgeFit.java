@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -25,10 +26,10 @@ import org.apache.beam.sdk.values.PCollection;
 final class RidgeFit {
   private RidgeFit() {}
 
-  static PCollection<TrainStudent.Trained> fit(PCollection<Example> examples, int folds, long seed, double[] lambdas) {
+  static PCollection<TrainStudent.Trained> fit(PCollection<Example> examples, int folds, long seed, HeadGrid grid, int signals) {
     return examples
         .apply("RidgeStatistics", Combine.globally(new RidgeCombine(folds, seed)))
-        .apply("SolveRidge", ParDo.of(new SolveRidge(lambdas)));
+        .apply("SolveRidge", ParDo.of(new SolveRidge(grid, grid.primary.usesSignals() ? signals : 0)));
   }
 
   /** Ridge statistics per fold; the dimension is set by the first example. */
@@ -123,34 +124,64 @@ final class RidgeFit {
     }
   }
 
+  /** Every group of the grid solved from the one set of statistics (a group's blocks are sub-blocks of X'X). */
   private static final class SolveRidge extends DoFn<RidgeStatistics, Trained> {
-    private final double[] lambdas;
+    private final HeadGrid grid;
+    private final int signals;
 
-    SolveRidge(double[] lambdas) {
-      this.lambdas = lambdas;
+    SolveRidge(HeadGrid grid, int signals) {
+      this.grid = grid;
+      this.signals = signals;
     }
 
     @ProcessElement
     public void process(@Element RidgeStatistics stats, OutputReceiver<Trained> out) {
-      RidgeStatistics.Solution s = stats.fit(lambdas);
+      List<StudentModel.Features> groups = grid.groups();
+      int embDims = stats.dimension() - signals;
       Trained t = new Trained();
-      t.lambda = s.lambda;
-      t.all = withIntercept(s.all);
-      t.withoutFold = new double[stats.folds()][];
-      for (int f = 0; f < stats.folds(); f++) {
-        t.withoutFold[f] = s.withoutFold[f] == null ? null : withIntercept(s.withoutFold[f]);
-      }
-      t.targetMean = s.targetMean;
-      t.targetSd = s.targetSd;
+      t.groups = groups.toArray(new StudentModel.Features[0]);
+      t.chosen = new int[groups.size()];
+      t.all = new double[groups.size()][];
+      t.withoutFold = new double[groups.size()][stats.folds()][];
       t.n = stats.count();
       ObjectNode fit = new ObjectMapper().createObjectNode();
-      fit.put("heldOutR2", s.chosen().heldOutR2);
-      fit.put("heldOutRmse", s.chosen().heldOutRmse);
-      fit.put("validation", stats.folds() + "-fold cross-validation (R² over every fold, exact from the statistics)");
-      ArrayNode cv = fit.putArray("cv");
-      for (RidgeStatistics.CvPoint p : s.cv) {
-        cv.addObject().put("lambda", p.lambda).put("heldOutR2", p.heldOutR2).put("heldOutRmse", p.heldOutRmse);
+      ObjectNode blocks = fit.putObject("blocks");
+      for (int g = 0; g < groups.size(); g++) {
+        int[] idx = grid.indices(groups.get(g));
+        RidgeStatistics.Solution s = stats.fit(grid.penalties(groups.get(g), embDims, signals));
+        t.chosen[g] = idx[s.index];
+        t.all[g] = withIntercept(s.all);
+        for (int f = 0; f < stats.folds(); f++) {
+          t.withoutFold[g][f] = s.withoutFold[f] == null ? null : withIntercept(s.withoutFold[f]);
+        }
+        t.targetMean = s.targetMean;
+        t.targetSd = s.targetSd;
+        ObjectNode b = blocks.putObject(groups.get(g).label());
+        ArrayNode cv = b.putArray("cv");
+        for (RidgeStatistics.CvPoint p : s.cv) {
+          HeadGrid.Head h = grid.heads.get(idx[p.index]);
+          ObjectNode point = cv.addObject();
+          if (h.group.usesEmbedding()) {
+            point.put("lambda", h.lambda);
+          }
+          if (h.group.usesSignals()) {
+            point.put("lambdaSignals", h.lambdaSignals);
+          }
+          point.put("heldOutR2", p.heldOutR2).put("heldOutRmse", p.heldOutRmse);
+        }
+        if (!s.cv.isEmpty()) {
+          b.put("heldOutR2", s.chosen().heldOutR2);
+          b.put("heldOutRmse", s.chosen().heldOutRmse);
+        }
+        if (g == 0) {
+          if (!s.cv.isEmpty()) {
+            fit.put("heldOutR2", s.chosen().heldOutR2);
+            fit.put("heldOutRmse", s.chosen().heldOutRmse);
+          }
+          fit.set("cv", cv.deepCopy());
+        }
       }
+      fit.put("validation", stats.folds() + "-fold cross-validation (R² over every fold, exact from the statistics)");
       t.fit = fit.toString();
       out.output(t);
     }

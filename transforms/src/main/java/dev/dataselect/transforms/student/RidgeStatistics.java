@@ -126,33 +126,42 @@ public final class RidgeStatistics implements java.io.Serializable {
     }
   }
 
-  /** One λ's cross-validated figures. */
+  /** One penalty's cross-validated figures. */
   public static final class CvPoint {
+    /** The penalty's position in the list {@link #fit(double[][])} was given. */
+    public final int index;
+    /** The λ of {@link #fit(double[])}; NaN for a per-coordinate penalty. */
     public final double lambda;
     /** 1 - Σ held-out squared error / Σ (y - training mean)², over every fold. */
     public final double heldOutR2;
     /** Root mean squared held-out error. */
     public final double heldOutRmse;
 
-    CvPoint(double lambda, double heldOutR2, double heldOutRmse) {
+    CvPoint(int index, double lambda, double heldOutR2, double heldOutRmse) {
+      this.index = index;
       this.lambda = lambda;
       this.heldOutR2 = heldOutR2;
       this.heldOutRmse = heldOutRmse;
     }
   }
 
-  /** The result of {@link #fit}: the chosen λ, the model on all data and each fold's held-out model. */
+  /** The result of {@link #fit}: the chosen penalty, the model on all data and each fold's held-out model. */
   public static final class Solution {
+    /** The chosen λ ({@link #fit(double[])}); NaN for {@link #fit(double[][])}. */
     public final double lambda;
+    /** The chosen penalty's index. */
+    public final int index;
     public final Fit all;
-    /** The model trained without fold f, at the chosen λ; null where fold f is empty. */
+    /** The model trained without fold f, at the chosen penalty; null where fold f is empty. */
     public final Fit[] withoutFold;
+    /** Every penalty's figures, in the order given (empty with one non-empty fold). */
     public final List<CvPoint> cv;
     public final double targetMean;
     public final double targetSd;
 
-    Solution(double lambda, Fit all, Fit[] withoutFold, List<CvPoint> cv, double targetMean, double targetSd) {
+    Solution(double lambda, int index, Fit all, Fit[] withoutFold, List<CvPoint> cv, double targetMean, double targetSd) {
       this.lambda = lambda;
+      this.index = index;
       this.all = all;
       this.withoutFold = withoutFold;
       this.cv = cv;
@@ -162,11 +171,11 @@ public final class RidgeStatistics implements java.io.Serializable {
 
     public CvPoint chosen() {
       for (CvPoint p : cv) {
-        if (p.lambda == lambda) {
+        if (p.index == index) {
           return p;
         }
       }
-      throw new IllegalStateException();
+      throw new IllegalStateException("no cross-validation figures (one non-empty fold)");
     }
   }
 
@@ -185,6 +194,41 @@ public final class RidgeStatistics implements java.io.Serializable {
         throw new IllegalArgumentException("every lambda must be a finite number > 0, got " + l);
       }
     }
+    double[] sorted = lambdas.clone();
+    Arrays.sort(sorted);
+    double[][] penalties = new double[sorted.length][dimension];
+    for (int i = 0; i < sorted.length; i++) {
+      Arrays.fill(penalties[i], sorted[i]);
+    }
+    Solution s = fit(penalties);
+    List<CvPoint> cv = new ArrayList<>();
+    for (CvPoint p : s.cv) {
+      cv.add(new CvPoint(p.index, sorted[p.index], p.heldOutR2, p.heldOutRmse));
+    }
+    return new Solution(sorted[s.index], s.index, s.all, s.withoutFold, cv, s.targetMean, s.targetSd);
+  }
+
+  /**
+   * Ridge regression with a penalty per coordinate: minimises {@code (1/n) Σ (y - b - w·x)² + Σᵢ
+   * pᵢ wᵢ²}; an infinite {@code pᵢ} leaves coordinate i out (its weight is 0). With more than one
+   * non-empty fold, the penalty is chosen among {@code penalties} by k-fold cross-validation
+   * (largest held-out R²; ties to the later one, so list them from weakest to strongest); with one
+   * fold, {@code penalties} must hold a single vector.
+   */
+  public Solution fit(double[][] penalties) {
+    if (penalties.length == 0) {
+      throw new IllegalArgumentException("penalties must hold at least one vector");
+    }
+    for (double[] p : penalties) {
+      if (p.length != dimension) {
+        throw new IllegalArgumentException("a penalty vector must have " + dimension + " entries, got " + p.length);
+      }
+      for (double v : p) {
+        if (!(v > 0)) {
+          throw new IllegalArgumentException("every penalty must be > 0 (infinite leaves a coordinate out), got " + v);
+        }
+      }
+    }
     long n = count();
     if (n < 2) {
       throw new IllegalArgumentException("ridge regression needs at least 2 examples, got " + n);
@@ -196,44 +240,44 @@ public final class RidgeStatistics implements java.io.Serializable {
         nonEmpty.add(f);
       }
     }
-    double[] sorted = lambdas.clone();
-    Arrays.sort(sorted);
     List<CvPoint> cv = new ArrayList<>();
-    double best = sorted[sorted.length - 1];
+    int best = penalties.length - 1;
     if (nonEmpty.size() >= 2) {
+      RidgeStatistics[] train = new RidgeStatistics[folds];
+      for (int f : nonEmpty) {
+        train[f] = total.minus(this, f);
+      }
       double bestR2 = Double.NEGATIVE_INFINITY;
-      for (int li = sorted.length - 1; li >= 0; li--) {
-        double lambda = sorted[li];
+      for (int pi = penalties.length - 1; pi >= 0; pi--) {
         double sse = 0;
         double sst = 0;
         long m = 0;
         for (int f : nonEmpty) {
-          RidgeStatistics train = total.minus(this, f);
-          Fit fit = train.solve(0, lambda);
+          Fit fit = train[f].solve(0, penalties[pi]);
           sse += sse(f, fit);
-          double trainMean = train.sumY[0] / train.count[0];
+          double trainMean = train[f].sumY[0] / train[f].count[0];
           sst += sumYy[f] - 2 * trainMean * sumY[f] + count[f] * trainMean * trainMean;
           m += count[f];
         }
         double r2 = sst > 0 ? 1 - sse / sst : Double.NaN;
-        cv.add(0, new CvPoint(lambda, r2, Math.sqrt(sse / m)));
+        cv.add(0, new CvPoint(pi, Double.NaN, r2, Math.sqrt(sse / m)));
         if (r2 > bestR2) {
           bestR2 = r2;
-          best = lambda;
+          best = pi;
         }
       }
-    } else if (sorted.length > 1) {
+    } else if (penalties.length > 1) {
       throw new IllegalArgumentException(
-          "choosing among " + sorted.length + " lambdas needs at least 2 non-empty folds; give one lambda");
+          "choosing among " + penalties.length + " penalties needs at least 2 non-empty folds; give one");
     }
-    Fit all = total.solve(0, best);
+    Fit all = total.solve(0, penalties[best]);
     Fit[] without = new Fit[folds];
     for (int f : nonEmpty) {
-      without[f] = total.minus(this, f).solve(0, best);
+      without[f] = total.minus(this, f).solve(0, penalties[best]);
     }
     double mean = total.sumY[0] / n;
     double var = Math.max(0, total.sumYy[0] / n - mean * mean);
-    return new Solution(best, all, without, cv, mean, Math.sqrt(var));
+    return new Solution(Double.NaN, best, all, without, cv, mean, Math.sqrt(var));
   }
 
   /** All folds summed into one (a statistics object with a single fold). */
@@ -266,8 +310,8 @@ public final class RidgeStatistics implements java.io.Serializable {
     return t;
   }
 
-  /** Solves fold {@code f}'s centred normal equations {@code (C + λ n I) w = c}. */
-  Fit solve(int f, double lambda) {
+  /** Solves fold {@code f}'s centred normal equations {@code (C + n diag(p)) w = c}; p = ∞ fixes a weight at 0. */
+  Fit solve(int f, double[] penalty) {
     int d = dimension;
     double n = count[f];
     double[] mu = new double[d];
@@ -281,8 +325,17 @@ public final class RidgeStatistics implements java.io.Serializable {
       for (int j = i; j < d; j++) {
         c[i * d + j] = xtx[f][i * d + j] - n * mu[i] * mu[j];
       }
-      c[i * d + i] += lambda * n;
+      c[i * d + i] += penalty[i] * n;
       rhs[i] = xty[f][i] - n * mu[i] * ybar;
+    }
+    for (int i = 0; i < d; i++) {
+      if (penalty[i] == Double.POSITIVE_INFINITY) { // left out: row and column of the identity, no right-hand side
+        for (int j = 0; j < d; j++) {
+          c[Math.min(i, j) * d + Math.max(i, j)] = 0;
+        }
+        c[i * d + i] = 1;
+        rhs[i] = 0;
+      }
     }
     double[] w = Cholesky.solve(c, d, rhs);
     double b = ybar;

@@ -13,7 +13,9 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
@@ -22,14 +24,17 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * A student scorer: a linear head on document embeddings, {@code ridge} ({@code score = b + w·x})
- * or {@code logistic} ({@code score = σ(b + w·x)}), with what it was trained from. Stored as a
- * small versioned JSON file ({@code "format": 1}) read and written through Beam {@link
- * FileSystems}, so a path may be local or {@code gs://}. Immutable.
+ * A student scorer: a linear head on a document's embedding and its {@link SignalFeatures}, {@code
+ * ridge} ({@code score = z}) or {@code logistic} ({@code score = σ(z)}), where {@code z = b + w·x +
+ * Σⱼ vⱼ (sⱼ - μⱼ) / σⱼ} (x the embedding, s the signal features standardised with the training
+ * examples' mean μ and standard deviation σ, so each {@code vⱼ} is the weight of one standard
+ * deviation of signal j). Either block may be absent ({@link Features}). Stored with what it was
+ * trained from as a small versioned JSON file ({@code "format": 2}; format 1, embeddings only, is
+ * still read) through Beam {@link FileSystems}, so a path may be local or {@code gs://}. Immutable.
  */
 public final class StudentModel implements Serializable {
   private static final long serialVersionUID = 1L;
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 
   /** What the head predicts. */
   public enum Task {
@@ -41,8 +46,33 @@ public final class StudentModel implements Serializable {
     }
   }
 
+  /** Which feature blocks the head reads. */
+  public enum Features {
+    EMBEDDING,
+    SIGNALS,
+    BOTH;
+
+    public boolean usesEmbedding() {
+      return this != SIGNALS;
+    }
+
+    public boolean usesSignals() {
+      return this != EMBEDDING;
+    }
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
   private final Task task;
+  private final Features features;
   private final double[] weights;
+  private final List<String> signalNames;
+  private final double[] signalMeans;
+  private final double[] signalSds;
+  private final double[] signalWeights;
+  private final double lambdaSignals;
   private final double intercept;
   private final double lambda;
   private final SortedMap<String, String> embedding;
@@ -52,14 +82,30 @@ public final class StudentModel implements Serializable {
   private final String fitJson;
 
   private StudentModel(Task task, double[] weights, double intercept, double lambda, SortedMap<String, String> embedding,
-      SortedMap<String, String> teacher, double targetMean, double targetSd, String fitJson) {
-    checkArgument(weights.length >= 1, "weights must not be empty");
+      SortedMap<String, String> teacher, double targetMean, double targetSd, String fitJson, Features features,
+      List<String> signalNames, double[] signalMeans, double[] signalSds, double[] signalWeights, double lambdaSignals) {
+    checkArgument(features.usesEmbedding() == (weights.length >= 1),
+        "a %s student needs %s embedding weights, got %s", features.label(), features.usesEmbedding() ? "its" : "no", weights.length);
+    checkArgument(features.usesSignals() == (signalWeights.length >= 1),
+        "a %s student needs %s signal weights, got %s", features.label(), features.usesSignals() ? "its" : "no", signalWeights.length);
+    checkArgument(signalNames.size() == signalWeights.length && signalMeans.length == signalWeights.length
+        && signalSds.length == signalWeights.length, "every signal needs a name, mean, sd and weight");
     for (double w : weights) {
       checkArgument(Double.isFinite(w), "weights must be finite, got %s", w);
     }
+    for (int j = 0; j < signalWeights.length; j++) {
+      checkArgument(Double.isFinite(signalWeights[j]) && Double.isFinite(signalMeans[j]) && signalSds[j] > 0
+          && Double.isFinite(signalSds[j]), "signal %s needs a finite weight and mean and an sd > 0", signalNames.get(j));
+    }
     checkArgument(Double.isFinite(intercept), "intercept must be finite, got %s", intercept);
     this.task = task;
+    this.features = features;
     this.weights = weights.clone();
+    this.signalNames = List.copyOf(signalNames);
+    this.signalMeans = signalMeans.clone();
+    this.signalSds = signalSds.clone();
+    this.signalWeights = signalWeights.clone();
+    this.lambdaSignals = lambdaSignals;
     this.intercept = intercept;
     this.lambda = lambda;
     this.embedding = new TreeMap<>(embedding);
@@ -77,15 +123,55 @@ public final class StudentModel implements Serializable {
   public static StudentModel of(Task task, double[] weights, double intercept, double lambda,
       Map<String, String> embedding, Map<String, String> teacher, double targetMean, double targetSd, String fit) {
     return new StudentModel(task, weights, intercept, lambda, new TreeMap<>(embedding), new TreeMap<>(teacher),
-        targetMean, targetSd, fit);
+        targetMean, targetSd, fit, Features.EMBEDDING, List.of(), new double[0], new double[0], new double[0], Double.NaN);
+  }
+
+  /**
+   * A model with either or both blocks: the embedding weights (empty for {@code signals}); the
+   * signals' names, training means, standard deviations and weights per standard deviation (empty
+   * for {@code embedding}); and each block's penalty (NaN for a block it does not use).
+   */
+  public static StudentModel of(Task task, Features features, double[] weights, double intercept, double lambda,
+      List<String> signalNames, double[] signalMeans, double[] signalSds, double[] signalWeights, double lambdaSignals,
+      Map<String, String> embedding, Map<String, String> teacher, double targetMean, double targetSd, String fit) {
+    return new StudentModel(task, weights, intercept, lambda, new TreeMap<>(embedding), new TreeMap<>(teacher), targetMean,
+        targetSd, fit, features, signalNames, signalMeans, signalSds, signalWeights, lambdaSignals);
   }
 
   public Task task() {
     return task;
   }
 
+  public Features features() {
+    return features;
+  }
+
+  /** The embedding dimension the model reads (0 for a signals-only model). */
   public int dimension() {
     return weights.length;
+  }
+
+  /** The signal features the model reads, in order ({@link SignalFeatures#names()}), empty without a signal block. */
+  public List<String> signalNames() {
+    return signalNames;
+  }
+
+  /** Each signal's weight per standard deviation of the training examples. */
+  public double[] signalWeights() {
+    return signalWeights.clone();
+  }
+
+  public double[] signalMeans() {
+    return signalMeans.clone();
+  }
+
+  public double[] signalSds() {
+    return signalSds.clone();
+  }
+
+  /** The signal block's penalty (NaN without one). */
+  public double lambdaSignals() {
+    return lambdaSignals;
   }
 
   public double[] weights() {
@@ -121,12 +207,30 @@ public final class StudentModel implements Serializable {
     return fitJson;
   }
 
-  /** The student's score of an embedding: {@code b + w·x}, or its sigmoid for a logistic head. Higher is better. */
+  /** The score of an embedding, for a model without a signal block. Higher is better. */
   public double score(float[] x) {
-    checkArgument(x.length == weights.length, "expected an embedding of dimension %s, got %s", weights.length, x.length);
+    checkArgument(!features.usesSignals(), "this student reads text signals as well: use score(embedding, signals)");
+    return score(x, new float[0]);
+  }
+
+  /**
+   * The score of a document's embedding (ignored, may be empty, for a signals-only model) and
+   * signal features ({@link SignalFeatures#of}; ignored, may be empty, for an embeddings-only
+   * model): {@code z}, or its sigmoid for a logistic head. Higher is better.
+   */
+  public double score(float[] x, float[] signals) {
     double z = intercept;
-    for (int i = 0; i < x.length; i++) {
-      z += weights[i] * x[i];
+    if (features.usesEmbedding()) {
+      checkArgument(x.length == weights.length, "expected an embedding of dimension %s, got %s", weights.length, x.length);
+      for (int i = 0; i < x.length; i++) {
+        z += weights[i] * x[i];
+      }
+    }
+    if (features.usesSignals()) {
+      checkArgument(signals.length == signalWeights.length, "expected %s signal features, got %s", signalWeights.length, signals.length);
+      for (int j = 0; j < signals.length; j++) {
+        z += signalWeights[j] * (signals[j] - signalMeans[j]) / signalSds[j];
+      }
     }
     return task == Task.LOGISTIC ? LogisticStatistics.sigmoid(z) : z;
   }
@@ -151,6 +255,7 @@ public final class StudentModel implements Serializable {
     ObjectNode root = mapper.createObjectNode();
     root.put("format", FORMAT);
     root.put("task", task.label());
+    root.put("features", features.label());
     root.put("dimension", weights.length);
     root.put("intercept", intercept);
     root.put("lambda", lambda);
@@ -169,6 +274,14 @@ public final class StudentModel implements Serializable {
     for (double v : weights) {
       w.add(v);
     }
+    if (features.usesSignals()) {
+      root.put("lambdaSignals", lambdaSignals);
+      ArrayNode sig = root.putArray("signals");
+      for (int j = 0; j < signalWeights.length; j++) {
+        sig.addObject().put("name", signalNames.get(j)).put("mean", signalMeans[j]).put("sd", signalSds[j])
+            .put("weight", signalWeights[j]);
+      }
+    }
     try {
       return mapper.writeValueAsString(root);
     } catch (IOException ex) {
@@ -185,8 +298,9 @@ public final class StudentModel implements Serializable {
       throw new IllegalArgumentException("not a student model file (invalid JSON): " + e.getMessage(), e);
     }
     checkArgument(root != null && root.isObject(), "not a student model file: expected a JSON object");
-    checkArgument(root.path("format").asInt(-1) == FORMAT,
-        "student model format %s is not supported (this build reads format %s)", root.path("format"), FORMAT);
+    int format = root.path("format").asInt(-1);
+    checkArgument(format == 1 || format == FORMAT,
+        "student model format %s is not supported (this build reads formats 1 and %s)", root.path("format"), FORMAT);
     Task task;
     try {
       task = Task.valueOf(root.path("task").asText("").toUpperCase(Locale.ROOT));
@@ -202,9 +316,31 @@ public final class StudentModel implements Serializable {
       weights[i] = w.get(i).asDouble();
     }
     checkArgument(root.path("intercept").isNumber(), "student model intercept must be a number");
+    Features features;
+    try {
+      features = Features.valueOf(root.path("features").asText("embedding").toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("student model features must be embedding, signals or both, got " + root.path("features"), e);
+    }
+    JsonNode sig = root.path("signals");
+    int m = sig.isArray() ? sig.size() : 0;
+    List<String> names = new ArrayList<>();
+    double[] means = new double[m];
+    double[] sds = new double[m];
+    double[] sw = new double[m];
+    for (int j = 0; j < m; j++) {
+      JsonNode e = sig.get(j);
+      checkArgument(e.path("name").isTextual() && e.path("mean").isNumber() && e.path("sd").isNumber() && e.path("weight").isNumber(),
+          "student model signal %s needs a name, mean, sd and weight: %s", j, e);
+      names.add(e.path("name").asText());
+      means[j] = e.path("mean").asDouble();
+      sds[j] = e.path("sd").asDouble();
+      sw[j] = e.path("weight").asDouble();
+    }
     return new StudentModel(task, weights, root.path("intercept").asDouble(), root.path("lambda").asDouble(Double.NaN),
         strings(root.path("embedding")), strings(root.path("teacher")), root.path("targetMean").asDouble(0),
-        root.path("targetSd").asDouble(1), root.path("fit").isObject() ? root.path("fit").toString() : "{}");
+        root.path("targetSd").asDouble(1), root.path("fit").isObject() ? root.path("fit").toString() : "{}", features,
+        names, means, sds, sw, root.path("lambdaSignals").asDouble(Double.NaN));
   }
 
   private static SortedMap<String, String> strings(JsonNode node) {

@@ -242,7 +242,7 @@ class StudentMathTest {
     assertTrue(back.fitJson().contains("\"n\":10"), back.fitJson());
     assertTrue(back.positiveScore(-1e9) >= 0 && back.positiveScore(1) < back.positiveScore(2));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> StudentModel.fromJson(m.toJson().replace("\"format\" : 1", "\"format\" : 2")));
+        () -> StudentModel.fromJson(m.toJson().replace("\"format\" : 2", "\"format\" : 3")));
     assertTrue(e.getMessage().contains("format"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> StudentModel.fromJson("{\"format\": 1, \"task\": \"svm\"}"));
     assertThrows(IllegalArgumentException.class, () -> back.score(new float[3]));
