@@ -114,7 +114,7 @@ public final class QualityCoverage extends PTransform<PCollection<DocumentScore>
   }
 
   /** The effective density {@code d^beta / q^alpha} (q oriented and positive), or NaN when q <= 0. */
-  static double effectiveDensity(double density, double quality, ScoreOrder order, double alpha, double beta) {
+  public static double effectiveDensity(double density, double quality, ScoreOrder order, double alpha, double beta) {
     double q = order == ScoreOrder.HIGHEST_FIRST ? quality : 1 / quality;
     if (!(q > 0) || !Double.isFinite(q) || !(density >= 0) || !Double.isFinite(density)) {
       return Double.NaN;

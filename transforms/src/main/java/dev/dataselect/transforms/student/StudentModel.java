@@ -250,6 +250,29 @@ public final class StudentModel implements Serializable {
     return Math.exp(z);
   }
 
+  /** The floor of {@link #uncertainty}: every document keeps a positive weight in a sampler. */
+  public static final double MIN_UNCERTAINTY = 1e-6;
+
+  /**
+   * How unsure the student is of a document's score, in [{@link #MIN_UNCERTAINTY}, 1], higher for
+   * the documents whose label would teach it most: a logistic head's {@code 4 p (1 - p)} (1 at p =
+   * 0.5); a ridge head's {@code exp(-z² / 2)} with {@code z} the score standardised by the teacher
+   * values' mean and standard deviation (1 at the teacher's mean, where a score's rank among the
+   * teacher's values is least certain). The point estimate's closeness to the boundary, not a
+   * posterior variance: cheap, and the same for every runner.
+   */
+  public double uncertainty(double score) {
+    double u;
+    if (task == Task.LOGISTIC) {
+      u = 4 * score * (1 - score);
+    } else {
+      double sd = targetSd > 0 ? targetSd : 1;
+      double z = (score - targetMean) / sd;
+      u = Math.exp(-0.5 * z * z);
+    }
+    return Double.isFinite(u) ? Math.max(MIN_UNCERTAINTY, Math.min(1, u)) : MIN_UNCERTAINTY;
+  }
+
   public String toJson() {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = mapper.createObjectNode();

@@ -492,6 +492,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
         lambdaGrid.add(l);
       }
       fit.put("heldOutPairs", m);
+      boolean binary = m > 0 && Arrays.stream(y).allMatch(v -> v == 0 || v == 1);
       ObjectNode blocks = fit.has("blocks") ? (ObjectNode) fit.get("blocks") : fit.putObject("blocks");
       for (int g = 0; g < t.groups.length; g++) {
         ObjectNode b = blocks.has(t.groups[g].label()) ? (ObjectNode) blocks.get(t.groups[g].label()) : blocks.putObject(t.groups[g].label());
@@ -503,17 +504,19 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
           b.put("lambdaSignals", h.lambdaSignals);
         }
         b.put("heldOutSpearman", HeldOutMetrics.spearman(y, p[g]));
-        if (task == StudentModel.Task.LOGISTIC) {
+        if (task == StudentModel.Task.LOGISTIC || binary) {
           b.put("heldOutAuc", HeldOutMetrics.auc(y, p[g]));
-        } else {
+        }
+        if (task == StudentModel.Task.RIDGE) {
           b.put("heldOutR2OnPairs", HeldOutMetrics.r2(y, p[g]));
         }
       }
       ObjectNode primary = (ObjectNode) blocks.get(grid.primary.label());
       fit.put("heldOutSpearman", primary.get("heldOutSpearman").asDouble());
-      if (task == StudentModel.Task.LOGISTIC) {
+      if (primary.has("heldOutAuc")) {
         fit.put("heldOutAuc", primary.get("heldOutAuc").asDouble());
-      } else {
+      }
+      if (primary.has("heldOutR2OnPairs")) {
         fit.put("heldOutR2OnPairs", primary.get("heldOutR2OnPairs").asDouble());
       }
       double[] all = t.all[0];
