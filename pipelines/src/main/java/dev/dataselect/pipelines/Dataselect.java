@@ -89,7 +89,9 @@ public final class Dataselect {
       String metrics = SelectJob.resolve(output, TrainStudentJob.REPORT) + "metrics.json";
       out.println("student metrics: " + metrics);
       if (!metrics.startsWith("gs://") && Files.exists(Path.of(metrics))) {
-        out.println(Files.readString(Path.of(metrics), StandardCharsets.UTF_8));
+        String json = Files.readString(Path.of(metrics), StandardCharsets.UTF_8);
+        out.println(json);
+        out.print(StudentReport.blocksBrief(new ObjectMapper().readTree(json)));
       }
       return 0;
     }

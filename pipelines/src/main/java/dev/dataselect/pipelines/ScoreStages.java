@@ -86,7 +86,12 @@ final class ScoreStages {
         meta.put("stage", "student");
         meta.put("student.model", plan.options.getStudentModel());
         meta.put("student.task", plan.student.task().label());
-        qualityScores = persist(embeddings.apply("ScoreWithStudent", ScoreWithStudent.with(plan.student)), out + "student/", meta, "Student");
+        meta.put("student.features", plan.student.features().label());
+        ScoreWithStudent score = ScoreWithStudent.with(plan.student).withShards(plan.joinShards);
+        if (plan.student.features().usesSignals()) {
+          score = score.withDocuments(docs);
+        }
+        qualityScores = persist(embeddings.apply("ScoreWithStudent", score), out + "student/", meta, "Student");
       }
       if (plan.kde != null) {
         densities = embeddings.apply("KdeDensity", plan.kde);

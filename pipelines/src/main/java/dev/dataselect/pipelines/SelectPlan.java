@@ -132,13 +132,14 @@ final class SelectPlan {
 
   /**
    * The --studentModel of --quality=student, checked against this run's embedding model: a student
-   * trained on other embeddings (model, pooling, prefix, token budget) would score nonsense.
+   * trained on other embeddings (model, pooling, prefix, token budget) would score nonsense. A
+   * signals-only student reads no embedding.
    */
   private static StudentModel student(DataselectOptions o, Embed embed) {
     checkArgument(!o.getStudentModel().isEmpty(), "--quality=student needs --studentModel=FILE (written by --job=train-student)");
     StudentModel model = StudentModel.read(o.getStudentModel());
     SortedMap<String, String> run = embed.metadata();
-    checkArgument(model.embedding().equals(run),
+    checkArgument(!model.features().usesEmbedding() || model.embedding().equals(run),
         "--studentModel=%s was trained on embeddings %s; this run embeds with %s (set --embeddingModel and its options to match)",
         o.getStudentModel(), model.embedding(), run);
     return model;

@@ -20,6 +20,8 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -28,14 +30,46 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 /**
  * The train-student outputs: the model file, and in the report folder {@code metrics.json} (fit
  * figures, counts), {@code calibration.json} + {@code calibration.png} (mean teacher value per
- * decile of held-out prediction, drawn with XChart) and {@code examples.json} (held-out documents
- * with the highest and lowest predictions and the largest errors).
+ * decile of held-out prediction, drawn with XChart), {@code examples.json} (held-out documents
+ * with the highest and lowest predictions and the largest errors) and, for a student that reads
+ * text signals, {@code signal-weights.json} + {@code signal-weights.png} (each signal's weight per
+ * standard deviation, largest first).
  */
 final class StudentReport {
   static final int BINS = 10;
   static final int EXAMPLES = 10;
 
   private StudentReport() {}
+
+  /**
+   * One line per fitted feature group of a metrics.json: its held-out AUC (or R²) and penalties,
+   * e.g. {@code held-out AUC  both 0.931 · embedding 0.902 · signals 0.874}.
+   */
+  static String blocksBrief(com.fasterxml.jackson.databind.JsonNode metrics) {
+    com.fasterxml.jackson.databind.JsonNode blocks = metrics.path("fit").path("blocks");
+    if (!blocks.isObject() || blocks.size() == 0) {
+      return "";
+    }
+    boolean auc = blocks.elements().next().has("heldOutAuc");
+    String key = auc ? "heldOutAuc" : "heldOutR2";
+    StringBuilder line = new StringBuilder(auc ? "held-out AUC " : "held-out R²  ");
+    StringBuilder penalties = new StringBuilder("penalties    ");
+    String sep = "";
+    for (java.util.Iterator<String> it = blocks.fieldNames(); it.hasNext(); ) {
+      String group = it.next();
+      com.fasterxml.jackson.databind.JsonNode b = blocks.get(group);
+      line.append(sep).append(group).append(' ').append(String.format(java.util.Locale.ROOT, "%.3f", b.path(key).asDouble(Double.NaN)));
+      penalties.append(sep).append(group);
+      if (b.has("lambda")) {
+        penalties.append(" λ=").append(b.get("lambda").asDouble());
+      }
+      if (b.has("lambdaSignals")) {
+        penalties.append(" λsignals=").append(b.get("lambdaSignals").asDouble());
+      }
+      sep = " · ";
+    }
+    return line + "\n" + penalties + "\n";
+  }
 
   static final class Write extends DoFn<TrainStudent.Result, Void> {
     private final String modelPath;
@@ -70,6 +104,44 @@ final class StudentReport {
       write(reportDir + "calibration.json", mapper.writeValueAsString(cal));
       writePng(reportDir + "calibration.png", chart(r.model, bins));
       write(reportDir + "examples.json", mapper.writeValueAsString(examples(mapper, r)));
+      if (!r.model.signalNames().isEmpty()) {
+        ArrayNode weights = mapper.createArrayNode();
+        for (int j : bySignalWeight(r.model)) {
+          weights.addObject().put("signal", r.model.signalNames().get(j)).put("weightPerSd", r.model.signalWeights()[j])
+              .put("mean", r.model.signalMeans()[j]).put("sd", r.model.signalSds()[j]);
+        }
+        write(reportDir + "signal-weights.json", mapper.writeValueAsString(weights));
+        writePng(reportDir + "signal-weights.png", signalChart(r.model));
+      }
+    }
+
+    /** Signal indices by decreasing |weight per standard deviation|. */
+    static List<Integer> bySignalWeight(StudentModel model) {
+      double[] w = model.signalWeights();
+      List<Integer> idx = new java.util.ArrayList<>();
+      for (int j = 0; j < w.length; j++) {
+        idx.add(j);
+      }
+      idx.sort((a, b) -> Double.compare(Math.abs(w[b]), Math.abs(w[a])));
+      return idx;
+    }
+
+    private static CategoryChart signalChart(StudentModel model) {
+      System.setProperty("java.awt.headless", "true");
+      CategoryChart chart = new CategoryChartBuilder().width(900).height(520)
+          .title("Student weight per standard deviation of each text signal (" + model.task().label() + ")")
+          .xAxisTitle("signal").yAxisTitle("weight per sd").build();
+      chart.getStyler().setLegendVisible(false);
+      chart.getStyler().setXAxisLabelRotation(60);
+      List<Integer> order = bySignalWeight(model);
+      List<String> names = new java.util.ArrayList<>();
+      List<Double> values = new java.util.ArrayList<>();
+      for (int j : order) {
+        names.add(model.signalNames().get(j));
+        values.add(model.signalWeights()[j]);
+      }
+      chart.addSeries("weight", names, values);
+      return chart;
     }
 
     private static ObjectNode examples(ObjectMapper mapper, TrainStudent.Result r) {
@@ -127,7 +199,7 @@ final class StudentReport {
       return chart;
     }
 
-    private static void writePng(String path, XYChart chart) throws IOException {
+    private static void writePng(String path, org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) throws IOException {
       try (OutputStream out = Channels.newOutputStream(FileSystems.create(FileSystems.matchNewResource(path, false), "image/png"))) {
         BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
       }

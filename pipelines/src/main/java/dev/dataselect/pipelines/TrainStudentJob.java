@@ -16,6 +16,7 @@ import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.ReadScores;
 import dev.dataselect.transforms.io.ReadCorpus;
 import dev.dataselect.transforms.student.Example;
+import dev.dataselect.transforms.student.SignalFeatures;
 import dev.dataselect.transforms.student.StudentModel;
 import dev.dataselect.transforms.student.TrainStudent;
 import java.util.ArrayList;
@@ -25,6 +26,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.transforms.Count;
@@ -37,14 +40,16 @@ import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * {@code --job=train-student}: teacher values (a labels file, or the persisted scores of an earlier
- * run over a sample) + document embeddings → a student model file and {@code
+ * run over a sample) + document embeddings and/or text signals ({@code --studentFeatures}) → a student model file and {@code
  * <output>/student-report/} (metrics.json, calibration.json, calibration.png, dead letters under
  * {@code <output>/dead-letters/student-*}).
  */
@@ -70,17 +75,17 @@ final class TrainStudentJob {
     return StudentModel.Task.valueOf(o.getStudentTask().name());
   }
 
-  static double[] lambdas(String csv) {
+  static double[] lambdas(String csv, String option, double[] defaults) {
     List<String> parts = SelectJob.split(csv);
     if (parts.isEmpty()) {
-      return TrainStudent.DEFAULT_LAMBDAS.clone();
+      return defaults.clone();
     }
     double[] out = new double[parts.size()];
     for (int i = 0; i < out.length; i++) {
       try {
         out[i] = Double.parseDouble(parts.get(i));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--studentLambdas must be comma-separated numbers > 0, got '" + csv + "'");
+        throw new IllegalArgumentException(option + " must be comma-separated numbers > 0, got '" + csv + "'");
       }
     }
     return out;
@@ -96,16 +101,23 @@ final class TrainStudentJob {
     boolean scores = !o.getTeacherScores().isEmpty();
     checkArgument(labels ^ scores, "--job=train-student needs exactly one teacher: --labelsFile=FILE (or --labels=FILE) or --teacherScores=FOLDER");
     StudentModel.Task task = task(o);
+    StudentModel.Features features = o.getStudentFeatures();
     TrainStudent train = TrainStudent.of(task)
+        .withFeatures(features)
         .withFolds(o.getStudentFolds())
-        .withLambdas(lambdas(o.getStudentLambdas()))
+        .withLambdas(lambdas(o.getStudentLambdas(), "--studentLambdas", TrainStudent.DEFAULT_LAMBDAS))
+        .withSignalLambdas(lambdas(o.getStudentSignalLambdas(), "--studentSignalLambdas", TrainStudent.DEFAULT_SIGNAL_LAMBDAS))
         .withPasses(o.getStudentPasses())
         .withSeed(o.getSeed());
-    Embed embed = Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize());
+    Embed embed = features.usesEmbedding() ? Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize()) : null;
     String cache = o.getEmbeddingsCache();
-    boolean fromCache = !cache.isEmpty() && ScoreStages.cacheHolds(cache, embed);
-    checkArgument(labels || fromCache || !o.getInput().equals("demo"),
-        "--teacherScores needs the documents' embeddings: --embeddingsCache (same model) or --input (the corpus the scores came from)");
+    boolean fromCache = embed != null && !cache.isEmpty() && ScoreStages.cacheHolds(cache, embed);
+    // The documents' texts are needed to embed them (no cache) and for their signals.
+    boolean needTexts = (embed != null && !fromCache) || features.usesSignals();
+    checkArgument(labels || !needTexts || !o.getInput().equals("demo"), features.usesSignals()
+        ? "--teacherScores with --studentFeatures=%s needs the documents' texts: --input (the corpus the scores came from)"
+        : "--teacherScores needs the documents' embeddings: --embeddingsCache (same model) or --input (the corpus the scores came from)",
+        features.label());
     SortedMap<String, String> teacher = new TreeMap<>();
     teacher.put("kind", labels ? "labels" : "scores");
     teacher.put("source", labels ? o.getLabelsFile() : o.getTeacherScores());
@@ -116,13 +128,13 @@ final class TrainStudentJob {
     } else {
       ReadScores.metadata(o.getTeacherScores()).forEach((k, v) -> teacher.put("scores." + k, v));
     }
-    train = train.withEmbeddingMetadata(embed.metadata()).withTeacher(teacher);
+    train = train.withEmbeddingMetadata(embed == null ? Map.of() : embed.metadata()).withTeacher(teacher);
 
     Pipeline p = Pipeline.create(o);
     List<PCollection<DeadLetter>> dead = new ArrayList<>();
     List<PCollection<String>> events = new ArrayList<>();
     PCollection<DocumentScore> teacherValues;
-    PCollection<Document> toEmbed = null;
+    PCollection<Document> texts = null;
     if (labels) {
       List<String> metadata = new ArrayList<>(SelectJob.split(o.getMetadataFields()));
       metadata.add(o.getLabelField());
@@ -135,32 +147,43 @@ final class TrainStudentJob {
               .withOutputTags(TEACHER, TupleTagList.of(LABELLED).and(DEAD)));
       teacherValues = parsed.get(TEACHER);
       dead.add(parsed.get(DEAD));
-      toEmbed = fromCache ? null : parsed.get(LABELLED);
+      texts = parsed.get(LABELLED);
     } else {
       PCollectionTuple parsed = p.apply("ReadTeacherScores", ReadScores.from(o.getTeacherScores()))
           .apply("CheckScores", ParDo.of(new CheckScore(task, o.getTeacherLowerIsBetter(), o.getTeacherScores()))
               .withOutputTags(TEACHER, TupleTagList.of(DEAD)));
       teacherValues = parsed.get(TEACHER);
       dead.add(parsed.get(DEAD));
-      if (!fromCache) {
+      if (needTexts) {
         List<String> inputs = SelectJob.inputPatterns(o.getInput());
         PCollectionTuple corpus = p.apply("ReadCorpus", SelectJob.readCorpus(o, inputs));
         dead.add(corpus.get(ReadCorpus.DEAD_LETTERS));
-        toEmbed = Joins.keep(corpus.get(ReadCorpus.DOCUMENTS), teacherValues, "WithTeacherScore", SelectJob.joinShards(o));
+        texts = Joins.keep(corpus.get(ReadCorpus.DOCUMENTS), teacherValues, "WithTeacherScore", SelectJob.joinShards(o));
       }
     }
-    PCollection<Embedding> embeddings;
-    if (fromCache) {
-      embeddings = p.apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
+    // The left side of the teacher join: embeddings, or for a signals-only student the signal
+    // features in the same shape (and then moved to the example's signal block).
+    PCollection<Embedding> vectors;
+    if (embed == null) {
+      vectors = texts.apply("SignalFeatures", MapElements.into(TypeDescriptor.of(Embedding.class))
+          .via(d -> Embedding.of(d.id(), SignalFeatures.of(d.text()))));
+    } else if (fromCache) {
+      vectors = p.apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
     } else {
-      PCollectionTuple e = toEmbed.apply("Embed", embed);
+      PCollectionTuple e = texts.apply("Embed", embed);
       dead.add(e.get(Embed.DEAD_LETTERS));
-      embeddings = e.get(Embed.EMBEDDINGS);
+      vectors = e.get(Embed.EMBEDDINGS);
     }
-    PCollectionTuple joined = Joins.examples(embeddings, teacherValues, EXAMPLES, EVENTS, DEAD, SelectJob.joinShards(o));
+    PCollectionTuple joined = Joins.examples(vectors, teacherValues, EXAMPLES, EVENTS, DEAD, SelectJob.joinShards(o));
     dead.add(joined.get(DEAD));
     events.add(joined.get(EVENTS));
     PCollection<Example> examples = joined.get(EXAMPLES);
+    if (embed == null) {
+      examples = examples.apply("AsSignalBlock", MapElements.into(TypeDescriptor.of(Example.class))
+          .via(e -> Example.of(e.id(), new float[0], e.vector(), e.target())));
+    } else if (features.usesSignals()) {
+      examples = Joins.withSignals(examples, texts, SelectJob.joinShards(o));
+    }
     PCollection<TrainStudent.Result> result = examples.apply("TrainStudent", train);
 
     PCollection<DeadLetter> allDead = PCollectionList.of(dead).apply("AllDeadLetters", Flatten.pCollections());
@@ -290,6 +313,26 @@ final class TrainStudentJob {
             }
           }))
           .setCoder(Document.DocumentCoder.of());
+    }
+
+    /** Each example with its document's {@link SignalFeatures} (computed from the text), joined by id. */
+    static PCollection<Example> withSignals(PCollection<Example> examples, PCollection<Document> texts, int shards) {
+      PCollection<KV<String, Embedding>> signals = texts
+          .apply("SignalFeatures", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(Embedding.class)))
+              .via(d -> KV.of(d.id(), Embedding.of(d.id(), SignalFeatures.of(d.text())))))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), Embedding.EmbeddingCoder.of()));
+      return examples.apply("JoinSignals", JoinById.of(Example::id, signals).withShards(shards).withOneLeftPerId())
+          .apply("WithSignals", ParDo.of(new DoFn<JoinById.Joined<Example, Embedding>, Example>() {
+            @ProcessElement
+            public void process(@Element JoinById.Joined<Example, Embedding> j, OutputReceiver<Example> out) {
+              Example e = j.left();
+              if (e == null) {
+                return; // a labelled text without an example: counted by the teacher join's events
+              }
+              checkArgument(!j.rights().isEmpty(), "example %s has no text to compute its signals from", e.id());
+              out.output(Example.of(e.id(), e.vector(), j.rights().get(0).vector(), e.target()));
+            }
+          }));
     }
 
     /** (embedding, teacher value) per id → examples; events count the ids on one side only. */

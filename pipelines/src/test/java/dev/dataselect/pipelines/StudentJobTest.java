@@ -48,12 +48,14 @@ class StudentJobTest {
     return dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("labels.jsonl"), s.toString());
   }
 
-  private Path train() throws IOException {
+  private Path train(String... more) throws IOException {
     Path labels = labels();
-    Path out = dir.resolve("train");
-    PipelineResult.State state = TestPipelines.await(Dataselect.run(JobRuns.options("--job=train-student", "--labelsFile=" + labels,
+    Path out = dir.resolve("train" + String.join("", more).replaceAll("[^a-z]", ""));
+    List<String> args = new java.util.ArrayList<>(List.of("--job=train-student", "--labelsFile=" + labels,
         "--labelField=label", "--textField=text", "--output=" + out, "--studentFolds=3", "--seed=9",
-        "--studentLambdas=1e-4,1e-2,1", "--studentPasses=5")), JobRuns.JOB_LIMIT);
+        "--studentLambdas=1e-4,1e-2,1", "--studentSignalLambdas=1e-2,1", "--studentPasses=5"));
+    args.addAll(List.of(more));
+    PipelineResult.State state = TestPipelines.await(Dataselect.run(JobRuns.options(args.toArray(new String[0]))), JobRuns.JOB_LIMIT);
     assertEquals(PipelineResult.State.DONE, state);
     return out;
   }
@@ -76,6 +78,19 @@ class StudentJobTest {
     StudentModel model = StudentModel.read(out.resolve("student.json").toString());
     assertEquals(384, model.dimension());
     assertEquals("all-MiniLM-L6-v2", model.embedding().get("model"), model.embedding().toString());
+    // --studentFeatures defaults to both: the signals' weights are in the model and the report, and
+    // the fit reports each block alone on the same fold
+    assertEquals(StudentModel.Features.BOTH, model.features());
+    assertEquals(dev.dataselect.transforms.student.SignalFeatures.names(), model.signalNames());
+    for (String block : List.of("both", "embedding", "signals")) {
+      double b = metrics.at("/fit/blocks/" + block + "/heldOutAuc").asDouble(-1);
+      assertTrue(b >= 0.5 && b <= 1.0, block + " " + metrics.at("/fit/blocks"));
+    }
+    assertTrue(Files.size(out.resolve("student-report/signal-weights.png")) > 1000);
+    JsonNode weights = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/signal-weights.json")));
+    assertEquals(model.signalNames().size(), weights.size());
+    assertTrue(Math.abs(weights.get(0).get("weightPerSd").asDouble()) >= Math.abs(weights.get(weights.size() - 1).get("weightPerSd").asDouble()));
+    assertTrue(StudentReport.blocksBrief(metrics).startsWith("held-out AUC both "), StudentReport.blocksBrief(metrics));
 
     // The main job scores a new corpus with the student alone and keeps the best half.
     StringBuilder corpus = new StringBuilder();
@@ -128,10 +143,15 @@ class StudentJobTest {
     p.apply("Scores", org.apache.beam.sdk.transforms.Create.of(scores))
         .apply(dev.dataselect.transforms.inference.WriteScores.to(teacher.toString()).withMetadata(Map.of("stage", "teacher-test")).withNumShards(1));
     TestPipelines.run(p);
+    // Signals need the texts: from the cache alone, only an embedding student can be trained.
+    IllegalArgumentException noTexts = assertThrows(IllegalArgumentException.class, () -> Dataselect.run(JobRuns.options(
+        "--job=train-student", "--teacherScores=" + teacher, "--embeddingsCache=" + cache, "--output=" + dir.resolve("x"))));
+    assertTrue(noTexts.getMessage().contains("--studentFeatures=both needs the documents' texts"), noTexts.getMessage());
     for (String source : List.of("--embeddingsCache=" + cache, "--input=" + in)) {
       Path out = dir.resolve(source.startsWith("--input") ? "fromCorpus" : "fromCache");
       assertEquals(PipelineResult.State.DONE, TestPipelines.await(Dataselect.run(JobRuns.options("--job=train-student", "--teacherScores=" + teacher,
-          source, "--output=" + out, "--studentFolds=3", "--studentLambdas=1e-5,1e-3,1e-1")), JobRuns.JOB_LIMIT));
+          source, "--studentFeatures=" + (source.startsWith("--input") ? "both" : "embedding"), "--output=" + out,
+          "--studentFolds=3", "--studentLambdas=1e-5,1e-3,1e-1")), JobRuns.JOB_LIMIT));
       JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/metrics.json")));
       assertEquals("ridge", metrics.get("task").asText());
       assertEquals(30, metrics.at("/counts/examples").asLong(), metrics.toString());
@@ -143,6 +163,35 @@ class StudentJobTest {
       StudentModel model = StudentModel.read(out.resolve("student.json").toString());
       assertEquals("scores", model.teacher().get("kind"));
       assertEquals("teacher-test", model.teacher().get("scores.stage"), model.teacher().toString());
+    }
+  }
+
+  /** A signals-only student runs no embedding model, and the main job scores with it from the texts. */
+  @Test
+  void aSignalsOnlyStudentNeedsNoEmbeddingModel() throws IOException {
+    Path out = train("--studentFeatures=signals");
+    StudentModel model = StudentModel.read(out.resolve("student.json").toString());
+    assertEquals(StudentModel.Features.SIGNALS, model.features());
+    assertEquals(0, model.dimension());
+    assertTrue(model.embedding().isEmpty(), model.embedding().toString());
+    JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.resolve("student-report/metrics.json")));
+    assertEquals(60, metrics.at("/counts/examples").asLong(), metrics.toString());
+    assertTrue(metrics.at("/fit/heldOutAuc").asDouble() > 0.8, metrics.toString());
+    StringBuilder corpus = new StringBuilder();
+    Map<String, String> texts = new java.util.HashMap<>();
+    for (int i = 0; i < 6; i++) {
+      texts.put("g" + i, GOOD.get(i % 5) + " (" + i + ").");
+      texts.put("b" + i, BAD.get(i % 5) + " " + i);
+    }
+    texts.forEach((id, text) -> corpus.append("{\"id\": \"").append(id).append("\", \"text\": \"").append(text).append("\"}\n"));
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("signals-corpus.jsonl"), corpus.toString());
+    JsonNode summary = JobRuns.run("--input=" + in, "--sampler=quality", "--quality=student", "--rate=0.5",
+        "--studentModel=" + out.resolve("student.json"), "--output=" + dir.resolve("select-signals"), "--progressSeconds=0");
+    assertEquals(0, summary.get("unscored").asLong());
+    Map<String, Double> scores = ModelJobTest.scores(dir.resolve("select-signals/scores/student"));
+    assertEquals(12, scores.size());
+    for (String id : scores.keySet()) {
+      assertEquals(model.score(new float[0], dev.dataselect.transforms.student.SignalFeatures.of(texts.get(id))), scores.get(id), 1e-9, id);
     }
   }
 

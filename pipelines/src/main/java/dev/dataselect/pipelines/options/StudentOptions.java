@@ -1,5 +1,6 @@
 package dev.dataselect.pipelines.options;
 
+import dev.dataselect.transforms.student.StudentModel;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 
@@ -56,6 +57,21 @@ public interface StudentOptions extends StudentModelOption {
   String getStudentLambdas();
 
   void setStudentLambdas(String value);
+
+  @Description(
+      "train-student: what the student reads: embedding (MiniLM vector), signals (the 35 text-quality signals, "
+          + "standardised; no embedding model runs) or both (each block with its own penalty chosen by "
+          + "cross-validation; the fit also reports each block alone).")
+  @Default.Enum("BOTH")
+  StudentModel.Features getStudentFeatures();
+
+  void setStudentFeatures(StudentModel.Features value);
+
+  @Description("train-student: comma-separated penalties of the standardised signal block to choose from; empty: 1e-3, 1e-2, 1e-1, 1.")
+  @Default.String("")
+  String getStudentSignalLambdas();
+
+  void setStudentSignalLambdas(String value);
 
   @Description("train-student: Newton (IRLS) passes of a logistic student, each one combine over the sample.")
   @Default.Integer(8)

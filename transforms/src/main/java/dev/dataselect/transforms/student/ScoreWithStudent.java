@@ -28,8 +28,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>A model on embeddings alone scores the input embeddings.
  *   <li>A model that reads text signals needs the documents too ({@link #withDocuments}): their
  *       {@link SignalFeatures} are computed from the text and joined to the embeddings by id
- *       ({@link JoinById}: one shuffle of 35 floats per document). A signals-only model scores the
- *       documents and ignores the embeddings.
+ *       ({@link JoinById}: one shuffle of 35 floats per document); an embedding without a document
+ *       (an embeddings cache that holds more) is not scored and is counted under {@code
+ *       embeddingsWithoutDocument}. A signals-only model scores the documents and ignores the
+ *       embeddings.
  * </ul>
  */
 public final class ScoreWithStudent extends PTransform<PCollection<Embedding>, PCollection<DocumentScore>> {
@@ -138,6 +140,7 @@ public final class ScoreWithStudent extends PTransform<PCollection<Embedding>, P
 
   private static final class ScoreJoinedFn extends DoFn<JoinById.Joined<Embedding, Embedding>, DocumentScore> {
     private final Counter scored = Metrics.counter(ScoreWithStudent.class, "scored");
+    private final Counter withoutDocument = Metrics.counter(ScoreWithStudent.class, "embeddingsWithoutDocument");
     private final StudentModel model;
 
     ScoreJoinedFn(StudentModel model) {
@@ -152,7 +155,8 @@ public final class ScoreWithStudent extends PTransform<PCollection<Embedding>, P
       }
       List<Embedding> signals = j.rights();
       if (signals.isEmpty()) {
-        throw new IllegalArgumentException("embedding " + e.id() + " has no document: withDocuments must give every embedded document");
+        withoutDocument.inc(); // not a document of this collection (an embeddings cache holds more): not scored
+        return;
       }
       if (e.dimension() != model.dimension()) {
         throw new IllegalArgumentException("embedding of " + e.id() + " has dimension " + e.dimension()
