@@ -125,6 +125,7 @@ public final class Dataselect {
     JOBS.put("select", DataselectOptions.class);
     JOBS.put("reselect", ReselectJobOptions.class);
     JOBS.put("train-student", TrainStudentJobOptions.class);
+    JOBS.put(PickForLabelling.JOB, DataselectOptions.class);
     JOBS.put("report", ReportJobOptions.class);
     JOBS.put("compare", CompareJobOptions.class);
   }
@@ -196,7 +197,9 @@ public final class Dataselect {
   private static final Map<String, String> JOB_SUMMARIES = Map.of(
       "select", "the main job: read a corpus, keep a language, deduplicate, score and embed, select, write.",
       "reselect", "new selections (samplers x rates, counts or thresholds) from the scores an earlier run persisted; no model runs.",
-      "train-student", "fit a linear student scorer on embeddings from teacher scores or labels.",
+      "train-student", "fit a linear student scorer on embeddings and text signals from teacher scores or labels.",
+      PickForLabelling.JOB, "the --count documents whose labels would teach the --studentModel most (uncertain, spread over the "
+          + "embedding space); without a student, a coverage sample. Same options as select.",
       "report", "render report/index.html from the summary and report data already in --output.",
       "compare", "compare selections: Jaccard overlaps of their kept ids, and each one's size, mean quality, coverage and retention per cluster.");
 
@@ -213,6 +216,8 @@ public final class Dataselect {
         return ReselectJob.run((ReselectJobOptions) options);
       case "train-student":
         return TrainStudentJob.run((TrainStudentJobOptions) options);
+      case PickForLabelling.JOB:
+        return SelectJob.run(PickForLabelling.configure((DataselectOptions) options));
       case "compare":
         return CompareJob.run((CompareJobOptions) options);
       default:

@@ -280,8 +280,10 @@ final class ScoreStages {
         // The combined sampler weighs q^alpha, so q must be > 0: a logistic student's probability
         // is; a ridge student's score goes through exp(standardised score), which keeps its order.
         StudentModel model = plan.student;
-        in.combinedQuality = quality
-            .apply("StudentPositiveScores", MapElements.into(TypeDescriptor.of(DocumentScore.class))
+        in.combinedQuality = PickForLabelling.isJob(plan.options)
+            ? quality.apply("StudentUncertainty", MapElements.into(TypeDescriptor.of(DocumentScore.class))
+                .via(s -> DocumentScore.of(s.id(), model.uncertainty(s.score()))))
+            : quality.apply("StudentPositiveScores", MapElements.into(TypeDescriptor.of(DocumentScore.class))
                 .via(s -> DocumentScore.of(s.id(), model.positiveScore(s.score()))));
       }
       return in;

@@ -194,6 +194,9 @@ class SelectJobTest {
     assertFalse(reselect.contains("--embeddingModel="), "no model runs in reselect");
     String student = help("train-student");
     assertTrue(student.contains("--labelsFile") && student.contains("--studentTask=<AUTO | RIDGE | LOGISTIC>"), student);
+    assertTrue(student.contains("--studentFeatures=<EMBEDDING | SIGNALS | BOTH>"), student);
+    String pick = help("pick-for-labelling");
+    assertTrue(pick.contains("--job=pick-for-labelling: the --count documents whose labels would teach") && pick.contains("--count"), pick);
     // An option of another job is an error, and an enum value is read in any case.
     assertTrue(assertThrows(IllegalArgumentException.class, () -> Dataselect.parse(new String[] {"--rates=0.1"}))
         .getMessage().contains("'rates'"));

@@ -193,6 +193,28 @@ class StudentJobTest {
     for (String id : scores.keySet()) {
       assertEquals(model.score(new float[0], dev.dataselect.transforms.student.SignalFeatures.of(texts.get(id))), scores.get(id), 1e-9, id);
     }
+
+    // --job=pick-for-labelling: the combined sampler on the student's uncertainty; a count of the
+    // whole corpus picks every document, a smaller one the same ids on every run.
+    String student = "--studentModel=" + out.resolve("student.json");
+    JsonNode all = JobRuns.run("--job=pick-for-labelling", "--input=" + in, student, "--count=12",
+        "--output=" + dir.resolve("pick-all"), "--progressSeconds=0");
+    assertEquals(12, all.get("selected").asLong(), all.toString());
+    assertEquals("combined", all.at("/options/sampler").asText().toLowerCase(java.util.Locale.ROOT), all.toString());
+    JsonNode four = JobRuns.run("--job=pick-for-labelling", "--input=" + in, student, "--count=4",
+        "--output=" + dir.resolve("pick-4"), "--progressSeconds=0");
+    assertEquals(12, four.get("selected").asLong() + four.get("rejected").asLong(), four.toString());
+    assertTrue(four.get("selected").asLong() >= 1 && four.get("selected").asLong() <= 8, four.toString());
+    JobRuns.run("--job=pick-for-labelling", "--input=" + in, student, "--count=4", "--output=" + dir.resolve("pick-4-again"),
+        "--progressSeconds=0");
+    assertEquals(JobRuns.selectedIds(dir.resolve("pick-4")), JobRuns.selectedIds(dir.resolve("pick-4-again")));
+    // without a student: a coverage sample; without a count: an error naming it
+    JsonNode seed = JobRuns.run("--job=pick-for-labelling", "--input=" + in, "--count=4", "--output=" + dir.resolve("pick-seed"),
+        "--progressSeconds=0");
+    assertEquals("density", seed.at("/options/sampler").asText().toLowerCase(java.util.Locale.ROOT), seed.toString());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Dataselect.run(JobRuns.options(
+        "--job=pick-for-labelling", "--input=" + in, student, "--output=" + dir.resolve("pick-none"))));
+    assertTrue(e.getMessage().contains("--count=N"), e.getMessage());
   }
 
   @Test
