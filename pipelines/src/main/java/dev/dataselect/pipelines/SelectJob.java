@@ -94,6 +94,7 @@ public final class SelectJob {
     // Text-quality signals and the published heuristic filters: cheap, so before the limit and the models.
     Map<String, PCollection<DocumentScore>> signals = ApplyFilters.signals(docs, plan.options, plan.scoresDir());
     docs = ApplyFilters.apply(docs, plan.options, counts);
+    docs = PickForLabelling.excludeLabelled(docs, plan, counts);
 
     PCollection<Document> candidates = docs;
     PCollection<Document> limited = null;

@@ -200,6 +200,13 @@ class StudentJobTest {
     JsonNode all = JobRuns.run("--job=pick-for-labelling", "--input=" + in, student, "--count=12",
         "--output=" + dir.resolve("pick-all"), "--progressSeconds=0");
     assertEquals(12, all.get("selected").asLong(), all.toString());
+    assertEquals(0, all.at("/filters/alreadyLabelled").asLong(0), all.toString());
+    // the student's own labels file is left out of a corpus that contains it
+    JsonNode mixed = JobRuns.run("--job=pick-for-labelling", "--input=" + dir.resolve("labels.jsonl") + "," + in, student,
+        "--count=12", "--output=" + dir.resolve("pick-mixed"), "--progressSeconds=0");
+    assertEquals(62, mixed.at("/filters/alreadyLabelled").asLong(), mixed.toString());
+    assertEquals(12, mixed.get("selected").asLong(), mixed.toString());
+    assertTrue(mixed.at("/reconciles/" + Summary.DOCUMENTS_RECONCILE).asBoolean(), mixed.toString());
     assertEquals("combined", all.at("/options/sampler").asText().toLowerCase(java.util.Locale.ROOT), all.toString());
     JsonNode four = JobRuns.run("--job=pick-for-labelling", "--input=" + in, student, "--count=4",
         "--output=" + dir.resolve("pick-4"), "--progressSeconds=0");
