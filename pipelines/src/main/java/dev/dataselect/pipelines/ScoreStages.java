@@ -16,6 +16,7 @@ import dev.dataselect.transforms.inference.AskLlmScore;
 import dev.dataselect.transforms.inference.Embed;
 import dev.dataselect.transforms.inference.PerplexityScore;
 import dev.dataselect.transforms.inference.ReadEmbeddings;
+import dev.dataselect.transforms.inference.ScoreStore;
 import dev.dataselect.transforms.inference.WriteEmbeddings;
 import dev.dataselect.transforms.inference.WriteScores;
 import dev.dataselect.transforms.select.ScoreOrder;
@@ -37,6 +38,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -49,18 +51,45 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 final class ScoreStages {
   private ScoreStages() {}
 
+  /** {@code --scoreStore}, or null. */
+  @javax.annotation.Nullable
+  static ScoreStore store(SelectPlan plan) {
+    String location = plan.options.getScoreStore();
+    return location.isEmpty() ? null
+        : ScoreStore.at(location).withFlushEntries(plan.options.getScoreStoreFlushEntries()).withShards(plan.joinShards);
+  }
+
+  /**
+   * A stage through the store, its served and scored documents counted in summary.json under {@code
+   * store.<name>Served} / {@code store.<name>Scored}, and unreadable store files under {@code store.skippedFiles}.
+   */
+  static PTransform<PCollection<Document>, PCollectionTuple> stored(ScoreStore.Stored<?> stage, JobCounts counts, String label) {
+    return new PTransform<PCollection<Document>, PCollectionTuple>() {
+      @Override
+      public PCollectionTuple expand(PCollection<Document> docs) {
+        PCollectionTuple t = docs.apply("ThroughStore", stage);
+        counts.count(t.get(ScoreStore.SERVED), "store." + label + "Served");
+        counts.count(t.get(ScoreStore.SCORED), "store." + label + "Scored");
+        counts.count(t.get(ScoreStore.SKIPPED_FILES), "store.skippedFiles");
+        return t;
+      }
+    };
+  }
+
   /** Applies the model stages the plan holds to {@code docs}; persists their scores under {@code scores/}. */
   static Scored apply(PCollection<Document> docs, SelectPlan plan, JobCounts counts) {
     String out = plan.scoresDir();
     List<PCollection<DeadLetter>> dead = new ArrayList<>();
     PCollection<DocumentScore> qualityScores = null;
+    ScoreStore store = store(plan);
     if (plan.askLlm != null) {
-      PCollectionTuple t = docs.apply("AskLlmScore", plan.askLlm);
+      PCollectionTuple t = docs.apply("AskLlmScore", store == null ? plan.askLlm : stored(store.askLlm(plan.askLlm), counts, "askllm"));
       qualityScores = persist(t.get(AskLlmScore.SCORES), out + "askllm/", plan.askLlm.metadata(), "AskLlm");
       counts.done(t.get(AskLlmScore.SCORES), "AskLlmScore");
       dead.add(t.get(AskLlmScore.DEAD_LETTERS));
     } else if (plan.perplexity != null) {
-      PCollectionTuple t = docs.apply("PerplexityScore", plan.perplexity);
+      PCollectionTuple t = docs.apply("PerplexityScore",
+          store == null ? plan.perplexity : stored(store.perplexity(plan.perplexity), counts, "perplexity"));
       qualityScores = persist(t.get(PerplexityScore.SCORES), out + "perplexity/", plan.perplexity.metadata(), "Perplexity");
       counts.done(t.get(PerplexityScore.SCORES), "PerplexityScore");
       dead.add(t.get(PerplexityScore.DEAD_LETTERS));
@@ -73,7 +102,7 @@ final class ScoreStages {
       if (plan.readEmbeddingsCache) {
         embeddings = docs.getPipeline().apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
       } else {
-        PCollectionTuple t = docs.apply("Embed", plan.embed);
+        PCollectionTuple t = docs.apply("Embed", store == null ? plan.embed : stored(store.embed(plan.embed), counts, "embed"));
         dead.add(t.get(Embed.DEAD_LETTERS));
         embeddings = t.get(Embed.EMBEDDINGS);
         counts.done(embeddings, "Embed");

@@ -14,6 +14,7 @@ import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.inference.Embed;
 import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.ReadScores;
+import dev.dataselect.transforms.inference.ScoreStore;
 import dev.dataselect.transforms.io.ReadCorpus;
 import dev.dataselect.transforms.student.Example;
 import dev.dataselect.transforms.student.SignalFeatures;
@@ -170,7 +171,14 @@ final class TrainStudentJob {
     } else if (fromCache) {
       vectors = p.apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
     } else {
-      PCollectionTuple e = texts.apply("Embed", embed);
+      // Through the score store when one is given: embeddings a select run stored are not computed again.
+      PCollectionTuple e = texts.apply("Embed", o.getScoreStore().isEmpty() ? embed
+          : ScoreStore.at(o.getScoreStore()).withFlushEntries(o.getScoreStoreFlushEntries())
+              .withShards(SelectJob.joinShards(o)).embed(embed));
+      if (!o.getScoreStore().isEmpty()) {
+        events.add(e.get(ScoreStore.SERVED).apply("StoreServed", MapElements.into(TypeDescriptors.strings()).via(id -> "storeEmbedServed")));
+        events.add(e.get(ScoreStore.SCORED).apply("StoreScored", MapElements.into(TypeDescriptors.strings()).via(id -> "storeEmbedScored")));
+      }
       dead.add(e.get(Embed.DEAD_LETTERS));
       vectors = e.get(Embed.EMBEDDINGS);
     }

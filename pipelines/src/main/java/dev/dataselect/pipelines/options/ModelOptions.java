@@ -98,4 +98,20 @@ public interface ModelOptions extends QualityOption {
   Integer getBatchSize();
 
   void setBatchSize(Integer value);
+
+  @Description(
+      "Score store (local folder or gs:// prefix): every model stage (embed, askllm, perplexity) looks up each document's "
+          + "text there first and scores only the misses, writing fresh results as it goes, so a killed run resumes and a "
+          + "grown corpus scores only its new documents. Keyed by a fingerprint of the model and its settings and a hash "
+          + "of the text. Empty: no store.")
+  @Default.String("")
+  String getScoreStore();
+
+  void setScoreStore(String value);
+
+  @Description("Score store: fresh entries per file, at most (a file is also written at the end of each bundle).")
+  @Default.Integer(1024)
+  Integer getScoreStoreFlushEntries();
+
+  void setScoreStoreFlushEntries(Integer value);
 }

@@ -212,7 +212,7 @@ public final class ParquetFiles {
   }
 
   /** Parquet's {@link InputFile} over a Beam seekable channel (so gs:// works). */
-  private static final class ChannelInputFile implements InputFile {
+  static final class ChannelInputFile implements InputFile {
     private final SeekableByteChannel channel;
     private final long length;
 
