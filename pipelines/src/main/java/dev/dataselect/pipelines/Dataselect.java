@@ -60,6 +60,16 @@ public final class Dataselect {
       out.println("report: " + ReportPage.render(((ReportJobOptions) options).getOutput()));
       return 0;
     }
+    if (job.equals("store")) { // the files it read are deleted after a compaction succeeds, so it keeps its plan
+      StoreJob.Plan plan = StoreJob.plan((dev.dataselect.pipelines.options.StoreJobOptions) options);
+      PipelineResult.State done = plan.pipeline.run().waitUntilFinish();
+      if (done != PipelineResult.State.DONE) {
+        out.println("state: " + done);
+        return 1;
+      }
+      out.println(plan.finish());
+      return 0;
+    }
     long start = System.nanoTime();
     PipelineResult.State state;
     PipelineResult result;
@@ -127,6 +137,7 @@ public final class Dataselect {
     JOBS.put("train-student", TrainStudentJobOptions.class);
     JOBS.put(PickForLabelling.JOB, DataselectOptions.class);
     JOBS.put("report", ReportJobOptions.class);
+    JOBS.put("store", dev.dataselect.pipelines.options.StoreJobOptions.class);
     JOBS.put("compare", CompareJobOptions.class);
   }
 
@@ -201,6 +212,7 @@ public final class Dataselect {
       PickForLabelling.JOB, "the --count documents whose labels would teach the --studentModel most (uncertain, spread over the "
           + "embedding space); without a student, a coverage sample. Same options as select.",
       "report", "render report/index.html from the summary and report data already in --output.",
+      "store", "score store housekeeping: --action=stats (entries, duplicates, files, bytes per fingerprint) or compact.",
       "compare", "compare selections: Jaccard overlaps of their kept ids, and each one's size, mean quality, coverage and retention per cluster.");
 
   /** Builds and starts the job {@code options} are for (as {@link #parse} made them); does not wait for it. */
@@ -220,6 +232,12 @@ public final class Dataselect {
         return SelectJob.run(PickForLabelling.configure((DataselectOptions) options));
       case "compare":
         return CompareJob.run((CompareJobOptions) options);
+      case "store":
+        try {
+          return StoreJob.run((dev.dataselect.pipelines.options.StoreJobOptions) options);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
       default:
         throw new IllegalArgumentException(
             "--job=report runs no pipeline: it renders report/index.html from --output (Dataselect.main, or ReportPage.render)");

@@ -98,9 +98,9 @@ public final class ScoreStore implements Serializable {
   /** Store files that could not be read, with the reason. */
   public static final TupleTag<String> SKIPPED_FILES = new TupleTag<>("storeSkippedFiles") {};
   public static final int DEFAULT_FLUSH_ENTRIES = 1024;
-  static final String PART_PREFIX = "part-";
+  public static final String PART_PREFIX = "part-";
   static final String TMP_PREFIX = ".tmp-";
-  static final String SUFFIX = ".parquet";
+  public static final String SUFFIX = ".parquet";
   /** The payload metadata field of a document scored under its text hash. */
   public static final String DOCUMENT_ID_FIELD = "storeDocumentId";
 
@@ -207,6 +207,29 @@ public final class ScoreStore implements Serializable {
   public String folder(SortedMap<String, String> identity) {
     String stage = identity.getOrDefault("stage", "stage").replaceAll("[^A-Za-z0-9_.-]", "_");
     return location + stage + "-" + fingerprint(identity) + "/";
+  }
+
+  /** Parquet's input file over a Beam seekable channel (local or gs://), for readers of the store's files. */
+  public static org.apache.parquet.io.InputFile inputFile(SeekableByteChannel channel, long length) {
+    return new ParquetFiles.ChannelInputFile(channel, length);
+  }
+
+  /** The pattern of every entry file of every fingerprint folder. */
+  public String allParts() {
+    return location + "*/" + PART_PREFIX + "*" + SUFFIX;
+  }
+
+  /** The folder ({@code <store>/<stage>-<fingerprint>/}) a file of {@link #allParts} is in. */
+  public static String folderOf(String file) {
+    int slash = file.lastIndexOf('/');
+    return file.substring(0, slash + 1);
+  }
+
+  /** The Avro schema of a folder's entries: vectors for an {@code embed-*} folder, else scores. */
+  public static org.apache.avro.Schema schemaOf(String folder) {
+    String name = folder.substring(0, folder.length() - 1);
+    name = name.substring(name.lastIndexOf('/') + 1);
+    return name.startsWith("embed-") ? VECTOR_SCHEMA : SCORE_SCHEMA;
   }
 
   /** How a stage's output type is stored: its Avro schema, and the conversions. */
