@@ -56,6 +56,8 @@ class ScoreStoreJobTest {
     }
     assertEquals(JobRuns.selectedIds(dir.resolve("scratch")), JobRuns.selectedIds(dir.resolve("grown")));
 
+    String report = readString(Path.of(dev.dataselect.pipelines.report.ReportPage.render(dir.resolve("grown").toString())));
+    assertTrue(report.contains("<h2>Score store</h2>") && report.contains("data-summary=\"/store/embedServed\""), "report shows the store");
     JsonNode again = run(grown, "again", store);
     assertEquals(0, again.at("/store/embedScored").asLong(0), again.toString());
     assertEquals(55, again.at("/store/embedServed").asLong(), again.toString());
@@ -101,6 +103,10 @@ class ScoreStoreJobTest {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  private static String readString(Path f) {
+    return new String(readAll(f), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static void copy(Path from, Path to) {

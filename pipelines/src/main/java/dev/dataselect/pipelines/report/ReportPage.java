@@ -100,6 +100,7 @@ public final class ReportPage {
       counts(summary);
       deadLetters(summary);
       filters(summary);
+      store(summary);
     }
     distributions(ofKind(data, "histogram"));
     decisions(ofKind(data, "decisions"));
@@ -205,6 +206,19 @@ public final class ReportPage {
     countTable(filters, "filters", "Rule", "Documents", "Filtered by rule");
     html.append("<p class=\"muted\">Each document is counted under the first rule that dropped it (--filters=")
         .append(esc(summary.at("/options/filters").asText())).append(").</p></section>\n");
+  }
+
+  /** With --scoreStore: documents each model stage was served from the store and scored. */
+  private void store(JsonNode summary) throws IOException {
+    JsonNode store = summary.path("store");
+    if (store.size() == 0) {
+      return;
+    }
+    html.append("<section id=\"store\"><h2>Score store</h2>\n");
+    countTable(store, "store", "Stage", "Documents", "Served from the store and scored");
+    html.append("<p class=\"muted\">--scoreStore=").append(esc(summary.at("/options/scoreStore").asText()))
+        .append(": <i>Served</i> documents took their output from the store; <i>Scored</i> ones went to the model and were added"
+            + " to it. <i>skippedFiles</i>: store files that could not be read (their documents were scored again).</p></section>\n");
   }
 
   /**
