@@ -319,31 +319,34 @@ public final class RidgeStatistics implements java.io.Serializable {
       mu[i] = sumX[f][i] / n;
     }
     double ybar = sumY[f] / n;
-    double[] c = new double[d * d];
-    double[] rhs = new double[d];
-    for (int i = 0; i < d; i++) {
-      for (int j = i; j < d; j++) {
-        c[i * d + j] = xtx[f][i * d + j] - n * mu[i] * mu[j];
+    // Only the coordinates with a finite penalty enter the system: a left-out one's weight is 0.
+    int[] act = java.util.stream.IntStream.range(0, d).filter(i -> penalty[i] != Double.POSITIVE_INFINITY).toArray();
+    int a = act.length;
+    double[] c = new double[a * a];
+    double[] rhs = new double[a];
+    for (int ai = 0; ai < a; ai++) {
+      int i = act[ai];
+      for (int aj = ai; aj < a; aj++) {
+        int j = act[aj];
+        c[ai * a + aj] = xtx[f][i * d + j] - n * mu[i] * mu[j];
       }
-      c[i * d + i] += penalty[i] * n;
-      rhs[i] = xty[f][i] - n * mu[i] * ybar;
+      c[ai * a + ai] += penalty[i] * n;
+      rhs[ai] = xty[f][i] - n * mu[i] * ybar;
     }
-    for (int i = 0; i < d; i++) {
-      if (penalty[i] == Double.POSITIVE_INFINITY) { // left out: row and column of the identity, no right-hand side
-        for (int j = 0; j < d; j++) {
-          c[Math.min(i, j) * d + Math.max(i, j)] = 0;
-        }
-        c[i * d + i] = 1;
-        rhs[i] = 0;
+    double[] w = new double[d];
+    if (a > 0) {
+      double[] wa = Cholesky.solve(c, a, rhs);
+      for (int ai = 0; ai < a; ai++) {
+        w[act[ai]] = wa[ai];
       }
     }
-    double[] w = Cholesky.solve(c, d, rhs);
     double b = ybar;
     for (int i = 0; i < d; i++) {
       b -= mu[i] * w[i];
     }
     return new Fit(w, b);
   }
+
 
   /** Σ (y - b - w·x)² over fold {@code f}, from its statistics alone. */
   double sse(int f, Fit fit) {

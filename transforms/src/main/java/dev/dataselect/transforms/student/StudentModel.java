@@ -73,6 +73,8 @@ public final class StudentModel implements Serializable {
   private final double[] signalSds;
   private final double[] signalWeights;
   private final double lambdaSignals;
+  /** The teacher gave 0/1 labels (from the fit figures). */
+  private final boolean binaryTargets;
   private final double intercept;
   private final double lambda;
   private final SortedMap<String, String> embedding;
@@ -106,6 +108,7 @@ public final class StudentModel implements Serializable {
     this.signalSds = signalSds.clone();
     this.signalWeights = signalWeights.clone();
     this.lambdaSignals = lambdaSignals;
+    this.binaryTargets = binaryTargets(fitJson);
     this.intercept = intercept;
     this.lambda = lambda;
     this.embedding = new TreeMap<>(embedding);
@@ -250,16 +253,25 @@ public final class StudentModel implements Serializable {
     return Math.exp(z);
   }
 
+  private static boolean binaryTargets(String fitJson) {
+    try {
+      return new ObjectMapper().readTree(fitJson).path("binaryTargets").asBoolean(false);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** The floor of {@link #uncertainty}: every document keeps a positive weight in a sampler. */
   public static final double MIN_UNCERTAINTY = 1e-6;
 
   /**
    * How unsure the student is of a document's score, in [{@link #MIN_UNCERTAINTY}, 1], higher for
    * the documents whose label would teach it most: a logistic head's {@code 4 p (1 - p)} (1 at p =
-   * 0.5); a ridge head's {@code exp(-z² / 2)} with {@code z} the score standardised by the teacher
-   * values' mean and standard deviation (1 at the teacher's mean, where a score's rank among the
-   * teacher's values is least certain). The point estimate's closeness to the boundary, not a
-   * posterior variance: cheap, and the same for every runner.
+   * 0.5); a ridge head's {@code exp(-z² / 2)} with {@code z = (score - centre) / sd}, sd the teacher
+   * values' standard deviation and the centre 0.5 when the teacher gave 0/1 labels (the decision
+   * boundary; the fit records {@code "binaryTargets"}), else the teacher's mean (where a score's
+   * rank among the teacher's values is least certain). The point estimate's closeness to the
+   * boundary, not a posterior variance: cheap, and the same for every runner.
    */
   public double uncertainty(double score) {
     double u;
@@ -267,7 +279,7 @@ public final class StudentModel implements Serializable {
       u = 4 * score * (1 - score);
     } else {
       double sd = targetSd > 0 ? targetSd : 1;
-      double z = (score - targetMean) / sd;
+      double z = (score - (binaryTargets ? 0.5 : targetMean)) / sd;
       u = Math.exp(-0.5 * z * z);
     }
     return Double.isFinite(u) ? Math.max(MIN_UNCERTAINTY, Math.min(1, u)) : MIN_UNCERTAINTY;

@@ -493,6 +493,7 @@ public final class TrainStudent extends PTransform<PCollection<Example>, PCollec
       }
       fit.put("heldOutPairs", m);
       boolean binary = m > 0 && Arrays.stream(y).allMatch(v -> v == 0 || v == 1);
+      fit.put("binaryTargets", binary);
       ObjectNode blocks = fit.has("blocks") ? (ObjectNode) fit.get("blocks") : fit.putObject("blocks");
       for (int g = 0; g < t.groups.length; g++) {
         ObjectNode b = blocks.has(t.groups[g].label()) ? (ObjectNode) blocks.get(t.groups[g].label()) : blocks.putObject(t.groups[g].label());

@@ -128,7 +128,9 @@ class TwoBlockStudentTest {
   void twoBlockLogisticBeatsEachBlockAlone() throws IOException {
     TrainStudent.Result r = train(TrainStudent.logistic().withFeatures(StudentModel.Features.BOTH).withSignalNames(NAMES)
         .withLambdas(1e-4, 1e-2).withSignalLambdas(1e-4, 1e-2).withFolds(4).withPasses(10), examples(600, true, 3));
-    JsonNode blocks = new ObjectMapper().readTree(r.model.fitJson()).get("blocks");
+    JsonNode fit = new ObjectMapper().readTree(r.model.fitJson());
+    assertTrue(fit.get("binaryTargets").asBoolean(), fit.toString());
+    JsonNode blocks = fit.get("blocks");
     double both = blocks.get("both").get("heldOutAuc").asDouble();
     assertTrue(both > 0.98, blocks.toString());
     assertTrue(blocks.get("embedding").get("heldOutAuc").asDouble() < both - 0.05, blocks.toString());
@@ -213,6 +215,22 @@ class TwoBlockStudentTest {
     PAssert.that(e.apply("SignalsOnly", ScoreWithStudent.with(signalsOnly).withDocuments(d))).containsInAnyOrder(expectSignals);
     TestPipelines.run(p);
     assertThrows(IllegalArgumentException.class, () -> e.apply("NoDocs", ScoreWithStudent.with(both)));
+  }
+
+  @Test
+  void uncertaintyPeaksAtTheDecisionBoundary() {
+    StudentModel logistic = StudentModel.of(StudentModel.Task.LOGISTIC, new double[] {1}, 0, 0.1, Map.of(), Map.of(), 0.5, 0.5, "{}");
+    assertEquals(1.0, logistic.uncertainty(0.5), 1e-12);
+    assertEquals(0.36, logistic.uncertainty(0.1), 1e-12);
+    assertEquals(StudentModel.MIN_UNCERTAINTY, logistic.uncertainty(1.0), 1e-12);
+    // ridge on scores: centred on the teacher's mean; on 0/1 labels (imbalanced: mean 0.1), on 0.5
+    StudentModel scores = StudentModel.of(StudentModel.Task.RIDGE, new double[] {1}, 0, 0.1, Map.of(), Map.of(), 0.1, 0.3, "{}");
+    assertEquals(1.0, scores.uncertainty(0.1), 1e-12);
+    StudentModel labels = StudentModel.of(StudentModel.Task.RIDGE, new double[] {1}, 0, 0.1, Map.of(), Map.of(), 0.1, 0.3,
+        "{\"binaryTargets\": true}");
+    assertEquals(1.0, labels.uncertainty(0.5), 1e-12);
+    assertTrue(labels.uncertainty(0.05) < labels.uncertainty(0.4));
+    assertTrue(StudentModel.fromJson(labels.toJson()).uncertainty(0.5) == 1.0, "kept in the model file");
   }
 
   @Test
