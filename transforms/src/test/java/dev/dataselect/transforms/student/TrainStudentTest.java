@@ -43,7 +43,7 @@ class TrainStudentTest {
   // PAssert runs a serialized copy of its function: results come back through a static list
   private static final List<TrainStudent.Result> GOT = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private static TrainStudent.Result train(TrainStudent t, List<Example> examples) {
+  static TrainStudent.Result train(TrainStudent t, List<Example> examples) {
     Pipeline p = TestPipelines.create();
     PCollection<TrainStudent.Result> result = p.apply(Create.of(examples)).apply(t);
     GOT.clear();

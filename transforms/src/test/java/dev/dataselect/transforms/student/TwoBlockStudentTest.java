@@ -64,18 +64,8 @@ class TwoBlockStudentTest {
     return y;
   }
 
-  private static final List<TrainStudent.Result> GOT = new java.util.concurrent.CopyOnWriteArrayList<>();
-
   private static TrainStudent.Result train(TrainStudent t, List<Example> examples) {
-    Pipeline p = TestPipelines.create();
-    PCollection<TrainStudent.Result> result = p.apply(Create.of(examples)).apply(t);
-    GOT.clear();
-    PAssert.thatSingleton(result).satisfies(r -> {
-      GOT.add(r);
-      return null;
-    });
-    TestPipelines.run(p);
-    return GOT.get(0);
+    return TrainStudentTest.train(t, examples);
   }
 
   @Test
