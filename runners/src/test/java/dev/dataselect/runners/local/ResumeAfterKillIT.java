@@ -33,8 +33,8 @@ class ResumeAfterKillIT {
   private static final Path RUNNERS = Path.of(System.getProperty("dataselect.runnersDir", ".")).toAbsolutePath();
   private static final Path JAR = RUNNERS.resolve("target/dataselect-bundled.jar");
   private static final Path WORK = RUNNERS.resolve("target/resume-it");
-  private static final int DOCUMENTS = 600;
-  private static final int FLUSH = 16;
+  private static final int DOCUMENTS = 400;
+  private static final int FLUSH = 8;
   /** Embed's default batch; one batch per worker (parallelism = cores) may be in flight when killed. */
   private static final int BATCH = 32;
 
@@ -95,14 +95,14 @@ class ResumeAfterKillIT {
     return c;
   }
 
-  /** Distinct documents of 150–250 words (most cut at MiniLM's 256 tokens), so embedding takes tens of seconds on two cores. */
+  /** Distinct documents of 80–160 words, so embedding takes ten seconds or more on two cores. */
   private static Path writeCorpus(Path file) throws IOException {
     String[] topics = {"river", "bridge", "music", "film", "bread", "marathon", "tide", "moon", "garden", "library"};
     StringBuilder s = new StringBuilder();
     java.util.Random r = new java.util.Random(5);
     for (int i = 0; i < DOCUMENTS; i++) {
       StringBuilder text = new StringBuilder("Entry " + i + ".");
-      int words = 150 + r.nextInt(100);
+      int words = 80 + r.nextInt(80);
       for (int w = 0; w < words; w++) {
         text.append(' ').append(topics[r.nextInt(topics.length)]).append(w % 9 == 8 ? "." : "");
       }
