@@ -54,9 +54,7 @@ final class ScoreStages {
   /** {@code --scoreStore}, or null. */
   @javax.annotation.Nullable
   static ScoreStore store(SelectPlan plan) {
-    String location = plan.options.getScoreStore();
-    return location.isEmpty() ? null
-        : ScoreStore.at(location).withFlushEntries(plan.options.getScoreStoreFlushEntries()).withShards(plan.joinShards);
+    return ScoreStore.fromOptions(plan.options.getScoreStore(), plan.options.getScoreStoreFlushEntries(), plan.joinShards);
   }
 
   /**

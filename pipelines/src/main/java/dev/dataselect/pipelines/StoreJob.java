@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,8 +54,6 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.apache.parquet.avro.AvroParquetReader;
-import org.apache.parquet.hadoop.ParquetReader;
 
 /**
  * {@code --job=store --scoreStore=DIR --action=stats|compact}: housekeeping of a score store, as a
@@ -252,18 +249,19 @@ final class StoreJob {
       Schema schema = ScoreStore.schemaOf(folder);
       MatchResult.Metadata m = FileSystems.matchSingleFileSpec(file);
       List<KV<String, byte[]>> read = new ArrayList<>();
-      try (SeekableByteChannel channel = (SeekableByteChannel) FileSystems.open(m.resourceId());
-          ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
-              ScoreStore.inputFile(channel, m.sizeBytes())).withDataModel(org.apache.avro.generic.GenericData.get()).build()) {
-        GenericDatumWriter<GenericRecord> writer = new GenericDatumWriter<>(schema);
-        GenericRecord r;
-        while ((r = reader.read()) != null) {
-          ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-          BinaryEncoder enc = EncoderFactory.get().binaryEncoder(bytes, null);
-          writer.write(r, enc);
-          enc.flush();
-          read.add(KV.of(folder + "\t" + r.get("text"), bytes.toByteArray()));
-        }
+      GenericDatumWriter<GenericRecord> writer = new GenericDatumWriter<>(schema);
+      try {
+        ScoreStore.readFile(m.resourceId(), m.sizeBytes(), r -> {
+          try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            BinaryEncoder enc = EncoderFactory.get().binaryEncoder(bytes, null);
+            writer.write(r, enc);
+            enc.flush();
+            read.add(KV.of(folder + "\t" + r.get("text"), bytes.toByteArray()));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
       } catch (IOException | RuntimeException e) {
         out.output(KV.of(folder + UNREADABLE, new byte[0]));
         return;

@@ -172,10 +172,9 @@ final class TrainStudentJob {
       vectors = p.apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
     } else {
       // Through the score store when one is given: embeddings a select run stored are not computed again.
-      PCollectionTuple e = texts.apply("Embed", o.getScoreStore().isEmpty() ? embed
-          : ScoreStore.at(o.getScoreStore()).withFlushEntries(o.getScoreStoreFlushEntries())
-              .withShards(SelectJob.joinShards(o)).embed(embed));
-      if (!o.getScoreStore().isEmpty()) {
+      ScoreStore store = ScoreStore.fromOptions(o.getScoreStore(), o.getScoreStoreFlushEntries(), SelectJob.joinShards(o));
+      PCollectionTuple e = texts.apply("Embed", store == null ? embed : store.embed(embed));
+      if (store != null) {
         events.add(e.get(ScoreStore.SERVED).apply("StoreServed", MapElements.into(TypeDescriptors.strings()).via(id -> "storeEmbedServed")));
         events.add(e.get(ScoreStore.SCORED).apply("StoreScored", MapElements.into(TypeDescriptors.strings()).via(id -> "storeEmbedScored")));
       }

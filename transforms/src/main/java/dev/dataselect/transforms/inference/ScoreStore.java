@@ -121,6 +121,11 @@ public final class ScoreStore implements Serializable {
     return new ScoreStore(location.endsWith("/") ? location : location + "/", DEFAULT_FLUSH_ENTRIES, JoinById.DEFAULT_SHARDS);
   }
 
+  /** The store of a job's options, or null when none is given ({@code location} empty). */
+  public static ScoreStore fromOptions(String location, int flushEntries, int shards) {
+    return location.isEmpty() ? null : at(location).withFlushEntries(flushEntries).withShards(shards);
+  }
+
   /** Fresh entries per file, at most (a file is also written at the end of every bundle); default 1,024. */
   public ScoreStore withFlushEntries(int flushEntries) {
     checkArgument(flushEntries >= 1, "flushEntries must be >= 1, got %s", flushEntries);
@@ -209,9 +214,19 @@ public final class ScoreStore implements Serializable {
     return location + stage + "-" + fingerprint(identity) + "/";
   }
 
-  /** Parquet's input file over a Beam seekable channel (local or gs://), for readers of the store's files. */
-  public static org.apache.parquet.io.InputFile inputFile(SeekableByteChannel channel, long length) {
-    return new ParquetFiles.ChannelInputFile(channel, length);
+  /**
+   * Reads every entry of one store file (local or gs://) into {@code entry}; fails as a whole when
+   * the file cannot be read (cut short, not Parquet), after the entries read before the failure.
+   */
+  public static void readFile(ResourceId file, long sizeBytes, java.util.function.Consumer<GenericRecord> entry) throws IOException {
+    try (SeekableByteChannel channel = (SeekableByteChannel) FileSystems.open(file);
+        ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
+            new ParquetFiles.ChannelInputFile(channel, sizeBytes)).withDataModel(GenericData.get()).build()) {
+      GenericRecord r;
+      while ((r = reader.read()) != null) {
+        entry.accept(r);
+      }
+    }
   }
 
   /** The pattern of every entry file of every fingerprint folder. */
@@ -456,14 +471,11 @@ public final class ScoreStore implements Serializable {
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String name = file.getMetadata().resourceId().toString();
-      try (SeekableByteChannel channel = file.openSeekable();
-          ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
-              new ParquetFiles.ChannelInputFile(channel, file.getMetadata().sizeBytes())).build()) {
-        GenericRecord r;
-        while ((r = reader.read()) != null) {
+      try {
+        readFile(file.getMetadata().resourceId(), file.getMetadata().sizeBytes(), r -> {
           String hash = r.get("text").toString();
           out.get(entriesTag).output(KV.of(hash, values.read(r, hash)));
-        }
+        });
       } catch (IOException | RuntimeException e) {
         LOG.warn("score store: skipping {}, which cannot be read ({}); its documents are scored again", name, e.toString());
         skipped.inc();
