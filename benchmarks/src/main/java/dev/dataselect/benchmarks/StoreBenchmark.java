@@ -10,7 +10,6 @@ import dev.dataselect.models.ModelPresets;
 import dev.dataselect.transforms.inference.Embed;
 import dev.dataselect.transforms.inference.ScoreStore;
 import java.io.IOException;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +24,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetWriter;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
@@ -377,10 +375,8 @@ public final class StoreBenchmark {
       long size = Files.size(p);
       bytes += size;
       files++;
-      try (SeekableByteChannel ch = Files.newByteChannel(p);
-          ParquetFileReader reader = ParquetFileReader.open(ScoreStore.inputFile(ch, size))) {
-        entries += reader.getRecordCount();
-      }
+      entries += ScoreStore.entryCount(
+          org.apache.beam.sdk.io.FileSystems.matchNewResource(p.toString(), false), size);
     }
     BenchSupport.print(name + "_files", files);
     BenchSupport.print(name + "_entries", entries);

@@ -50,6 +50,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -226,6 +227,15 @@ public final class ScoreStore implements Serializable {
       while ((r = reader.read()) != null) {
         entry.accept(r);
       }
+    }
+  }
+
+  /** The number of entries of one store file, from its Parquet footer (nothing else is read). */
+  public static long entryCount(ResourceId file, long sizeBytes) throws IOException {
+    try (SeekableByteChannel channel = (SeekableByteChannel) FileSystems.open(file);
+        ParquetFileReader reader = ParquetFileReader.open(
+            new ParquetFiles.ChannelInputFile(channel, sizeBytes))) {
+      return reader.getRecordCount();
     }
   }
 
