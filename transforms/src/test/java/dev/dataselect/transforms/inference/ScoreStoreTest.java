@@ -37,6 +37,7 @@ class ScoreStoreTest {
   /** What one run produced: the embeddings by id, and the ids served, scored and the files skipped. */
   static final class Run {
     final Map<String, float[]> embeddings = new TreeMap<>();
+    final Map<String, Double> scores = new TreeMap<>();
     final List<String> served = new ArrayList<>();
     final List<String> scored = new ArrayList<>();
     final List<String> skipped = new ArrayList<>();
@@ -99,6 +100,52 @@ class ScoreStoreTest {
     try (Stream<Path> s = Files.list(folder)) {
       return s.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().collect(Collectors.toList());
     }
+  }
+
+  /** ASK-LLM (the Flan-T5-shaped fixture) through the store: scores by id, and the ids served and scored. */
+  private Run askLlm(List<Document> docs, AskLlmScore score) {
+    String key = java.util.UUID.randomUUID().toString();
+    for (String s : List.of("e", "served", "scored", "skipped")) {
+      OUT.put(key + s, new ConcurrentLinkedQueue<>());
+    }
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple t = p.apply(Create.of(docs)).apply(ScoreStore.at(dir.resolve("store").toString()).withFlushEntries(4).withShards(3).askLlm(score));
+    t.get(AskLlmScore.SCORES).apply("CollectScores", ParDo.of(new Collect<>(key + "e", s -> s.id() + "=" + s.score())));
+    t.get(ScoreStore.SERVED).apply("CollectServed", ParDo.of(new Collect<>(key + "served", s -> s)));
+    t.get(ScoreStore.SCORED).apply("CollectScored", ParDo.of(new Collect<>(key + "scored", s -> s)));
+    TestPipelines.run(p);
+    Run r = new Run();
+    for (String line : OUT.get(key + "e")) {
+      String[] kv = line.split("=", 2);
+      r.scores.put(kv[0], Double.parseDouble(kv[1]));
+    }
+    r.served.addAll(OUT.get(key + "served"));
+    r.scored.addAll(OUT.get(key + "scored"));
+    return r;
+  }
+
+  @Test
+  void askLlmScoresAreServedExactlyAndAnotherPromptTemplateScoresEverythingAgain() {
+    List<Document> docs = new ArrayList<>();
+    String[] words = {"the cat sat on the mat", "a dog ran", "the big red ball", "cat", "the dog sat on the red mat"};
+    for (int i = 0; i < 10; i++) {
+      docs.add(Document.of("q" + i, words[i % words.length] + (i >= words.length ? " the cat" : ""), "test"));
+    }
+    AskLlmScore score = AskLlmScore.with(InferenceTesting.encoderDecoder(false)).withTemplate(InferenceTesting.TEMPLATE).withMaxBatchSize(4);
+    Run first = askLlm(docs, score);
+    assertEquals(10, first.scored.size());
+    assertEquals(10, first.scores.size());
+    Run second = askLlm(docs, score);
+    assertEquals(0, second.scored.size(), "every score is served");
+    assertEquals(10, second.served.size());
+    assertEquals(first.scores, second.scores, "a served score is the stored double, bit for bit");
+    // The prompt template is part of the fingerprint: another template is another folder.
+    AskLlmScore other = score.withTemplate("### {document} ### yes no the");
+    Run third = askLlm(docs, other);
+    assertEquals(10, third.scored.size(), "another template scores every document again");
+    assertEquals(0, third.served.size());
+    assertNotEquals(ScoreStore.at(dir.resolve("store").toString()).askLlm(score).folder(),
+        ScoreStore.at(dir.resolve("store").toString()).askLlm(other).folder());
   }
 
   @Test
