@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.options.Kde;
+import dev.dataselect.pipelines.options.ModelOptions;
 import dev.dataselect.pipelines.options.Quality;
 import dev.dataselect.pipelines.options.Sampler;
 import dev.dataselect.transforms.cluster.KMeans;
@@ -87,7 +88,7 @@ final class SelectPlan {
         : o.getCount() > 0 ? Target.count(o.getCount()) : Target.rate(o.getRate());
 
     askLlm = quality != Quality.ASKLLM ? null : askLlm(o);
-    perplexity = quality != Quality.PERPLEXITY ? null : PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
+    perplexity = quality != Quality.PERPLEXITY ? null : perplexity(o);
     boolean allCoverage = o.getAllCoverageScores();
     boolean embeds = sampler.needsDensity() || sampler.needsClusters() || allCoverage || quality == Quality.STUDENT;
     embed = embeds ? Embed.with(Models.embedding(o)).withMaxBatchSize(o.getBatchSize()) : null;
@@ -110,9 +111,15 @@ final class SelectPlan {
     return new SelectPlan(options);
   }
 
-  private static AskLlmScore askLlm(DataselectOptions o) {
+  /** The ASK-LLM stage the model options describe (the main job's scorer, train-student's teacher). */
+  static AskLlmScore askLlm(ModelOptions o) {
     AskLlmScore score = AskLlmScore.with(Models.askLlm(o)).withMode(o.getAskLlmMode()).withMaxBatchSize(o.getBatchSize());
     return o.getAskLlmTemplate().isEmpty() ? score : score.withTemplate(o.getAskLlmTemplate());
+  }
+
+  /** The perplexity stage the model options describe. */
+  static PerplexityScore perplexity(ModelOptions o) {
+    return PerplexityScore.with(Models.perplexity(o)).withMaxBatchSize(o.getBatchSize());
   }
 
   private static KdeDensity kde(DataselectOptions o) {

@@ -11,7 +11,9 @@ import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.Embedding;
 import dev.dataselect.transforms.DocumentScore;
+import dev.dataselect.transforms.inference.AskLlmScore;
 import dev.dataselect.transforms.inference.Embed;
+import dev.dataselect.transforms.inference.PerplexityScore;
 import dev.dataselect.transforms.inference.ReadEmbeddings;
 import dev.dataselect.transforms.inference.ReadScores;
 import dev.dataselect.transforms.inference.ScoreStore;
@@ -35,6 +37,7 @@ import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
@@ -100,7 +103,14 @@ final class TrainStudentJob {
   static Pipeline build(TrainStudentJobOptions o) {
     boolean labels = !o.getLabelsFile().isEmpty();
     boolean scores = !o.getTeacherScores().isEmpty();
-    checkArgument(labels ^ scores, "--job=train-student needs exactly one teacher: --labelsFile=FILE (or --labels=FILE) or --teacherScores=FOLDER");
+    String model = o.getTeacher().trim().toLowerCase(java.util.Locale.ROOT);
+    boolean scored = !model.isEmpty();
+    checkArgument((labels ? 1 : 0) + (scores ? 1 : 0) + (scored ? 1 : 0) == 1,
+        "--job=train-student needs exactly one teacher: --labelsFile=FILE (or --labels=FILE), --teacherScores=FOLDER or --teacher=askllm|perplexity");
+    checkArgument(!scored || model.equals("askllm") || model.equals("perplexity"),
+        "--teacher must be askllm or perplexity (a model run over --input), got '%s'", o.getTeacher());
+    // Perplexity is better when lower: the student learns its negation.
+    boolean negate = o.getTeacherLowerIsBetter() || model.equals("perplexity");
     StudentModel.Task task = task(o);
     StudentModel.Features features = o.getStudentFeatures();
     TrainStudent train = TrainStudent.of(task)
@@ -115,17 +125,30 @@ final class TrainStudentJob {
     boolean fromCache = embed != null && !cache.isEmpty() && ScoreStages.cacheHolds(cache, embed);
     // The documents' texts are needed to embed them (no cache) and for their signals.
     boolean needTexts = (embed != null && !fromCache) || features.usesSignals();
-    checkArgument(labels || !needTexts || !o.getInput().equals("demo"), features.usesSignals()
+    needTexts |= scored;
+    checkArgument(labels || scored || !needTexts || !o.getInput().equals("demo"), features.usesSignals()
         ? "--teacherScores with --studentFeatures=%s needs the documents' texts: --input (the corpus the scores came from)"
         : "--teacherScores needs the documents' embeddings: --embeddingsCache (same model) or --input (the corpus the scores came from)",
         features.label());
     SortedMap<String, String> teacher = new TreeMap<>();
-    teacher.put("kind", labels ? "labels" : "scores");
-    teacher.put("source", labels ? o.getLabelsFile() : o.getTeacherScores());
-    teacher.put("lowerIsBetter", Boolean.toString(o.getTeacherLowerIsBetter()));
-    teacher.put("negated", Boolean.toString(o.getTeacherLowerIsBetter()));
+    teacher.put("kind", labels ? "labels" : scored ? "model" : "scores");
+    teacher.put("source", labels ? o.getLabelsFile() : scored ? model + " over " + o.getInput() : o.getTeacherScores());
+    teacher.put("lowerIsBetter", Boolean.toString(negate));
+    teacher.put("negated", Boolean.toString(negate));
+    PTransform<PCollection<Document>, PCollectionTuple> teacherModel = null;
     if (labels) {
       teacher.put("labelField", o.getLabelField());
+    } else if (scored) {
+      ScoreStore store = ScoreStore.fromOptions(o.getScoreStore(), o.getScoreStoreFlushEntries(), SelectJob.joinShards(o));
+      if (model.equals("askllm")) {
+        AskLlmScore score = SelectPlan.askLlm(o);
+        score.metadata().forEach((k, v) -> teacher.put("model." + k, v));
+        teacherModel = store == null ? score : store.askLlm(score);
+      } else {
+        PerplexityScore score = SelectPlan.perplexity(o);
+        score.metadata().forEach((k, v) -> teacher.put("model." + k, v));
+        teacherModel = store == null ? score : store.perplexity(score);
+      }
     } else {
       ReadScores.metadata(o.getTeacherScores()).forEach((k, v) -> teacher.put("scores." + k, v));
     }
@@ -149,6 +172,25 @@ final class TrainStudentJob {
       teacherValues = parsed.get(TEACHER);
       dead.add(parsed.get(DEAD));
       texts = parsed.get(LABELLED);
+    } else if (scored) {
+      // The teacher model over the corpus (through the store when given); its scores are checked
+      // (and negated for perplexity) as a scores folder's are.
+      PCollectionTuple corpus = p.apply("ReadCorpus", SelectJob.readCorpus(o, SelectJob.inputPatterns(o.getInput())));
+      dead.add(corpus.get(ReadCorpus.DEAD_LETTERS));
+      texts = corpus.get(ReadCorpus.DOCUMENTS);
+      PCollectionTuple t = texts.apply("Teacher", teacherModel);
+      boolean askLlm = model.equals("askllm");
+      dead.add(t.get(askLlm ? AskLlmScore.DEAD_LETTERS : PerplexityScore.DEAD_LETTERS));
+      if (!o.getScoreStore().isEmpty()) {
+        String label = askLlm ? "Askllm" : "Perplexity";
+        events.add(t.get(ScoreStore.SERVED).apply("TeacherServed", MapElements.into(TypeDescriptors.strings()).via(id -> "store" + label + "Served")));
+        events.add(t.get(ScoreStore.SCORED).apply("TeacherScored", MapElements.into(TypeDescriptors.strings()).via(id -> "store" + label + "Scored")));
+      }
+      PCollectionTuple parsed = t.get(askLlm ? AskLlmScore.SCORES : PerplexityScore.SCORES)
+          .apply("CheckScores", ParDo.of(new CheckScore(task, negate, model))
+              .withOutputTags(TEACHER, TupleTagList.of(DEAD)));
+      teacherValues = parsed.get(TEACHER);
+      dead.add(parsed.get(DEAD));
     } else {
       PCollectionTuple parsed = p.apply("ReadTeacherScores", ReadScores.from(o.getTeacherScores()))
           .apply("CheckScores", ParDo.of(new CheckScore(task, o.getTeacherLowerIsBetter(), o.getTeacherScores()))

@@ -87,4 +87,18 @@ final class JobRuns {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** The Flan-T5-shaped ASK-LLM fixture (models' test-jar) as a model folder under {@code dir}. */
+  static Path askLlmFixture(Path dir) {
+    Path model = dir.resolve("askllm");
+    try {
+      Files.createDirectories(model);
+      Files.write(model.resolve("encoder_model.onnx"), dev.dataselect.models.Fixtures.encoderModel());
+      Files.write(model.resolve("decoder_model.onnx"), dev.dataselect.models.Fixtures.decoderModel());
+      Files.write(model.resolve("tokenizer.json"), dev.dataselect.models.Fixtures.tokenizerJson(dev.dataselect.models.Fixtures.Frame.T5));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return model;
+  }
 }

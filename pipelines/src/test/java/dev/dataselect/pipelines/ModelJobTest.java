@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.dataselect.models.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,19 +84,6 @@ class ModelJobTest {
     }
   }
 
-  private Path askLlmFixture() {
-    Path model = dir.resolve("askllm");
-    try {
-      Files.createDirectories(model);
-      Files.write(model.resolve("encoder_model.onnx"), Fixtures.encoderModel());
-      Files.write(model.resolve("decoder_model.onnx"), Fixtures.decoderModel());
-      Files.write(model.resolve("tokenizer.json"), Fixtures.tokenizerJson(Fixtures.Frame.T5));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    return model;
-  }
-
   @Test
   void qualitySamplingKeepsTheHighestAskLlmScores() throws IOException {
     List<String> words = List.of("the cat", "the dog", "a big red ball", "the cat sat on the mat", "a dog ran", "the red mat", "a big cat", "the ball");
@@ -107,7 +93,7 @@ class ModelJobTest {
     }
     Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("q.jsonl"), s.toString());
     Path out = dir.resolve("q");
-    JsonNode summary = JobRuns.run("--input=" + in, "--output=" + out, "--quality=askllm", "--askLlmModel=" + askLlmFixture(),
+    JsonNode summary = JobRuns.run("--input=" + in, "--output=" + out, "--quality=askllm", "--askLlmModel=" + JobRuns.askLlmFixture(dir),
         "--sampler=quality", "--rate=0.5", "--dedup=false", "--progressSeconds=0");
     Map<String, Double> score = scores(out.resolve("scores/askllm"));
     assertEquals(40, score.size());
@@ -127,7 +113,7 @@ class ModelJobTest {
     }
     Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("combined.jsonl"), s.toString());
     Path out = dir.resolve("combined");
-    JsonNode summary = JobRuns.run("--input=" + in, "--output=" + out, "--quality=askllm", "--askLlmModel=" + askLlmFixture(),
+    JsonNode summary = JobRuns.run("--input=" + in, "--output=" + out, "--quality=askllm", "--askLlmModel=" + JobRuns.askLlmFixture(dir),
         "--sampler=combined", "--rate=0.5", "--kdeSampleSize=30", "--progressSeconds=0");
     assertEquals(40, scores(out.resolve("scores/askllm")).size());
     assertEquals(40, scores(out.resolve("scores/density")).size());
@@ -140,7 +126,7 @@ class ModelJobTest {
 
   @Test
   void anIncompleteModelFolderFailsAtLaunchNamingTheMissingFile() throws IOException {
-    Path model = askLlmFixture();
+    Path model = JobRuns.askLlmFixture(dir);
     Files.delete(model.resolve("tokenizer.json"));
     Path in = corpus();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobRuns.run(

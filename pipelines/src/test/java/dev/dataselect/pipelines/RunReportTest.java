@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dataselect.models.Fixtures;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import java.io.File;
 import java.io.IOException;
@@ -64,20 +63,11 @@ class RunReportTest {
     return dir.resolve("in");
   }
 
-  private Path askLlmFixture() throws IOException {
-    Path model = dir.resolve("askllm");
-    Files.createDirectories(model);
-    Files.write(model.resolve("encoder_model.onnx"), Fixtures.encoderModel());
-    Files.write(model.resolve("decoder_model.onnx"), Fixtures.decoderModel());
-    Files.write(model.resolve("tokenizer.json"), Fixtures.tokenizerJson(Fixtures.Frame.T5));
-    return model;
-  }
-
   @Test
   void reportOfARealRunOpensInChromiumWithEveryImageAndTheSummaryNumbers() throws Exception {
     Path out = dir.resolve("out");
     DataselectOptions options = JobRuns.selectOptions("--input=" + corpus() + "/", "--output=" + out, "--metadataFields=lang",
-        "--quality=askllm", "--askLlmModel=" + askLlmFixture(), "--sampler=density", "--rate=0.3", "--seed=3",
+        "--quality=askllm", "--askLlmModel=" + JobRuns.askLlmFixture(dir), "--sampler=density", "--rate=0.3", "--seed=3",
         "--kdeSampleSize=30", "--progressSeconds=0");
     PipelineResult result = Dataselect.run(options);
     assertEquals(PipelineResult.State.DONE, TestPipelines.await(result, JobRuns.JOB_LIMIT));

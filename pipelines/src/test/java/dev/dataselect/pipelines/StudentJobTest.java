@@ -166,6 +166,53 @@ class StudentJobTest {
     }
   }
 
+  /**
+   * {@code --teacher=askllm}: the teacher model runs over the corpus inside train-student; with the
+   * score store a select run filled, every teacher score is served (none scored again) and the
+   * student equals the one trained on freshly computed scores.
+   */
+  @Test
+  void anAskLlmTeacherIsServedFromTheStoreASelectRunFilled() throws IOException {
+    StringBuilder corpus = new StringBuilder();
+    for (int i = 0; i < 24; i++) {
+      String text = (i % 2 == 0 ? GOOD : BAD).get(i % 5) + " (" + i + ")";
+      corpus.append("{\"id\": \"d").append(i).append("\", \"text\": \"").append(text).append("\"}\n");
+    }
+    Path in = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("corpus.jsonl"), corpus.toString());
+    Path model = JobRuns.askLlmFixture(dir);
+    String store = "--scoreStore=" + dir.resolve("store");
+    JsonNode select = JobRuns.run("--input=" + in, "--output=" + dir.resolve("select"), "--quality=askllm", "--askLlmModel=" + model,
+        "--sampler=quality", "--rate=0.5", store, "--progressSeconds=0");
+    assertEquals(24, select.at("/store/askllmScored").asLong(), select.toString());
+
+    List<String> train = List.of("--job=train-student", "--teacher=askllm", "--askLlmModel=" + model, "--input=" + in,
+        "--studentFeatures=signals", "--studentFolds=3", "--studentSignalLambdas=1e-2,1", "--seed=9");
+    JsonNode served = trainWith(train, "served", store);
+    assertEquals(24, served.at("/counts/storeAskllmServed").asLong(), served.toString());
+    assertEquals(0, served.at("/counts/storeAskllmScored").asLong(0), "no teacher score computed again: " + served);
+    assertEquals(24, served.at("/counts/examples").asLong(), served.toString());
+    JsonNode fresh = trainWith(train, "fresh");
+    assertTrue(fresh.at("/counts/storeAskllmServed").isMissingNode(), fresh.toString());
+    StudentModel a = StudentModel.read(dir.resolve("served/student.json").toString());
+    StudentModel b = StudentModel.read(dir.resolve("fresh/student.json").toString());
+    assertEquals("model", a.teacher().get("kind"), a.teacher().toString());
+    assertEquals(Files.readString(dir.resolve("fresh/student.json")), Files.readString(dir.resolve("served/student.json")),
+        "served teacher scores are the computed ones, bit for bit: the same student");
+    assertEquals(b.teacher(), a.teacher());
+
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Dataselect.run(JobRuns.options(
+        "--job=train-student", "--teacher=gpt", "--input=" + in, "--output=" + dir.resolve("x"))));
+    assertTrue(bad.getMessage().contains("--teacher must be askllm or perplexity"), bad.getMessage());
+  }
+
+  private JsonNode trainWith(List<String> args, String out, String... more) throws IOException {
+    List<String> all = new java.util.ArrayList<>(args);
+    all.add("--output=" + dir.resolve(out));
+    all.addAll(List.of(more));
+    assertEquals(PipelineResult.State.DONE, TestPipelines.await(Dataselect.run(JobRuns.options(all.toArray(new String[0]))), JobRuns.JOB_LIMIT));
+    return new ObjectMapper().readTree(Files.readString(dir.resolve(out).resolve("student-report/metrics.json")));
+  }
+
   /** A signals-only student runs no embedding model, and the main job scores with it from the texts. */
   @Test
   void aSignalsOnlyStudentNeedsNoEmbeddingModel() throws IOException {

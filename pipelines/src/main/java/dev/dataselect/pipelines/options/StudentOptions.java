@@ -31,6 +31,15 @@ public interface StudentOptions extends StudentModelOption {
   void setTeacherScores(String value);
 
   @Description(
+      "train-student teacher: a model run over the --input documents, askllm or perplexity (its options as for the "
+          + "main job: --askLlmModel, --askLlmTemplate, --perplexityModel, ...). With --scoreStore, what an earlier run "
+          + "scored with the same model and prompt is served from the store, not scored again.")
+  @Default.String("")
+  String getTeacher();
+
+  void setTeacher(String value);
+
+  @Description(
       "train-student: the teacher is better when lower (perplexity): the student learns its negation, so student "
           + "scores are always higher-is-better.")
   @Default.Boolean(false)
