@@ -299,8 +299,37 @@ public final class SelectJob {
         }
       }
       FileSystems.delete(stale, org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+      removeEmptyTempFolders(out, parts);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot clear the previous output in " + out, e);
+    }
+  }
+
+  /**
+   * A local output keeps the empty {@code .temp-beam*} folders of a killed run's sinks after their
+   * files are deleted (object stores have no empty folders): removes them.
+   */
+  private static void removeEmptyTempFolders(String out, List<String> parts) throws IOException {
+    if (out.contains("://") && !out.startsWith("file://")) {
+      return;
+    }
+    for (String part : parts) {
+      java.nio.file.Path folder = java.nio.file.Path.of(resolve(out, part).replaceFirst("^file://", ""));
+      if (!java.nio.file.Files.isDirectory(folder)) {
+        continue;
+      }
+      List<java.nio.file.Path> temps;
+      try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(folder)) {
+        temps = s.filter(f -> java.nio.file.Files.isDirectory(f) && f.getFileName().toString().startsWith(".temp-beam"))
+            .sorted(java.util.Comparator.reverseOrder()).toList();
+      }
+      for (java.nio.file.Path t : temps) {
+        try (java.util.stream.Stream<java.nio.file.Path> inside = java.nio.file.Files.list(t)) {
+          if (inside.findAny().isEmpty()) {
+            java.nio.file.Files.delete(t);
+          }
+        }
+      }
     }
   }
 

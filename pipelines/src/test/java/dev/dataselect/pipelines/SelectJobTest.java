@@ -137,8 +137,13 @@ class SelectJobTest {
     Path stale = Files.createDirectories(out.resolve("scores/density")).resolve("scores-00000-of-00001.parquet");
     Files.writeString(stale, "from an earlier run");
     Files.writeString(out.resolve("selected-ids/part-99999-of-99999.txt"), "ghost\n");
+    // A killed run's sink leaves its temporary folder (with or without files in it).
+    Path killed = Files.createDirectories(out.resolve("selected/.temp-beam-0f1e2d3c"));
+    Files.writeString(killed.resolve("a-temporary-shard"), "half written");
+    Path empty = Files.createDirectories(out.resolve("selected-ids/.temp-beam-4b5a6978"));
     JsonNode s = JobRuns.run("--input=" + in, "--output=" + out, "--rate=0.5", "--progressSeconds=0", "--sampler=random");
     assertTrue(!Files.exists(stale), "stale score file removed");
+    assertTrue(!Files.exists(killed) && !Files.exists(empty), "a killed run's temporary folders are removed");
     assertEquals(s.get("selected").asLong(), JobRuns.selectedIds(out).split("\n").length);
   }
 

@@ -83,6 +83,10 @@ class ResumeAfterKillIT {
       assertEquals(whole.get(count).asLong(), resumed.get(count).asLong(), count + ": " + resumed + " vs " + whole);
     }
     assertEquals(ids(WORK.resolve("uninterrupted")), ids(WORK.resolve("resumed")));
+    try (Stream<Path> left = Files.walk(WORK.resolve("resumed"))) {
+      assertEquals(List.of(), left.filter(f -> f.getFileName().toString().startsWith(".temp-beam-")).toList(),
+          "the resumed run cleared the killed run's temporary sink folders");
+    }
     System.out.printf("stored at the kill: %d of %d; the resumed run embedded %d%n", afterKill.size(), DOCUMENTS, scored);
   }
 
@@ -162,7 +166,6 @@ class ResumeAfterKillIT {
   private static Set<String> ids(Path out) throws IOException {
     Set<String> ids = new TreeSet<>();
     try (Stream<Path> files = Files.list(out.resolve("selected-ids"))) {
-      // part files only: the killed run's sink left its .temp-beam-* folder behind
       for (Path f : (Iterable<Path>) files.filter(f -> f.getFileName().toString().startsWith("part-"))::iterator) {
         Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> !l.isEmpty()).forEach(ids::add);
       }
