@@ -7,6 +7,7 @@ import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.DocumentScore;
 import dev.dataselect.transforms.Embedding;
+import dev.dataselect.transforms.JoinById;
 import dev.dataselect.transforms.cluster.Centroids;
 import dev.dataselect.transforms.cluster.KMeans;
 import dev.dataselect.transforms.cluster.NearestPreceding;
@@ -40,6 +41,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
@@ -50,6 +53,32 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 final class ScoreStages {
   private ScoreStages() {}
+
+  private static final TupleTag<Embedding> CACHED = new TupleTag<>("cached") {};
+  private static final TupleTag<DeadLetter> NOT_CACHED = new TupleTag<>("notCached") {};
+
+  /** A cached vector of a corpus document, kept; a corpus document without one, a dead letter. */
+  private static final class KeepCorpusVectors extends DoFn<JoinById.Joined<Embedding, String>, Embedding> {
+    private final String cache;
+
+    KeepCorpusVectors(String cache) {
+      this.cache = cache;
+    }
+
+    @ProcessElement
+    public void process(@Element JoinById.Joined<Embedding, String> j, MultiOutputReceiver out) {
+      if (j.rights().isEmpty()) {
+        return; // a vector of a document this run does not score
+      }
+      if (j.left() == null) {
+        out.get(NOT_CACHED).output(DeadLetter.of(DeadLetter.Reason.INFERENCE_FAILED, j.rights().get(0),
+            "no embedding in --embeddingsCache=" + cache + " (written over another corpus?): --scoreStore embeds only what is missing",
+            "{\"id\": \"" + j.id().replace("\\", "\\\\").replace("\"", "\\\"") + "\"}"));
+        return;
+      }
+      out.get(CACHED).output(j.left());
+    }
+  }
 
   /** {@code --scoreStore}, or null. */
   @javax.annotation.Nullable
@@ -98,7 +127,17 @@ final class ScoreStages {
       // One embedding pass feeds the density, the clusters and the student stages.
       String cache = plan.options.getEmbeddingsCache();
       if (plan.readEmbeddingsCache) {
-        embeddings = docs.getPipeline().apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
+        // The cache may hold vectors of documents this run does not score (filtered, deduplicated,
+        // beyond --limit, or of another corpus): only the corpus's own are kept, and a document the
+        // cache lacks is a dead letter, not a silent gap.
+        PCollection<Embedding> cached = docs.getPipeline().apply("ReadEmbeddingsCache", ReadEmbeddings.from(cache));
+        PCollection<KV<String, String>> sources = docs.apply("CorpusIds",
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings())).via(d -> KV.of(d.id(), d.source())));
+        PCollectionTuple kept = cached
+            .apply("CachedForCorpus", JoinById.of(Embedding::id, sources).withShards(plan.joinShards))
+            .apply("KeepCorpusVectors", ParDo.of(new KeepCorpusVectors(cache)).withOutputTags(CACHED, TupleTagList.of(NOT_CACHED)));
+        embeddings = kept.get(CACHED).setCoder(cached.getCoder());
+        dead.add(kept.get(NOT_CACHED));
       } else {
         PCollectionTuple t = docs.apply("Embed", store == null ? plan.embed : stored(store.embed(plan.embed), counts, "embed"));
         dead.add(t.get(Embed.DEAD_LETTERS));

@@ -82,6 +82,21 @@ class ModelJobTest {
     for (Map.Entry<Path, java.nio.file.attribute.FileTime> e : written.entrySet()) {
       assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()), "the cache is read, not rewritten: " + e.getKey());
     }
+
+    // Another corpus over the same cache: 5 of its documents gone, 2 new. Only the corpus's own
+    // vectors reach the density stage; the 2 the cache lacks are dead letters, and counts reconcile.
+    List<String> lines = Files.readAllLines(in);
+    List<String> changed = new java.util.ArrayList<>(lines.subList(5, lines.size()));
+    changed.add("{\"id\": \"new-1\", \"text\": \"A document the cache has never seen.\"}");
+    changed.add("{\"id\": \"new-2\", \"text\": \"Another one it has not seen either.\"}");
+    Path other = dev.dataselect.transforms.testing.Fixtures.write(dir.resolve("other/c.jsonl"), String.join("\n", changed) + "\n");
+    JsonNode third = JobRuns.run("--input=" + other, "--sampler=density", "--rate=0.3", "--seed=5", "--kdeSampleSize=40",
+        "--progressSeconds=0", "--embeddingsCache=" + cache, "--output=" + dir.resolve("third"));
+    assertEquals(55, scores(dir.resolve("third/scores/density")).size(), third.toString());
+    assertEquals(2, third.get("unscored").asLong(), third.toString());
+    assertEquals(2, third.get("inferenceFailures").asLong(), third.toString());
+    assertEquals(55, third.get("selected").asLong() + third.get("rejected").asLong(), third.toString());
+    third.get("reconciles").forEach(r -> assertTrue(r.asBoolean(), third.toString()));
   }
 
   @Test
