@@ -38,6 +38,7 @@ class ScoreStoreTest {
   static final class Run {
     final Map<String, float[]> embeddings = new TreeMap<>();
     final Map<String, Double> scores = new TreeMap<>();
+    final List<String> values = new ArrayList<>();
     final List<String> served = new ArrayList<>();
     final List<String> scored = new ArrayList<>();
     final List<String> skipped = new ArrayList<>();
@@ -53,19 +54,8 @@ class ScoreStoreTest {
   }
 
   private Run run(List<Document> docs, Embed embed) {
-    String key = java.util.UUID.randomUUID().toString();
-    for (String s : List.of("e", "served", "scored", "skipped")) {
-      OUT.put(key + s, new ConcurrentLinkedQueue<>());
-    }
-    Pipeline p = TestPipelines.create();
-    PCollectionTuple t = p.apply(Create.of(docs)).apply(ScoreStore.at(dir.resolve("store").toString()).withFlushEntries(4).withShards(3).embed(embed));
-    t.get(Embed.EMBEDDINGS).apply("CollectE", ParDo.of(new Collect<>(key + "e", e -> e.id() + "=" + java.util.Arrays.toString(e.vector()))));
-    t.get(ScoreStore.SERVED).apply("CollectServed", ParDo.of(new Collect<>(key + "served", s -> s)));
-    t.get(ScoreStore.SCORED).apply("CollectScored", ParDo.of(new Collect<>(key + "scored", s -> s)));
-    t.get(ScoreStore.SKIPPED_FILES).apply("CollectSkipped", ParDo.of(new Collect<>(key + "skipped", s -> s)));
-    TestPipelines.run(p);
-    Run r = new Run();
-    for (String line : OUT.get(key + "e")) {
+    Run r = through(docs, store().embed(embed), Embed.EMBEDDINGS, e -> e.id() + "=" + java.util.Arrays.toString(e.vector()));
+    for (String line : r.values) {
       String[] kv = line.split("=", 2);
       String[] parts = kv[1].substring(1, kv[1].length() - 1).split(", ");
       float[] v = new float[parts.length];
@@ -74,6 +64,29 @@ class ScoreStoreTest {
       }
       r.embeddings.put(kv[0], v);
     }
+    return r;
+  }
+
+  private ScoreStore store() {
+    return ScoreStore.at(dir.resolve("store").toString()).withFlushEntries(4).withShards(3);
+  }
+
+  /** Runs {@code docs} through a stage with the store; its values as strings, and the ids served and scored. */
+  private <V> Run through(List<Document> docs, ScoreStore.Stored<V> stage, org.apache.beam.sdk.values.TupleTag<V> values,
+      org.apache.beam.sdk.transforms.SerializableFunction<V, String> asString) {
+    String key = java.util.UUID.randomUUID().toString();
+    for (String s : List.of("values", "served", "scored", "skipped")) {
+      OUT.put(key + s, new ConcurrentLinkedQueue<>());
+    }
+    Pipeline p = TestPipelines.create();
+    PCollectionTuple t = p.apply(Create.of(docs)).apply(stage);
+    t.get(values).apply("CollectValues", ParDo.of(new Collect<>(key + "values", asString)));
+    t.get(ScoreStore.SERVED).apply("CollectServed", ParDo.of(new Collect<>(key + "served", s -> s)));
+    t.get(ScoreStore.SCORED).apply("CollectScored", ParDo.of(new Collect<>(key + "scored", s -> s)));
+    t.get(ScoreStore.SKIPPED_FILES).apply("CollectSkipped", ParDo.of(new Collect<>(key + "skipped", s -> s)));
+    TestPipelines.run(p);
+    Run r = new Run();
+    r.values.addAll(OUT.get(key + "values"));
     r.served.addAll(OUT.get(key + "served"));
     r.scored.addAll(OUT.get(key + "scored"));
     r.skipped.addAll(OUT.get(key + "skipped"));
@@ -96,7 +109,7 @@ class ScoreStoreTest {
   }
 
   private List<Path> parts(Embed embed) throws IOException {
-    Path folder = Path.of(ScoreStore.at(dir.resolve("store").toString()).embed(embed).folder().replace("file:", ""));
+    Path folder = Path.of(store().embed(embed).folder().replace("file:", ""));
     try (Stream<Path> s = Files.list(folder)) {
       return s.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().collect(Collectors.toList());
     }
@@ -104,23 +117,11 @@ class ScoreStoreTest {
 
   /** ASK-LLM (the Flan-T5-shaped fixture) through the store: scores by id, and the ids served and scored. */
   private Run askLlm(List<Document> docs, AskLlmScore score) {
-    String key = java.util.UUID.randomUUID().toString();
-    for (String s : List.of("e", "served", "scored", "skipped")) {
-      OUT.put(key + s, new ConcurrentLinkedQueue<>());
-    }
-    Pipeline p = TestPipelines.create();
-    PCollectionTuple t = p.apply(Create.of(docs)).apply(ScoreStore.at(dir.resolve("store").toString()).withFlushEntries(4).withShards(3).askLlm(score));
-    t.get(AskLlmScore.SCORES).apply("CollectScores", ParDo.of(new Collect<>(key + "e", s -> s.id() + "=" + s.score())));
-    t.get(ScoreStore.SERVED).apply("CollectServed", ParDo.of(new Collect<>(key + "served", s -> s)));
-    t.get(ScoreStore.SCORED).apply("CollectScored", ParDo.of(new Collect<>(key + "scored", s -> s)));
-    TestPipelines.run(p);
-    Run r = new Run();
-    for (String line : OUT.get(key + "e")) {
+    Run r = through(docs, store().askLlm(score), AskLlmScore.SCORES, s -> s.id() + "=" + s.score());
+    for (String line : r.values) {
       String[] kv = line.split("=", 2);
       r.scores.put(kv[0], Double.parseDouble(kv[1]));
     }
-    r.served.addAll(OUT.get(key + "served"));
-    r.scored.addAll(OUT.get(key + "scored"));
     return r;
   }
 
@@ -144,8 +145,8 @@ class ScoreStoreTest {
     Run third = askLlm(docs, other);
     assertEquals(10, third.scored.size(), "another template scores every document again");
     assertEquals(0, third.served.size());
-    assertNotEquals(ScoreStore.at(dir.resolve("store").toString()).askLlm(score).folder(),
-        ScoreStore.at(dir.resolve("store").toString()).askLlm(other).folder());
+    assertNotEquals(store().askLlm(score).folder(),
+        store().askLlm(other).folder());
   }
 
   @Test
