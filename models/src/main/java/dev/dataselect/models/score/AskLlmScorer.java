@@ -21,9 +21,13 @@ import java.util.List;
  *
  * <p>Layouts: an encoder-decoder (one encoder pass, one decoder step from the decoder start token;
  * plain or merged decoder), or a causal LM (logits at the last real prompt token, left or right
- * padded). A causal LM export returns logits at every position, so a batch costs {@code rows x
- * width x vocabulary} floats (twice, as ONNX Runtime's Java API copies outputs): keep batches small
- * for large vocabularies. Thread-safe; cheap to create over a shared model.
+ * padded). A causal LM's graph is rewritten at load time ({@link
+ * dev.dataselect.models.LogitPositions}) so that its LM head runs at the scored position only: a
+ * batch returns {@code rows x vocabulary} logits. Where the graph's shape does not allow the rewrite
+ * (the load logs why, {@link LoadedModel#logitsNote()}), the export's logits at every position are
+ * read, {@code rows x width x vocabulary} floats (twice, as ONNX Runtime's Java API copies
+ * outputs): keep batches small for large vocabularies then. Thread-safe; cheap to create over a
+ * shared model.
  */
 public final class AskLlmScorer {
   private final LoadedModel model;
@@ -153,9 +157,15 @@ public final class AskLlmScorer {
         scores[r] = logits.yesProbability(r, 0, tokens, options.mode());
       }
     } else {
-      Logits logits = runner.causal(batch);
+      long[] last = new long[batch.rows()];
+      for (int r = 0; r < last.length; r++) {
+        last[r] = batch.lastIndex(r);
+      }
+      Logits logits = runner.causal(batch, last, 1);
+      boolean lastOnly = runner.logitPositions();
       for (int r = 0; r < scores.length; r++) {
-        scores[r] = logits.yesProbability(r, batch.lastIndex(r), tokens, options.mode());
+        int at = lastOnly ? 0 : batch.lastIndex(r);
+        scores[r] = logits.yesProbability(r, at, tokens, options.mode());
       }
     }
     return scores;

@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.dataselect.models.LoadedModel;
+import dev.dataselect.models.LogitPositions;
 import dev.dataselect.models.ModelException;
 import dev.dataselect.models.ModelKind;
 import dev.dataselect.models.OnnxTensors;
@@ -46,7 +47,10 @@ final class LmRunner {
     } else if (model.config().kind() == ModelKind.CAUSAL_LM) {
       this.decoderInputs = Map.of();
       require(name, mainInputs, "input_ids");
-      allowOnly(name, mainInputs, Set.of("input_ids", "attention_mask", "position_ids", USE_CACHE));
+      allowOnly(
+          name,
+          mainInputs,
+          Set.of("input_ids", "attention_mask", "position_ids", USE_CACHE, LogitPositions.INPUT));
     } else {
       throw new IllegalArgumentException(
           "A language-model scorer needs an ENCODER_DECODER or CAUSAL_LM model, got "
@@ -96,10 +100,36 @@ final class LmRunner {
     }
   }
 
+  /**
+   * Whether the causal LM computes logits at named positions only ({@link LogitPositions}); else
+   * {@link #causal(TokenBatch, long[], int)} returns every position.
+   */
+  boolean logitPositions() {
+    return mainInputs.containsKey(LogitPositions.INPUT);
+  }
+
   /** A causal LM over the whole batch: logits {@code [rows, width, vocab]}. */
   Logits causal(TokenBatch batch) {
+    long[] all = new long[batch.rows() * batch.width()];
+    for (int r = 0; r < batch.rows(); r++) {
+      for (int c = 0; c < batch.width(); c++) {
+        all[r * batch.width() + c] = c;
+      }
+    }
+    return causal(batch, all, batch.width());
+  }
+
+  /**
+   * A causal LM over the whole batch, logits at {@code perRow} columns of each row ({@code
+   * positions}, row-major {@code [rows, perRow]}): {@code [rows, perRow, vocab]} when the model
+   * takes {@link LogitPositions#INPUT}, else every position, {@code [rows, width, vocab]}.
+   */
+  Logits causal(TokenBatch batch, long[] positions, int perRow) {
     Map<String, OnnxTensor> feed = new HashMap<>();
     try {
+      if (logitPositions()) {
+        feed.put(LogitPositions.INPUT, OnnxTensors.longs(positions, batch.rows(), perRow));
+      }
       feed.put("input_ids", OnnxTensors.longs(batch.ids(), batch.shape()));
       if (mainInputs.containsKey("attention_mask")) {
         feed.put("attention_mask", OnnxTensors.longs(batch.attentionMask(), batch.shape()));
