@@ -25,9 +25,10 @@ import java.util.List;
  * dev.dataselect.models.LogitPositions}) so that its LM head runs at the scored position only: a
  * batch returns {@code rows x vocabulary} logits. Where the graph's shape does not allow the rewrite
  * (the load logs why, {@link LoadedModel#logitsNote()}), the export's logits at every position are
- * read, {@code rows x width x vocabulary} floats (twice, as ONNX Runtime's Java API copies
- * outputs): keep batches small for large vocabularies then. Thread-safe; cheap to create over a
- * shared model.
+ * read, {@code rows x width x vocabulary} floats: keep batches small for large vocabularies then.
+ * Either way ONNX Runtime writes a causal LM's logits straight into an off-heap buffer read in
+ * place (when the export declares the vocabulary size), not copied a second time onto the Java
+ * heap. Thread-safe; cheap to create over a shared model.
  */
 public final class AskLlmScorer {
   private final LoadedModel model;

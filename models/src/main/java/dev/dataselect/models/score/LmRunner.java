@@ -4,12 +4,17 @@ import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.dataselect.models.LoadedModel;
 import dev.dataselect.models.LogitPositions;
 import dev.dataselect.models.ModelException;
 import dev.dataselect.models.ModelKind;
+import dev.dataselect.models.OnnxSessions;
 import dev.dataselect.models.OnnxTensors;
 import dev.dataselect.models.text.TokenBatch;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +30,8 @@ final class LmRunner {
   private final LoadedModel model;
   private final Map<String, NodeInfo> mainInputs;
   private final Map<String, NodeInfo> decoderInputs;
+  /** The causal LM's static vocabulary dimension of {@code logits}, or -1 when symbolic. */
+  private final long vocabulary;
 
   LmRunner(LoadedModel model) {
     this.model = model;
@@ -34,6 +41,7 @@ final class LmRunner {
       require(name + " encoder", mainInputs, "input_ids", "attention_mask");
       allowOnly(name + " encoder", mainInputs, Set.of("input_ids", "attention_mask"));
       this.decoderInputs = OnnxTensors.inputs(model.decoderSession());
+      this.vocabulary = -1;
       require(name + " decoder", decoderInputs, "input_ids", "encoder_hidden_states");
       allowOnly(
           name + " decoder",
@@ -46,12 +54,21 @@ final class LmRunner {
       }
     } else if (model.config().kind() == ModelKind.CAUSAL_LM) {
       this.decoderInputs = Map.of();
+      NodeInfo logits = OnnxTensors.outputs(model.session()).get("logits");
+      this.vocabulary =
+          logits != null
+                  && logits.getInfo() instanceof TensorInfo t
+                  && t.getShape().length == 3
+                  && t.getShape()[2] > 0
+              ? t.getShape()[2]
+              : -1;
       require(name, mainInputs, "input_ids");
       allowOnly(
           name,
           mainInputs,
           Set.of("input_ids", "attention_mask", "position_ids", USE_CACHE, LogitPositions.INPUT));
     } else {
+      this.vocabulary = -1;
       throw new IllegalArgumentException(
           "A language-model scorer needs an ENCODER_DECODER or CAUSAL_LM model, got "
               + model.config().kind() + " for " + name);
@@ -141,6 +158,19 @@ final class LmRunner {
         feed.put(USE_CACHE, OnnxTensors.scalarBool(false));
       }
       addEmptyPast(mainInputs, feed, batch.rows());
+      long[] shape = {batch.rows(), logitPositions() ? perRow : batch.width(), vocabulary};
+      long bytes = 4L * shape[0] * shape[1] * shape[2];
+      if (vocabulary > 0 && bytes <= Integer.MAX_VALUE) {
+        // ONNX Runtime writes the logits straight into this off-heap buffer, read in place row by
+        // row: no second copy (getFloatBuffer would copy them onto the Java heap).
+        FloatBuffer values =
+            ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        try (OnnxTensor pinned = OnnxTensor.createTensor(OnnxSessions.environment(), values, shape);
+            OrtSession.Result out =
+                model.session().run(feed, Set.of(), Map.of("logits", pinned))) {
+          return new Logits(values, shape);
+        }
+      }
       try (OrtSession.Result out = model.session().run(feed, Set.of("logits"))) {
         OnnxTensor logits = OnnxTensors.output(out, "logits");
         return new Logits(logits.getFloatBuffer(), logits.getInfo().getShape());

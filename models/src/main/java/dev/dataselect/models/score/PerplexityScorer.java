@@ -14,7 +14,10 @@ import java.util.List;
  * causal LM ({@link ModelKind#CAUSAL_LM}). A document is {@code [leading specials, e.g. BOS]} plus
  * its first tokens within the budget; every token after the first is predicted from the ones
  * before it. Trailing special tokens (an EOS some tokenizers append) are not scored, since a
- * truncated document does not end there. Thread-safe.
+ * truncated document does not end there. The LM head runs only at the positions that predict a
+ * token (each row's real positions but its last) where the graph allows the rewrite ({@link
+ * dev.dataselect.models.LogitPositions}); the logits land in an off-heap buffer that is read row by
+ * row in place, with no second copy on the Java heap. Thread-safe.
  */
 public final class PerplexityScorer {
   private final LoadedModel model;
