@@ -17,7 +17,8 @@ import java.util.List;
  * document separately, and the ids are spliced as {@code [leading specials] prefix document suffix
  * [trailing specials]} (e.g. T5's {@code </s>} stays last). Only the document is truncated, so the
  * prompt always reaches the model whole. Tokenizing the parts separately can differ from
- * tokenizing the joined string at the two seams; it is the same for every document.
+ * tokenizing the joined string at the two seams; a SentencePiece tokenizer's bare "▁" before the
+ * document is dropped, which makes Flan-T5's ids equal those of the whole prompt.
  *
  * <p>Layouts: an encoder-decoder (one encoder pass, one decoder step from the decoder start token;
  * plain or merged decoder), or a causal LM (logits at the last real prompt token, left or right
@@ -47,7 +48,7 @@ public final class AskLlmScorer {
     this.runner = new LmRunner(model);
     TextTokenizer tokenizer = model.tokenizer();
     this.tokens = YesNoTokens.resolve(tokenizer, options.yesToken(), options.noToken());
-    this.head = concat(tokenizer.leadingSpecialIds(), encodePart(tokenizer, options.prefix()));
+    this.head = concat(tokenizer.leadingSpecialIds(), encodePrefix(tokenizer, options.prefix()));
     this.tail = concat(encodePart(tokenizer, options.suffix()), tokenizer.trailingSpecialIds());
     this.documentBudget = config.maxTokens() - head.length - tail.length;
     if (documentBudget < 1) {
@@ -187,6 +188,23 @@ public final class AskLlmScorer {
 
   private long[] assemble(long[] document) {
     return concat(concat(head, document), tail);
+  }
+
+  /**
+   * The prompt's part before the document. A SentencePiece (Metaspace) tokenizer turns the
+   * whitespace that ends it ("###\n") into a bare "▁" token on its own, where the joined prompt
+   * has none (the document's first token carries its "▁"): it is dropped, so the ids equal the
+   * tokenization of the whole prompt (checked on the real Flan-T5 tokenizer).
+   */
+  private static long[] encodePrefix(TextTokenizer tokenizer, String prefix) {
+    long[] ids = encodePart(tokenizer, prefix);
+    if (ids.length > 0
+        && !prefix.isEmpty()
+        && Character.isWhitespace(prefix.charAt(prefix.length() - 1))
+        && "\u2581".equals(tokenizer.token(ids[ids.length - 1]))) {
+      return java.util.Arrays.copyOf(ids, ids.length - 1);
+    }
+    return ids;
   }
 
   private static long[] encodePart(TextTokenizer tokenizer, String part) {
