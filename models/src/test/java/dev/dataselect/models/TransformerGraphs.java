@@ -48,7 +48,7 @@ public final class TransformerGraphs {
   public static final int MAX_POSITIONS = 2048;
 
   /** Above this many weight bytes, tensors go to an external-data file. */
-  public static final long INLINE_LIMIT_BYTES = 1_500_000_000L;
+  public static final long INLINE_LIMIT_BYTES = 512L << 20;
 
   private static final float MASKED = -1e9f;
 
@@ -176,13 +176,24 @@ public final class TransformerGraphs {
   /** Adds seeded weights to graphs, inline or in one external-data file. */
   private static final class WeightWriter implements AutoCloseable {
     private final long seed;
+    private final boolean dry;
     private final Map<String, float[]> kept;
     private final Path externalFile;
     private final OutputStream external;
     private long offset;
 
+    /** Names the weights without making them: for counting a graph's FLOPs only. */
+    static WeightWriter dry() {
+      return new WeightWriter(0, false, null, true);
+    }
+
     WeightWriter(long seed, boolean keep, Path externalFile) {
+      this(seed, keep, externalFile, false);
+    }
+
+    private WeightWriter(long seed, boolean keep, Path externalFile, boolean dry) {
       this.seed = seed;
+      this.dry = dry;
       this.kept = keep ? new HashMap<>() : null;
       this.externalFile = externalFile;
       try {
@@ -195,6 +206,9 @@ public final class TransformerGraphs {
 
     /** Uniform values of standard deviation {@code std} around {@code mean}. */
     String add(OnnxGraphBuilder g, String name, float mean, double std, long... dims) {
+      if (dry) {
+        return name;
+      }
       long n = 1;
       for (long d : dims) {
         n *= d;
@@ -428,6 +442,21 @@ public final class TransformerGraphs {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The FLOP counts of {@code c}'s graphs, without making weights or files. */
+  public static Cost t5Cost(T5Config c) {
+    Cost cost = new Cost();
+    t5Encoder(c, WeightWriter.dry(), cost);
+    t5Decoder(c, WeightWriter.dry(), cost);
+    return cost;
+  }
+
+  /** The FLOP counts of {@code c}'s graph, without making weights or files. */
+  public static Cost llamaCost(LlamaConfig c) {
+    Cost cost = new Cost();
+    llama(c, WeightWriter.dry(), cost);
+    return cost;
   }
 
   private static WeightWriter writer(long seed, boolean keep, Path folder, String model, long bytes) {
