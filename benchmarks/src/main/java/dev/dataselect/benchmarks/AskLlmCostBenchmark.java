@@ -117,6 +117,7 @@ public final class AskLlmCostBenchmark {
     Map<String, Model> all = models();
     Map<String, Double> measuredGflops = new LinkedHashMap<>();
     double meanTokens = Double.NaN;
+    int meanTokensOver = 0;
     String headline = null;
     double headlineValue = Double.NaN;
     for (String name : run) {
@@ -170,7 +171,11 @@ public final class AskLlmCostBenchmark {
         print(p + "cpu_core_hours_per_1e9_docs", 1e9 / docsPerSecond * cores / 3600);
         print(p + "docs_per_s", docsPerSecond);
         measuredGflops.put(name, gflops);
-        meanTokens = (double) tokens / count;
+        if (count > meanTokensOver) {
+          // The estimates use the mean length over the most documents measured.
+          meanTokens = (double) tokens / count;
+          meanTokensOver = count;
+        }
         if (name.equals("flan-t5-small")) {
           headline = p + "docs_per_s";
           headlineValue = docsPerSecond;
@@ -181,8 +186,9 @@ public final class AskLlmCostBenchmark {
     // rate of the nearest measured model, and on GPUs at an assumed share of their published peaks.
     double tokensPerDoc = Double.isNaN(meanTokens) ? 512 : meanTokens;
     print("estimate_basis", String.format(Locale.ROOT,
-        "%.0f input tokens per document (measured mean); GPUs at %.0f %% of the published dense peak"
-            + " (assumed, not measured)", tokensPerDoc, GPU_UTILISATION * 100));
+        "%.0f input tokens per document (measured mean over %d documents); GPUs at %.0f %% of the"
+            + " published dense peak (assumed, not measured)", tokensPerDoc, meanTokensOver,
+        GPU_UTILISATION * 100));
     for (Model m : all.values()) {
       double perDoc = m.flops(m.cost(), (int) Math.round(tokensPerDoc));
       String p = m.name() + "_";
