@@ -195,8 +195,7 @@ public final class AskLlmCostBenchmark {
       print(p + "tflop_per_document", perDoc / 1e12);
       if (!measuredGflops.containsKey(m.name()) && m.t5() != null && measuredGflops.containsKey("flan-t5-base")) {
         double rate = measuredGflops.get("flan-t5-base") * 1e9 / perDoc;
-        print(p + "cpu_core_hours_per_1e9_docs_estimate", 1e9 / rate * cores / 3600
-            + " (at flan-t5-base's measured GFLOP/s)");
+        print(p + "cpu_core_hours_per_1e9_docs_estimate_at_base_gflop_per_s", 1e9 / rate * cores / 3600);
       }
       for (Object[] gpu : GPUS) {
         for (int precision = 1; precision <= 2; precision++) {
