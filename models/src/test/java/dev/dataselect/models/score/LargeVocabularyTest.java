@@ -39,14 +39,17 @@ class LargeVocabularyTest {
   private static final int TOKENS = 512;
   private static final long HEAP = 2L << 30;
 
-  /** A Llama-style model (one layer, 64 wide) with a 256,000-entry untied head. */
-  private static Path model() {
-    LlamaConfig c = new LlamaConfig("gemma-vocabulary", 64, 1, 4, 2, 128, VOCAB, 10000, 1e-6f);
-    Path folder = Paths.get("target", "fixtures", "llama-256k");
-    if (!folder.resolve("model.onnx").toFile().isFile()) {
+  private static Path built;
+
+  /** A Llama-style model (one layer, 64 wide) with a 256,000-entry untied head, built once per run. */
+  private static synchronized Path model() {
+    if (built == null) {
+      LlamaConfig c = new LlamaConfig("gemma-vocabulary", 64, 1, 4, 2, 128, VOCAB, 10000, 1e-6f);
+      Path folder = Paths.get("target", "fixtures", "llama-256k");
       TransformerGraphs.writeLlama(c, 256, folder, false);
+      built = folder.resolve("model.onnx").toAbsolutePath();
     }
-    return folder.resolve("model.onnx").toAbsolutePath();
+    return built;
   }
 
   private static ModelConfig config(Path model) {
