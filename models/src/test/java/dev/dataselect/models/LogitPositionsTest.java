@@ -79,4 +79,51 @@ class LogitPositionsTest {
     assertFalse(junk.available());
     assertTrue(junk.message().contains("could not be parsed"), junk.message());
   }
+
+  @Test
+  void anExportWithExternalDataIsRewrittenAndFindsItsWeights() throws Exception {
+    // Large exports keep their weights in model.onnx_data beside model.onnx: the rewritten graph is
+    // loaded from memory and must still find them there.
+    TransformerGraphs.LlamaConfig c = new TransformerGraphs.LlamaConfig("external", 32, 1, 4, 2, 64, 50, 10000, 1e-5f);
+    java.nio.file.Path folder = java.nio.file.Paths.get("target", "fixtures", "llama-external");
+    TransformerGraphs.writeLlama(c, 3, folder, false, true);
+    java.nio.file.Path model = folder.resolve("model.onnx").toAbsolutePath();
+    assertTrue(java.nio.file.Files.size(folder.resolve("model.onnx_data")) > 4L * 50 * 32);
+    ModelConfig config = ModelConfig.causalLm(ModelLocation.ofPath(model), Fixtures.tokenizer(Fixtures.Frame.BOS));
+    float[] full;
+    try (OnnxSessions.Options options = OnnxSessions.options(config);
+        OrtSession s = OnnxSessions.environment().createSession(model.toString(), options.sessionOptions())) {
+      Map<String, OnnxTensor> feed = new HashMap<>();
+      feed.put("input_ids", OnnxTensors.longs(IDS, 2, 4));
+      feed.put("attention_mask", OnnxTensors.longs(MASK, 2, 4));
+      feed.put("position_ids", OnnxTensors.longs(new long[] {0, 1, 2, 3, 0, 1, 2, 3}, 2, 4));
+      try (OrtSession.Result r = s.run(feed)) {
+        FloatBuffer b = OnnxTensors.output(r, "logits").getFloatBuffer();
+        full = new float[b.remaining()];
+        b.get(full);
+      } finally {
+        OnnxTensors.closeAll(feed);
+      }
+    }
+    try (LoadedModel lm = LoadedModel.load(config)) {
+      assertTrue(lm.logitPositions(), lm.logitsNote());
+      Map<String, OnnxTensor> feed = new HashMap<>();
+      feed.put("input_ids", OnnxTensors.longs(IDS, 2, 4));
+      feed.put("attention_mask", OnnxTensors.longs(MASK, 2, 4));
+      feed.put("position_ids", OnnxTensors.longs(new long[] {0, 1, 2, 3, 0, 1, 2, 3}, 2, 4));
+      feed.put(LogitPositions.INPUT, OnnxTensors.longs(new long[] {3, 1}, 2, 1));
+      try (OrtSession.Result r = lm.session().run(feed)) {
+        FloatBuffer b = OnnxTensors.output(r, "logits").getFloatBuffer();
+        float[] got = new float[b.remaining()];
+        b.get(got);
+        assertEquals(2 * 50, got.length);
+        assertArrayEquals(java.util.Arrays.copyOfRange(full, 3 * 50, 4 * 50),
+            java.util.Arrays.copyOfRange(got, 0, 50), 1e-5f);
+        assertArrayEquals(java.util.Arrays.copyOfRange(full, 5 * 50, 6 * 50),
+            java.util.Arrays.copyOfRange(got, 50, 100), 1e-5f);
+      } finally {
+        OnnxTensors.closeAll(feed);
+      }
+    }
+  }
 }

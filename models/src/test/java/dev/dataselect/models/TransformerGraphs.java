@@ -539,10 +539,15 @@ public final class TransformerGraphs {
 
   /** Writes {@code model.onnx} of {@code c} into {@code folder}. */
   public static Built writeLlama(LlamaConfig c, long seed, Path folder, boolean keepWeights) {
+    return writeLlama(c, seed, folder, keepWeights, c.parameters() * 4 > INLINE_LIMIT_BYTES);
+  }
+
+  /** As {@link #writeLlama(LlamaConfig, long, Path, boolean)}, weights in {@code model.onnx_data} or not. */
+  public static Built writeLlama(LlamaConfig c, long seed, Path folder, boolean keepWeights, boolean externalData) {
     Cost cost = new Cost();
     try {
       Files.createDirectories(folder);
-      try (WeightWriter w = writer(seed, keepWeights, folder, "model.onnx", c.parameters() * 4)) {
+      try (WeightWriter w = new WeightWriter(seed, keepWeights, externalData ? folder.resolve("model.onnx_data") : null)) {
         Files.write(folder.resolve("model.onnx"), llama(c, w, cost));
         return new Built(folder, cost, w.kept);
       }
