@@ -40,14 +40,16 @@ import java.util.Map;
  *
  * <p>Options: {@code --docs=200} (Flan-T5-small; the larger models take fewer, {@code
  * --docsBase=40}, {@code --docsDecoder=40}, {@code --docsDecoderLarge=16}, said in the output),
- * {@code --batch=8}, {@code --threads=}(all cores), {@code --models=} (comma list of
- * flan-t5-small, flan-t5-base, flan-t5-large, flan-t5-xl, smollm2-135m, smollm2-360m), {@code
- * --device=cpu|cuda}. Graphs are built once into {@code target/askllm-cost-graphs/} (seed 1).
+ * {@code --batch=8}, {@code --threads=}(all cores), {@code --models=} (comma list of flan-t5-small,
+ * flan-t5-base, flan-t5-large, flan-t5-xl, smollm2-135m, smollm2-360m), {@code --device=cpu|cuda}.
+ * Graphs are built once into {@code target/askllm-cost-graphs/} (seed 1).
  */
 public final class AskLlmCostBenchmark {
   private static final long SEED = 1;
+
   /** Assumed share of the peak a well-fed GPU sustains on these shapes, for the estimates. */
   private static final double GPU_UTILISATION = 0.4;
+
   /** Published dense peaks (TFLOP/s): name, BF16/FP16 tensor, FP32. */
   private static final Object[][] GPUS = {
     {"L4", 121.0, 30.3}, {"A100", 312.0, 19.5}, {"H100-SXM", 989.0, 67.0}
@@ -90,15 +92,18 @@ public final class AskLlmCostBenchmark {
     int cores = Runtime.getRuntime().availableProcessors();
     int threads = intArg(args, "threads", cores);
     String device = args.getOrDefault("device", "cpu");
-    Map<String, Integer> docCounts = Map.of(
-        "flan-t5-small", intArg(args, "docs", 200),
-        "flan-t5-base", intArg(args, "docsBase", 40),
-        "flan-t5-large", intArg(args, "docsLarge", 16),
-        "flan-t5-xl", intArg(args, "docsXl", 8),
-        "smollm2-135m", intArg(args, "docsDecoder", 40),
-        "smollm2-360m", intArg(args, "docsDecoderLarge", 16));
-    List<String> run = List.of(args.getOrDefault("models",
-        "flan-t5-small,flan-t5-base,smollm2-135m,smollm2-360m").split(","));
+    Map<String, Integer> docCounts =
+        Map.of(
+            "flan-t5-small", intArg(args, "docs", 200),
+            "flan-t5-base", intArg(args, "docsBase", 40),
+            "flan-t5-large", intArg(args, "docsLarge", 16),
+            "flan-t5-xl", intArg(args, "docsXl", 8),
+            "smollm2-135m", intArg(args, "docsDecoder", 40),
+            "smollm2-360m", intArg(args, "docsDecoderLarge", 16));
+    List<String> run =
+        List.of(
+            args.getOrDefault("models", "flan-t5-small,flan-t5-base,smollm2-135m,smollm2-360m")
+                .split(","));
     Path tokenizer = BenchSupport.sharedData().resolve("models/flan-t5-small/tokenizer.json");
     int maxDocs = run.stream().mapToInt(docCounts::get).max().orElse(0);
     List<String> texts = new ArrayList<>();
@@ -110,8 +115,12 @@ public final class AskLlmCostBenchmark {
     print("cores", cores);
     print("ort_intra_op_threads", threads);
     print("batch_size", batch + " (length-sorted)");
-    print("tokenizer", "the real Flan-T5 tokenizer.json (32,100 entries), the paper's prompt, 512 tokens");
-    print("weights", "random (seed " + SEED + "), architecture as published: the work equals the real model's");
+    print(
+        "tokenizer",
+        "the real Flan-T5 tokenizer.json (32,100 entries), the paper's prompt, 512 tokens");
+    print(
+        "weights",
+        "random (seed " + SEED + "), architecture as published: the work equals the real model's");
     Fp32Peak.Result peak = Fp32Peak.measure(threads);
     print("fp32_peak_measured", peak.describe());
     Map<String, Model> all = models();
@@ -150,7 +159,9 @@ public final class AskLlmCostBenchmark {
         double docsPerSecond = count / wall;
         double gflops = flops / wall / 1e9;
         String p = name + "_";
-        print(p + "documents", count + (count < 200 ? " (fewer than 200 to keep the run short)" : ""));
+        print(
+            p + "documents",
+            count + (count < 200 ? " (fewer than 200 to keep the run short)" : ""));
         print(p + "parameters_millions", m.parameters() / 1e6);
         print(p + "provider", model.provider());
         if (m.llama() != null) {
@@ -164,7 +175,8 @@ public final class AskLlmCostBenchmark {
         print(p + "tokens_per_s", tokens / wall);
         print(p + "gflop_per_s", gflops);
         print(p + "fraction_of_fp32_peak", gflops / peak.gflops());
-        long logitsRows = m.t5() != null || model.logitPositions() ? batch : (long) batch * maxTokens;
+        long logitsRows =
+            m.t5() != null || model.logitPositions() ? batch : (long) batch * maxTokens;
         print(p + "logits_mb_per_batch", logitsRows * m.vocab() * 4 / 1e6);
         print(p + "peak_rss_mb_process", rssKb("VmHWM") / 1024.0);
         print(p + "rss_before_load_mb", rssBefore / 1024.0);
@@ -185,23 +197,34 @@ public final class AskLlmCostBenchmark {
     // Estimates: each model's FLOPs per document at the measured mean length, at the measured CPU
     // rate of the nearest measured model, and on GPUs at an assumed share of their published peaks.
     double tokensPerDoc = Double.isNaN(meanTokens) ? 512 : meanTokens;
-    print("estimate_basis", String.format(Locale.ROOT,
-        "%.0f input tokens per document (measured mean over %d documents); GPUs at %.0f %% of the"
-            + " published dense peak (assumed, not measured)", tokensPerDoc, meanTokensOver,
-        GPU_UTILISATION * 100));
+    print(
+        "estimate_basis",
+        String.format(
+            Locale.ROOT,
+            "%.0f input tokens per document (measured mean over %d documents); GPUs at %.0f %% of"
+                + " the published dense peak (assumed, not measured)",
+            tokensPerDoc,
+            meanTokensOver,
+            GPU_UTILISATION * 100));
     for (Model m : all.values()) {
       double perDoc = m.flops(m.cost(), (int) Math.round(tokensPerDoc));
       String p = m.name() + "_";
       print(p + "tflop_per_document", perDoc / 1e12);
-      if (!measuredGflops.containsKey(m.name()) && m.t5() != null && measuredGflops.containsKey("flan-t5-base")) {
+      if (!measuredGflops.containsKey(m.name())
+          && m.t5() != null
+          && measuredGflops.containsKey("flan-t5-base")) {
         double rate = measuredGflops.get("flan-t5-base") * 1e9 / perDoc;
-        print(p + "cpu_core_hours_per_1e9_docs_estimate_at_base_gflop_per_s", 1e9 / rate * cores / 3600);
+        print(
+            p + "cpu_core_hours_per_1e9_docs_estimate_at_base_gflop_per_s",
+            1e9 / rate * cores / 3600);
       }
       for (Object[] gpu : GPUS) {
         for (int precision = 1; precision <= 2; precision++) {
           double peakFlops = (double) gpu[precision] * 1e12 * GPU_UTILISATION;
           String kind = precision == 1 ? "bf16" : "fp32";
-          print(p + gpu[0] + "_" + kind + "_gpu_hours_per_1e9_docs_estimate", 1e9 * perDoc / peakFlops / 3600);
+          print(
+              p + gpu[0] + "_" + kind + "_gpu_hours_per_1e9_docs_estimate",
+              1e9 * perDoc / peakFlops / 3600);
         }
       }
     }
@@ -213,10 +236,13 @@ public final class AskLlmCostBenchmark {
 
   /** The model's graphs under target/askllm-cost-graphs, built on first use. */
   private static Path graphs(Model m) throws IOException {
-    Path folder = Paths.get("benchmarks", "target", "askllm-cost-graphs", m.name() + "-seed" + SEED);
+    Path folder =
+        Paths.get("benchmarks", "target", "askllm-cost-graphs", m.name() + "-seed" + SEED);
     Path done = folder.resolve("BUILT");
-    String stamp = (m.t5() != null ? m.t5().toString() : m.llama().toString()) + " limit "
-        + TransformerGraphs.INLINE_LIMIT_BYTES;
+    String stamp =
+        (m.t5() != null ? m.t5().toString() : m.llama().toString())
+            + " limit "
+            + TransformerGraphs.INLINE_LIMIT_BYTES;
     if (Files.isRegularFile(done) && Files.readString(done).equals(stamp)) {
       return folder;
     }
@@ -231,12 +257,16 @@ public final class AskLlmCostBenchmark {
     return folder;
   }
 
-  private static ModelConfig config(Model m, Path folder, Path tokenizer, int threads, String device) {
+  private static ModelConfig config(
+      Model m, Path folder, Path tokenizer, int threads, String device) {
     ModelLocation tok = ModelLocation.ofPath(tokenizer);
-    ModelConfig c = m.t5() != null
-        ? ModelPresets.flanT5(ModelLocation.ofPath(folder.resolve("encoder_model.onnx")),
-            ModelLocation.ofPath(folder.resolve("decoder_model.onnx")), tok)
-        : ModelPresets.causalLm(ModelLocation.ofPath(folder.resolve("model.onnx")), tok, 512);
+    ModelConfig c =
+        m.t5() != null
+            ? ModelPresets.flanT5(
+                ModelLocation.ofPath(folder.resolve("encoder_model.onnx")),
+                ModelLocation.ofPath(folder.resolve("decoder_model.onnx")),
+                tok)
+            : ModelPresets.causalLm(ModelLocation.ofPath(folder.resolve("model.onnx")), tok, 512);
     c = c.withName(m.name()).withIntraOpThreads(threads);
     return device.equals("cuda") ? c.withCuda(0) : c;
   }

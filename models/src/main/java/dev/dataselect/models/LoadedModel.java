@@ -103,7 +103,8 @@ public final class LoadedModel implements AutoCloseable {
     try {
       return config.model().read(reader);
     } catch (IOException e) {
-      throw new ModelException("Cannot read ONNX model " + config.model() + ": " + e.getMessage(), e);
+      throw new ModelException(
+          "Cannot read ONNX model " + config.model() + ": " + e.getMessage(), e);
     }
   }
 

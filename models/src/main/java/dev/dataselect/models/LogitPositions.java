@@ -17,8 +17,8 @@ import java.util.Set;
  * ASK-LLM reads one row of it per document (the last real position), so for a 256,000-entry
  * vocabulary a batch of 8 documents of 512 tokens makes 4 GB of floats to read 8 rows. The
  * rewritten graph takes one more input, {@value #INPUT} of shape {@code [rows, k]} (int64, the
- * columns to keep in each row), gathers the final hidden states there ({@code GatherND} with
- * {@code batch_dims=1}) just before the head, and returns {@code logits} of shape {@code [rows, k,
+ * columns to keep in each row), gathers the final hidden states there ({@code GatherND} with {@code
+ * batch_dims=1}) just before the head, and returns {@code logits} of shape {@code [rows, k,
  * vocabulary]}. With {@code k = 1} that is ASK-LLM's scored position; the perplexity baseline asks
  * for every position but the last.
  *
@@ -34,7 +34,8 @@ public final class LogitPositions {
 
   private static final String LOGITS = "logits";
   private static final Set<String> UNARY =
-      Set.of("Identity", "Cast", "Tanh", "Sigmoid", "Relu", "Neg", "Abs", "Erf", "Sqrt", "Softplus");
+      Set.of(
+          "Identity", "Cast", "Tanh", "Sigmoid", "Relu", "Neg", "Abs", "Erf", "Sqrt", "Softplus");
   private static final Set<String> BINARY = Set.of("Add", "Sub", "Mul", "Div", "Pow");
   private static final Set<String> HEADS = Set.of("MatMul", "MatMulNBits");
   private static final int MAX_PATH = 16;
@@ -67,11 +68,13 @@ public final class LogitPositions {
     try {
       return rewriteOrExplain(model);
     } catch (IllegalArgumentException | ArithmeticException e) {
-      return new Result(model, false, "the model could not be parsed for the rewrite: " + e.getMessage());
+      return new Result(
+          model, false, "the model could not be parsed for the rewrite: " + e.getMessage());
     }
   }
 
-  private record Node(Field field, List<Field> fields, String op, List<String> inputs, List<String> outputs) {}
+  private record Node(
+      Field field, List<Field> fields, String op, List<String> inputs, List<String> outputs) {}
 
   private static Result rewriteOrExplain(byte[] model) {
     List<Field> modelFields = ProtoWire.parse(model, 0, model.length);
@@ -103,27 +106,37 @@ public final class LogitPositions {
         case GRAPH_OUTPUT -> graphOutputs.add(ProtoWire.string(f.message(), 1));
         case GRAPH_NODE -> {
           List<Field> n = f.message();
-          nodes.add(new Node(f, n, ProtoWire.string(n, NODE_OP),
-              ProtoWire.strings(n, NODE_INPUT), ProtoWire.strings(n, NODE_OUTPUT)));
+          nodes.add(
+              new Node(
+                  f,
+                  n,
+                  ProtoWire.string(n, NODE_OP),
+                  ProtoWire.strings(n, NODE_INPUT),
+                  ProtoWire.strings(n, NODE_OUTPUT)));
         }
-        default -> { }
+        default -> {}
       }
     }
     if (graphInputs.contains(INPUT)) {
       return new Result(model, true, "the export already takes " + INPUT);
     }
     if (!graphOutputs.contains(LOGITS)) {
-      return unchanged(model, "the graph has no output '" + LOGITS + "' (outputs: " + graphOutputs + ")");
+      return unchanged(
+          model, "the graph has no output '" + LOGITS + "' (outputs: " + graphOutputs + ")");
     }
     if (opset < 12) {
-      return unchanged(model, "the graph's opset " + opset + " predates GatherND's batch_dims (12)");
+      return unchanged(
+          model, "the graph's opset " + opset + " predates GatherND's batch_dims (12)");
     }
     Map<String, Node> producers = new HashMap<>();
     Map<String, Integer> consumers = new HashMap<>();
     for (Node n : nodes) {
-      boolean constant = n.op().equals("Constant")
-          || (!n.inputs().isEmpty() && n.inputs().stream().allMatch(i -> i.isEmpty() || constants.contains(i))
-              && !n.op().startsWith("Random") && !hasGraphAttribute(n));
+      boolean constant =
+          n.op().equals("Constant")
+              || (!n.inputs().isEmpty()
+                  && n.inputs().stream().allMatch(i -> i.isEmpty() || constants.contains(i))
+                  && !n.op().startsWith("Random")
+                  && !hasGraphAttribute(n));
       for (String o : n.outputs()) {
         producers.put(o, n);
         if (constant) {
@@ -148,29 +161,42 @@ public final class LogitPositions {
       }
       pathTensors.add(tensor);
       int uses = consumers.getOrDefault(tensor, 0);
-      if (uses > 1 || (uses == 1 && tensor.equals(LOGITS))
+      if (uses > 1
+          || (uses == 1 && tensor.equals(LOGITS))
           || (!tensor.equals(LOGITS) && graphOutputs.contains(tensor))) {
-        return unchanged(model, "'" + tensor + "' between the head and the logits is also used elsewhere");
+        return unchanged(
+            model, "'" + tensor + "' between the head and the logits is also used elsewhere");
       }
-      List<String> variable = n.inputs().stream().filter(i -> !i.isEmpty() && !constants.contains(i)).toList();
+      List<String> variable =
+          n.inputs().stream().filter(i -> !i.isEmpty() && !constants.contains(i)).toList();
       if (HEADS.contains(n.op())) {
-        if (n.inputs().size() < 2 || !constants.contains(n.inputs().get(1))
+        if (n.inputs().size() < 2
+            || !constants.contains(n.inputs().get(1))
             || constants.contains(n.inputs().get(0))) {
-          return unchanged(model, "the head " + describe(n) + " does not multiply hidden states by a constant weight");
+          return unchanged(
+              model,
+              "the head " + describe(n) + " does not multiply hidden states by a constant weight");
         }
         head = n;
-      } else if (UNARY.contains(n.op()) && variable.size() == 1 && variable.get(0).equals(n.inputs().get(0))) {
+      } else if (UNARY.contains(n.op())
+          && variable.size() == 1
+          && variable.get(0).equals(n.inputs().get(0))) {
         tensor = variable.get(0);
       } else if (BINARY.contains(n.op()) && variable.size() == 1 && n.inputs().size() == 2) {
         tensor = variable.get(0);
       } else {
-        return unchanged(model, "node " + describe(n) + " between the head and the logits is not a"
-            + " per-position element-wise step (expected MatMul by a weight, then Identity, Cast,"
-            + " Tanh, or Add/Sub/Mul/Div/Pow by a constant)");
+        return unchanged(
+            model,
+            "node "
+                + describe(n)
+                + " between the head and the logits is not a per-position element-wise step"
+                + " (expected MatMul by a weight, then Identity, Cast, Tanh, or Add/Sub/Mul/Div/Pow"
+                + " by a constant)");
       }
     }
     if (head == null) {
-      return unchanged(model, "no LM head (MatMul by a weight) within " + MAX_PATH + " nodes of the logits");
+      return unchanged(
+          model, "no LM head (MatMul by a weight) within " + MAX_PATH + " nodes of the logits");
     }
     String hidden = head.inputs().get(0);
     String indices = INPUT + "_indices";
@@ -179,17 +205,37 @@ public final class LogitPositions {
     if (opset >= 13) {
       String axes = INPUT + "_axes";
       added.add(node("Unsqueeze", indices, List.of(INPUT, axes)));
-      Writer axesTensor = new Writer().varint(1, 1).varint(2, TENSOR_INT64).varint(7, 2).string(8, axes);
-      return finish(model, modelFields, graph, head, hidden, gathered, indices, pathTensors, added, axesTensor);
+      Writer axesTensor =
+          new Writer().varint(1, 1).varint(2, TENSOR_INT64).varint(7, 2).string(8, axes);
+      return finish(
+          model,
+          modelFields,
+          graph,
+          head,
+          hidden,
+          gathered,
+          indices,
+          pathTensors,
+          added,
+          axesTensor);
     }
     Writer unsqueeze = node("Unsqueeze", indices, List.of(INPUT));
     unsqueeze.message(NODE_ATTRIBUTE, new Writer().string(1, "axes").varint(8, 2).varint(20, 7));
     added.add(unsqueeze);
-    return finish(model, modelFields, graph, head, hidden, gathered, indices, pathTensors, added, null);
+    return finish(
+        model, modelFields, graph, head, hidden, gathered, indices, pathTensors, added, null);
   }
 
-  private static Result finish(byte[] model, List<Field> modelFields, List<Field> graph, Node head,
-      String hidden, String gathered, String indices, Set<String> pathTensors, List<Writer> added,
+  private static Result finish(
+      byte[] model,
+      List<Field> modelFields,
+      List<Field> graph,
+      Node head,
+      String hidden,
+      String gathered,
+      String indices,
+      Set<String> pathTensors,
+      List<Writer> added,
       Writer initializer) {
     Writer gather = node("GatherND", gathered, List.of(hidden, indices));
     gather.message(NODE_ATTRIBUTE, new Writer().string(1, "batch_dims").varint(3, 1).varint(20, 2));
@@ -201,8 +247,10 @@ public final class LogitPositions {
           g.message(GRAPH_NODE, w);
         }
         g.message(GRAPH_NODE, withFirstInput(head, gathered));
-      } else if (f.number() == GRAPH_VALUE_INFO && pathTensors.contains(ProtoWire.string(f.message(), 1))) {
-        // Shape hints of the tensors whose position axis changes: dropped, ONNX Runtime infers them.
+      } else if (f.number() == GRAPH_VALUE_INFO
+          && pathTensors.contains(ProtoWire.string(f.message(), 1))) {
+        // Shape hints of the tensors whose position axis changes: dropped, ONNX Runtime infers
+        // them.
         continue;
       } else if (f.number() == GRAPH_OUTPUT && ProtoWire.string(f.message(), 1).equals(LOGITS)) {
         g.message(GRAPH_OUTPUT, logitsOutput(f.message()));
@@ -210,11 +258,15 @@ public final class LogitPositions {
         g.copy(f);
       }
     }
-    Writer shape = new Writer()
-        .message(1, new Writer().string(2, "batch_size"))
-        .message(1, new Writer().string(2, INPUT));
-    Writer input = new Writer().string(1, INPUT).message(2, new Writer()
-        .message(1, new Writer().varint(1, TENSOR_INT64).message(2, shape)));
+    Writer shape =
+        new Writer()
+            .message(1, new Writer().string(2, "batch_size"))
+            .message(1, new Writer().string(2, INPUT));
+    Writer input =
+        new Writer()
+            .string(1, INPUT)
+            .message(
+                2, new Writer().message(1, new Writer().varint(1, TENSOR_INT64).message(2, shape)));
     g.message(GRAPH_INPUT, input);
     if (initializer != null) {
       g.message(GRAPH_INITIALIZER, initializer);
@@ -228,8 +280,16 @@ public final class LogitPositions {
       }
     }
     String name = ProtoWire.string(head.fields(), NODE_NAME);
-    return new Result(m.bytes(), true, "rewritten: the LM head (" + head.op() + " '" + name
-        + "') runs at the positions in " + INPUT + " only");
+    return new Result(
+        m.bytes(),
+        true,
+        "rewritten: the LM head ("
+            + head.op()
+            + " '"
+            + name
+            + "') runs at the positions in "
+            + INPUT
+            + " only");
   }
 
   private static Writer node(String op, String output, List<String> inputs) {
@@ -277,8 +337,11 @@ public final class LogitPositions {
     }
     Writer tensor = new Writer().varint(1, elemType);
     if (dims.size() == 3) {
-      Writer shape = new Writer().copy(dims.get(0))
-          .message(1, new Writer().string(2, INPUT)).copy(dims.get(2));
+      Writer shape =
+          new Writer()
+              .copy(dims.get(0))
+              .message(1, new Writer().string(2, INPUT))
+              .copy(dims.get(2));
       tensor.message(2, shape);
     }
     return v.message(2, new Writer().message(1, tensor));
@@ -299,7 +362,11 @@ public final class LogitPositions {
 
   private static String describe(Node n) {
     String domain = ProtoWire.string(n.fields(), NODE_DOMAIN);
-    return (domain.isEmpty() ? "" : domain + ".") + n.op() + " '" + ProtoWire.string(n.fields(), NODE_NAME) + "'";
+    return (domain.isEmpty() ? "" : domain + ".")
+        + n.op()
+        + " '"
+        + ProtoWire.string(n.fields(), NODE_NAME)
+        + "'";
   }
 
   private static Result unchanged(byte[] model, String why) {

@@ -183,10 +183,13 @@ public final class OnnxSessions {
   static OrtSession openEdited(ModelLocation location, byte[] bytes, Options options) {
     try {
       if (location.isLocalFile()) {
-        java.nio.file.Path folder = ModelReader.localPath(location.uri()).toAbsolutePath().getParent();
+        java.nio.file.Path folder =
+            ModelReader.localPath(location.uri()).toAbsolutePath().getParent();
         if (folder != null) {
-          options.sessionOptions()
-              .addConfigEntry("session.model_external_initializers_file_folder_path", folder.toString());
+          options
+              .sessionOptions()
+              .addConfigEntry(
+                  "session.model_external_initializers_file_folder_path", folder.toString());
         }
       }
       return environment().createSession(bytes, options.sessionOptions());

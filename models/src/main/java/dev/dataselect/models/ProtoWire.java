@@ -20,7 +20,8 @@ final class ProtoWire {
   private ProtoWire() {}
 
   /** One field of a message: its tag and value as ranges of {@code buf}. */
-  record Field(byte[] buf, int number, int wireType, int start, int end, int valueStart, long varint) {
+  record Field(
+      byte[] buf, int number, int wireType, int start, int end, int valueStart, long varint) {
     /** The raw bytes of the whole field, tag included. */
     void copyTo(Writer out) {
       out.out.write(buf, start, end - start);
@@ -56,8 +57,9 @@ final class ProtoWire {
           valueStart = at[0];
           at[0] = Math.addExact(at[0], Math.toIntExact(length));
         }
-        default -> throw new IllegalArgumentException(
-            "Unsupported protobuf wire type " + type + " at byte " + start);
+        default ->
+            throw new IllegalArgumentException(
+                "Unsupported protobuf wire type " + type + " at byte " + start);
       }
       if (at[0] > to) {
         throw new IllegalArgumentException("Truncated protobuf field at byte " + start);

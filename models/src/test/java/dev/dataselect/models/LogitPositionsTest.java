@@ -18,8 +18,10 @@ class LogitPositionsTest {
   private static final long[] MASK = {1, 1, 1, 1, 1, 1, 1, 1};
 
   private static float[] run(byte[] model, long[] positions, int perRow) throws Exception {
-    try (OnnxSessions.Options options = OnnxSessions.options(
-            ModelConfig.causalLm(ModelLocation.ofBytes("m", model), Fixtures.tokenizer(Fixtures.Frame.BOS)));
+    try (OnnxSessions.Options options =
+            OnnxSessions.options(
+                ModelConfig.causalLm(
+                    ModelLocation.ofBytes("m", model), Fixtures.tokenizer(Fixtures.Frame.BOS)));
         OrtSession s = OnnxSessions.environment().createSession(model, options.sessionOptions())) {
       Map<String, OnnxTensor> feed = new HashMap<>();
       feed.put("input_ids", OnnxTensors.longs(IDS, 2, 4));
@@ -84,15 +86,18 @@ class LogitPositionsTest {
   void anExportWithExternalDataIsRewrittenAndFindsItsWeights() throws Exception {
     // Large exports keep their weights in model.onnx_data beside model.onnx: the rewritten graph is
     // loaded from memory and must still find them there.
-    TransformerGraphs.LlamaConfig c = new TransformerGraphs.LlamaConfig("external", 32, 1, 4, 2, 64, 50, 10000, 1e-5f);
+    TransformerGraphs.LlamaConfig c =
+        new TransformerGraphs.LlamaConfig("external", 32, 1, 4, 2, 64, 50, 10000, 1e-5f);
     java.nio.file.Path folder = java.nio.file.Paths.get("target", "fixtures", "llama-external");
     TransformerGraphs.writeLlama(c, 3, folder, false, true);
     java.nio.file.Path model = folder.resolve("model.onnx").toAbsolutePath();
     assertTrue(java.nio.file.Files.size(folder.resolve("model.onnx_data")) > 4L * 50 * 32);
-    ModelConfig config = ModelConfig.causalLm(ModelLocation.ofPath(model), Fixtures.tokenizer(Fixtures.Frame.BOS));
+    ModelConfig config =
+        ModelConfig.causalLm(ModelLocation.ofPath(model), Fixtures.tokenizer(Fixtures.Frame.BOS));
     float[] full;
     try (OnnxSessions.Options options = OnnxSessions.options(config);
-        OrtSession s = OnnxSessions.environment().createSession(model.toString(), options.sessionOptions())) {
+        OrtSession s =
+            OnnxSessions.environment().createSession(model.toString(), options.sessionOptions())) {
       Map<String, OnnxTensor> feed = new HashMap<>();
       feed.put("input_ids", OnnxTensors.longs(IDS, 2, 4));
       feed.put("attention_mask", OnnxTensors.longs(MASK, 2, 4));
@@ -117,10 +122,14 @@ class LogitPositionsTest {
         float[] got = new float[b.remaining()];
         b.get(got);
         assertEquals(2 * 50, got.length);
-        assertArrayEquals(java.util.Arrays.copyOfRange(full, 3 * 50, 4 * 50),
-            java.util.Arrays.copyOfRange(got, 0, 50), 1e-5f);
-        assertArrayEquals(java.util.Arrays.copyOfRange(full, 5 * 50, 6 * 50),
-            java.util.Arrays.copyOfRange(got, 50, 100), 1e-5f);
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(full, 3 * 50, 4 * 50),
+            java.util.Arrays.copyOfRange(got, 0, 50),
+            1e-5f);
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(full, 5 * 50, 6 * 50),
+            java.util.Arrays.copyOfRange(got, 50, 100),
+            1e-5f);
       } finally {
         OnnxTensors.closeAll(feed);
       }

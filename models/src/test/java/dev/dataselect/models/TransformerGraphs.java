@@ -26,12 +26,12 @@ import java.util.SplittableRandom;
  * the work Flan-T5-XL does.
  *
  * <ul>
- *   <li>T5 v1.1 / Flan-T5 ({@link T5Config}): {@code encoder_model.onnx} (input_ids,
- *       attention_mask -> last_hidden_state) and {@code decoder_model.onnx} (input_ids,
- *       encoder_attention_mask, encoder_hidden_states -> logits): RMS layer norm (no mean, no bias),
- *       bucketed relative-position bias computed in the first layer and shared by the others
- *       (bidirectional in the encoder, causal in the decoder, none in cross-attention), unscaled
- *       dot-product attention, gated-GELU feed-forward (gelu_new), untied LM head.
+ *   <li>T5 v1.1 / Flan-T5 ({@link T5Config}): {@code encoder_model.onnx} (input_ids, attention_mask
+ *       -> last_hidden_state) and {@code decoder_model.onnx} (input_ids, encoder_attention_mask,
+ *       encoder_hidden_states -> logits): RMS layer norm (no mean, no bias), bucketed
+ *       relative-position bias computed in the first layer and shared by the others (bidirectional
+ *       in the encoder, causal in the decoder, none in cross-attention), unscaled dot-product
+ *       attention, gated-GELU feed-forward (gelu_new), untied LM head.
  *   <li>Llama-style decoder-only ({@link LlamaConfig}): {@code model.onnx} (input_ids,
  *       attention_mask, position_ids -> logits): RMS norm, rotary positions (rotate-half), SwiGLU,
  *       grouped-query attention, causal and padding masks.
@@ -58,25 +58,48 @@ public final class TransformerGraphs {
 
   /** A T5 v1.1 / Flan-T5 configuration (the published config.json fields). */
   public record T5Config(
-      String name, int dModel, int dKv, int dFf, int layers, int decoderLayers, int heads,
-      int vocab, int buckets, int maxDistance, float eps) {
+      String name,
+      int dModel,
+      int dKv,
+      int dFf,
+      int layers,
+      int decoderLayers,
+      int heads,
+      int vocab,
+      int buckets,
+      int maxDistance,
+      float eps) {
 
     /** Flan-T5 at {@code size} = small, base, large or xl, as published. */
     public static T5Config flanT5(String size) {
       return switch (size) {
-        case "small" -> new T5Config("flan-t5-small", 512, 64, 1024, 8, 8, 6, 32128, 32, 128, 1e-6f);
-        case "base" -> new T5Config("flan-t5-base", 768, 64, 2048, 12, 12, 12, 32128, 32, 128, 1e-6f);
-        case "large" -> new T5Config("flan-t5-large", 1024, 64, 2816, 24, 24, 16, 32128, 32, 128, 1e-6f);
+        case "small" ->
+            new T5Config("flan-t5-small", 512, 64, 1024, 8, 8, 6, 32128, 32, 128, 1e-6f);
+        case "base" ->
+            new T5Config("flan-t5-base", 768, 64, 2048, 12, 12, 12, 32128, 32, 128, 1e-6f);
+        case "large" ->
+            new T5Config("flan-t5-large", 1024, 64, 2816, 24, 24, 16, 32128, 32, 128, 1e-6f);
         case "xl" -> new T5Config("flan-t5-xl", 2048, 64, 5120, 24, 24, 32, 32128, 32, 128, 1e-6f);
-        default -> throw new IllegalArgumentException(
-            "size must be small, base, large or xl, got: " + size);
+        default ->
+            throw new IllegalArgumentException(
+                "size must be small, base, large or xl, got: " + size);
       };
     }
 
     /** The same sizes with fewer layers (for tests). */
     public T5Config withLayers(int encoder, int decoder) {
-      return new T5Config(name + "-" + encoder + "x" + decoder, dModel, dKv, dFf, encoder, decoder,
-          heads, vocab, buckets, maxDistance, eps);
+      return new T5Config(
+          name + "-" + encoder + "x" + decoder,
+          dModel,
+          dKv,
+          dFf,
+          encoder,
+          decoder,
+          heads,
+          vocab,
+          buckets,
+          maxDistance,
+          eps);
     }
 
     int inner() {
@@ -95,8 +118,15 @@ public final class TransformerGraphs {
 
   /** A Llama-style decoder-only configuration. */
   public record LlamaConfig(
-      String name, int hidden, int layers, int heads, int kvHeads, int intermediate, int vocab,
-      double ropeTheta, float eps) {
+      String name,
+      int hidden,
+      int layers,
+      int heads,
+      int kvHeads,
+      int intermediate,
+      int vocab,
+      double ropeTheta,
+      float eps) {
 
     /** SmolLM2-135M's published config (Llama architecture). */
     public static LlamaConfig smolLm2_135m() {
@@ -109,11 +139,13 @@ public final class TransformerGraphs {
     }
 
     public LlamaConfig withVocab(int v) {
-      return new LlamaConfig(name + "-v" + v, hidden, layers, heads, kvHeads, intermediate, v, ropeTheta, eps);
+      return new LlamaConfig(
+          name + "-v" + v, hidden, layers, heads, kvHeads, intermediate, v, ropeTheta, eps);
     }
 
     public LlamaConfig withLayers(int n) {
-      return new LlamaConfig(name + "-" + n + "l", hidden, n, heads, kvHeads, intermediate, vocab, ropeTheta, eps);
+      return new LlamaConfig(
+          name + "-" + n + "l", hidden, n, heads, kvHeads, intermediate, vocab, ropeTheta, eps);
     }
 
     public int headDim() {
@@ -129,8 +161,9 @@ public final class TransformerGraphs {
 
   /**
    * FLOPs (2 per multiply-add) of the MatMuls in a built graph: per token of the input (encoder, or
-   * the causal LM), per decoder step, per encoder token inside the decoder (cross-attention keys and
-   * values), the attention products' coefficients of {@code Lq x Lk}, and the LM head per position.
+   * the causal LM), per decoder step, per encoder token inside the decoder (cross-attention keys
+   * and values), the attention products' coefficients of {@code Lq x Lk}, and the LM head per
+   * position.
    */
   public static final class Cost {
     long perToken;
@@ -143,14 +176,21 @@ public final class TransformerGraphs {
 
     /** An encoder-decoder document of {@code tokens} input tokens, one decoder step. */
     public double encoderDecoderFlops(int tokens) {
-      return (double) perToken * tokens + (double) selfAttention * tokens * tokens
-          + perStep + (double) perEncoderTokenInDecoder * tokens + decoderSelfAttention
-          + (double) crossAttention * tokens + headPerPosition;
+      return (double) perToken * tokens
+          + (double) selfAttention * tokens * tokens
+          + perStep
+          + (double) perEncoderTokenInDecoder * tokens
+          + decoderSelfAttention
+          + (double) crossAttention * tokens
+          + headPerPosition;
     }
 
-    /** A causal LM document of {@code tokens} tokens, the head at {@code headPositions} positions. */
+    /**
+     * A causal LM document of {@code tokens} tokens, the head at {@code headPositions} positions.
+     */
     public double causalFlops(int tokens, int headPositions) {
-      return (double) perToken * tokens + (double) selfAttention * tokens * tokens
+      return (double) perToken * tokens
+          + (double) selfAttention * tokens * tokens
           + (double) headPerPosition * headPositions;
     }
 
@@ -197,8 +237,10 @@ public final class TransformerGraphs {
       this.kept = keep ? new HashMap<>() : null;
       this.externalFile = externalFile;
       try {
-        this.external = externalFile == null ? null
-            : new java.io.BufferedOutputStream(Files.newOutputStream(externalFile), 1 << 20);
+        this.external =
+            externalFile == null
+                ? null
+                : new java.io.BufferedOutputStream(Files.newOutputStream(externalFile), 1 << 20);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -228,7 +270,8 @@ public final class TransformerGraphs {
       }
       ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
       bytes.asFloatBuffer().put(values);
-      TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(DataType.FLOAT_VALUE);
+      TensorProto.Builder t =
+          TensorProto.newBuilder().setName(name).setDataType(DataType.FLOAT_VALUE);
       for (long d : dims) {
         t.addDims(d);
       }
@@ -300,7 +343,8 @@ public final class TransformerGraphs {
 
     /** RMS norm over the last axis, times a weight (near 1). */
     String rmsNorm(String x, String name, int d, float eps) {
-      String variance = g.op("ReduceMean", in(op("Mul", x, x)), intsAttr("axes", -1), intAttr("keepdims", 1));
+      String variance =
+          g.op("ReduceMean", in(op("Mul", x, x)), intsAttr("axes", -1), intAttr("keepdims", 1));
       String inv = op("Reciprocal", op("Sqrt", op("Add", variance, scalar(eps))));
       return op("Mul", op("Mul", x, inv), w.add(g, name, 1f, 0.2, d));
     }
@@ -370,9 +414,9 @@ public final class TransformerGraphs {
   }
 
   /**
-   * T5's relative-position bucket of {@code relative = key - query} (Hugging Face's
-   * {@code _relative_position_bucket}): half the buckets for each direction when bidirectional,
-   * exact below half the (direction's) buckets, logarithmic up to {@code maxDistance}.
+   * T5's relative-position bucket of {@code relative = key - query} (Hugging Face's {@code
+   * _relative_position_bucket}): half the buckets for each direction when bidirectional, exact
+   * below half the (direction's) buckets, logarithmic up to {@code maxDistance}.
    */
   public static int t5Bucket(int relative, boolean bidirectional, int buckets, int maxDistance) {
     int bucket = 0;
@@ -390,17 +434,25 @@ public final class TransformerGraphs {
     if (n < maxExact) {
       return bucket + n;
     }
-    int large = maxExact + (int) (Math.log((double) n / maxExact) / Math.log((double) maxDistance / maxExact)
-        * (buckets - maxExact));
+    int large =
+        maxExact
+            + (int)
+                (Math.log((double) n / maxExact)
+                    / Math.log((double) maxDistance / maxExact)
+                    * (buckets - maxExact));
     return bucket + Math.min(large, buckets - 1);
   }
 
   /** gelu_new: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
   private static String geluNew(Net n, String x) {
     String cube = n.op("Mul", n.op("Mul", x, x), x);
-    String inner = n.op("Mul", n.op("Add", x, n.op("Mul", cube, n.scalar(0.044715f))),
-        n.scalar((float) Math.sqrt(2 / Math.PI)));
-    return n.op("Mul", n.op("Mul", x, n.scalar(0.5f)), n.op("Add", n.scalar(1f), n.op("Tanh", inner)));
+    String inner =
+        n.op(
+            "Mul",
+            n.op("Add", x, n.op("Mul", cube, n.scalar(0.044715f))),
+            n.scalar((float) Math.sqrt(2 / Math.PI)));
+    return n.op(
+        "Mul", n.op("Mul", x, n.scalar(0.5f)), n.op("Add", n.scalar(1f), n.op("Tanh", inner)));
   }
 
   private static String t5FeedForward(Net n, T5Config c, String x, String p, boolean decoder) {
@@ -428,8 +480,10 @@ public final class TransformerGraphs {
     long bytes = c.parameters() * 4;
     try {
       Files.createDirectories(folder);
-      try (WeightWriter encoderWeights = writer(seed, keepWeights, folder, "encoder_model.onnx", bytes);
-          WeightWriter decoderWeights = writer(seed, keepWeights, folder, "decoder_model.onnx", bytes)) {
+      try (WeightWriter encoderWeights =
+              writer(seed, keepWeights, folder, "encoder_model.onnx", bytes);
+          WeightWriter decoderWeights =
+              writer(seed, keepWeights, folder, "decoder_model.onnx", bytes)) {
         Files.write(folder.resolve("encoder_model.onnx"), t5Encoder(c, encoderWeights, cost));
         Files.write(folder.resolve("decoder_model.onnx"), t5Decoder(c, decoderWeights, cost));
         Map<String, float[]> kept = null;
@@ -459,17 +513,23 @@ public final class TransformerGraphs {
     return cost;
   }
 
-  private static WeightWriter writer(long seed, boolean keep, Path folder, String model, long bytes) {
-    return new WeightWriter(seed, keep, bytes > INLINE_LIMIT_BYTES ? folder.resolve(model + "_data") : null);
+  private static WeightWriter writer(
+      long seed, boolean keep, Path folder, String model, long bytes) {
+    return new WeightWriter(
+        seed, keep, bytes > INLINE_LIMIT_BYTES ? folder.resolve(model + "_data") : null);
   }
 
   private static byte[] t5Encoder(T5Config c, WeightWriter w, Cost cost) {
     Net n = new Net("encoder", w, cost);
     String ids = n.g.input("input_ids", DataType.INT64, "batch_size", "encoder_sequence_length");
-    String mask = n.g.input("attention_mask", DataType.INT64, "batch_size", "encoder_sequence_length");
+    String mask =
+        n.g.input("attention_mask", DataType.INT64, "batch_size", "encoder_sequence_length");
     String x = n.op("Gather", w.add(n.g, "shared.weight", 0f, 1.0, c.vocab(), c.dModel()), ids);
-    String bucket = n.op("Gather", n.bucketTable("encoder.buckets", true, c.buckets(), c.maxDistance()),
-        n.relativeIndex(ids));
+    String bucket =
+        n.op(
+            "Gather",
+            n.bucketTable("encoder.buckets", true, c.buckets(), c.maxDistance()),
+            n.relativeIndex(ids));
     String bias = relativeBias(n, "encoder.relative_attention_bias", bucket, c);
     String pad = n.paddingBias(mask);
     for (int l = 0; l < c.layers(); l++) {
@@ -484,8 +544,12 @@ public final class TransformerGraphs {
       cost.selfAttention += 4L * c.inner();
       x = t5FeedForward(n, c, x, p, false);
     }
-    n.g.opTo("last_hidden_state", "Identity", in(n.rmsNorm(x, "encoder.final_norm", c.dModel(), c.eps())));
-    n.g.output("last_hidden_state", DataType.FLOAT, "batch_size", "encoder_sequence_length", c.dModel());
+    n.g.opTo(
+        "last_hidden_state",
+        "Identity",
+        in(n.rmsNorm(x, "encoder.final_norm", c.dModel(), c.eps())));
+    n.g.output(
+        "last_hidden_state", DataType.FLOAT, "batch_size", "encoder_sequence_length", c.dModel());
     return n.g.modelBytes();
   }
 
@@ -500,13 +564,29 @@ public final class TransformerGraphs {
   private static byte[] t5Decoder(T5Config c, WeightWriter w, Cost cost) {
     Net n = new Net("decoder", w, cost);
     String ids = n.g.input("input_ids", DataType.INT64, "batch_size", "decoder_sequence_length");
-    String encMask = n.g.input("encoder_attention_mask", DataType.INT64, "batch_size", "encoder_sequence_length");
-    String enc = n.g.input("encoder_hidden_states", DataType.FLOAT, "batch_size", "encoder_sequence_length", c.dModel());
-    String x = n.op("Gather", w.add(n.g, "decoder.embed_tokens.weight", 0f, 1.0, c.vocab(), c.dModel()), ids);
+    String encMask =
+        n.g.input(
+            "encoder_attention_mask", DataType.INT64, "batch_size", "encoder_sequence_length");
+    String enc =
+        n.g.input(
+            "encoder_hidden_states",
+            DataType.FLOAT,
+            "batch_size",
+            "encoder_sequence_length",
+            c.dModel());
+    String x =
+        n.op(
+            "Gather",
+            w.add(n.g, "decoder.embed_tokens.weight", 0f, 1.0, c.vocab(), c.dModel()),
+            ids);
     String rel = n.relativeIndex(ids);
-    String bucket = n.op("Gather", n.bucketTable("decoder.buckets", false, c.buckets(), c.maxDistance()), rel);
-    String selfBias = n.op("Add", relativeBias(n, "decoder.relative_attention_bias", bucket, c),
-        n.op("Gather", n.causalTable(), rel));
+    String bucket =
+        n.op("Gather", n.bucketTable("decoder.buckets", false, c.buckets(), c.maxDistance()), rel);
+    String selfBias =
+        n.op(
+            "Add",
+            relativeBias(n, "decoder.relative_attention_bias", bucket, c),
+            n.op("Gather", n.causalTable(), rel));
     String pad = n.paddingBias(encMask);
     for (int l = 0; l < c.decoderLayers(); l++) {
       String p = "decoder.block." + l + ".";
@@ -529,7 +609,12 @@ public final class TransformerGraphs {
       x = t5FeedForward(n, c, x, p, true);
     }
     String h = n.rmsNorm(x, "decoder.final_norm", c.dModel(), c.eps());
-    n.g.opTo("logits", "MatMul", in(h, w.add(n.g, "lm_head.weight", 0f, 1.0 / Math.sqrt(c.dModel()), c.dModel(), c.vocab())));
+    n.g.opTo(
+        "logits",
+        "MatMul",
+        in(
+            h,
+            w.add(n.g, "lm_head.weight", 0f, 1.0 / Math.sqrt(c.dModel()), c.dModel(), c.vocab())));
     cost.headPerPosition = 2L * c.dModel() * c.vocab();
     n.g.output("logits", DataType.FLOAT, "batch_size", "decoder_sequence_length", c.vocab());
     return n.g.modelBytes();
@@ -542,12 +627,18 @@ public final class TransformerGraphs {
     return writeLlama(c, seed, folder, keepWeights, c.parameters() * 4 > INLINE_LIMIT_BYTES);
   }
 
-  /** As {@link #writeLlama(LlamaConfig, long, Path, boolean)}, weights in {@code model.onnx_data} or not. */
-  public static Built writeLlama(LlamaConfig c, long seed, Path folder, boolean keepWeights, boolean externalData) {
+  /**
+   * As {@link #writeLlama(LlamaConfig, long, Path, boolean)}, weights in {@code model.onnx_data} or
+   * not.
+   */
+  public static Built writeLlama(
+      LlamaConfig c, long seed, Path folder, boolean keepWeights, boolean externalData) {
     Cost cost = new Cost();
     try {
       Files.createDirectories(folder);
-      try (WeightWriter w = new WeightWriter(seed, keepWeights, externalData ? folder.resolve("model.onnx_data") : null)) {
+      try (WeightWriter w =
+          new WeightWriter(
+              seed, keepWeights, externalData ? folder.resolve("model.onnx_data") : null)) {
         Files.write(folder.resolve("model.onnx"), llama(c, w, cost));
         return new Built(folder, cost, w.kept);
       }
@@ -562,15 +653,23 @@ public final class TransformerGraphs {
     String ids = n.g.input("input_ids", DataType.INT64, "batch_size", "sequence_length");
     String mask = n.g.input("attention_mask", DataType.INT64, "batch_size", "sequence_length");
     String positions = n.g.input("position_ids", DataType.INT64, "batch_size", "sequence_length");
-    String x = n.op("Gather", w.add(n.g, "model.embed_tokens.weight", 0f, 1.0, c.vocab(), c.hidden()), ids);
-    // Rotary angles [b, 1, L, hd]: position * theta^(-2i / hd), the half repeated (rotate-half form).
+    String x =
+        n.op(
+            "Gather", w.add(n.g, "model.embed_tokens.weight", 0f, 1.0, c.vocab(), c.hidden()), ids);
+    // Rotary angles [b, 1, L, hd]: position * theta^(-2i / hd), the half repeated (rotate-half
+    // form).
     float[] inv = new float[hd / 2];
     for (int i = 0; i < inv.length; i++) {
       inv[i] = (float) (1.0 / Math.pow(c.ropeTheta(), 2.0 * i / hd));
     }
-    String pos = n.op("Unsqueeze", n.g.op("Cast", in(positions), intAttr("to", DataType.FLOAT_VALUE)), n.longs(2));
+    String pos =
+        n.op(
+            "Unsqueeze",
+            n.g.op("Cast", in(positions), intAttr("to", DataType.FLOAT_VALUE)),
+            n.longs(2));
     String freqs = n.op("Mul", pos, n.g.floats("rope.inv_freq", inv, inv.length));
-    String angles = n.op("Unsqueeze", n.g.op("Concat", in(freqs, freqs), intAttr("axis", -1)), n.longs(1));
+    String angles =
+        n.op("Unsqueeze", n.g.op("Concat", in(freqs, freqs), intAttr("axis", -1)), n.longs(1));
     String cos = n.op("Cos", angles);
     String sin = n.op("Sin", angles);
     String causal = n.op("Gather", n.causalTable(), n.relativeIndex(ids));
@@ -581,8 +680,10 @@ public final class TransformerGraphs {
       String p = "model.layers." + l + ".";
       String h = n.rmsNorm(x, p + "input_layernorm", c.hidden(), c.eps());
       String q = n.splitHeads(n.linear(h, p + "q_proj", c.hidden(), c.heads() * hd), c.heads(), hd);
-      String k = n.splitHeads(n.linear(h, p + "k_proj", c.hidden(), c.kvHeads() * hd), c.kvHeads(), hd);
-      String v = n.splitHeads(n.linear(h, p + "v_proj", c.hidden(), c.kvHeads() * hd), c.kvHeads(), hd);
+      String k =
+          n.splitHeads(n.linear(h, p + "k_proj", c.hidden(), c.kvHeads() * hd), c.kvHeads(), hd);
+      String v =
+          n.splitHeads(n.linear(h, p + "v_proj", c.hidden(), c.kvHeads() * hd), c.kvHeads(), hd);
       q = n.op("Mul", rotary(n, q, cos, sin, hd), scale);
       k = rotary(n, k, cos, sin, hd);
       // Grouped-query attention: each key/value head serves `rep` query heads.
@@ -595,13 +696,23 @@ public final class TransformerGraphs {
       String gate = n.linear(h, p + "gate_proj", c.hidden(), c.intermediate());
       String silu = n.op("Mul", gate, n.op("Sigmoid", gate));
       String up = n.linear(h, p + "up_proj", c.hidden(), c.intermediate());
-      x = n.op("Add", x, n.linear(n.op("Mul", silu, up), p + "down_proj", c.intermediate(), c.hidden()));
-      cost.perToken += 2L * c.hidden() * hd * (2L * c.heads() + 2L * c.kvHeads())
-          + 2L * 3 * c.hidden() * c.intermediate();
+      x =
+          n.op(
+              "Add",
+              x,
+              n.linear(n.op("Mul", silu, up), p + "down_proj", c.intermediate(), c.hidden()));
+      cost.perToken +=
+          2L * c.hidden() * hd * (2L * c.heads() + 2L * c.kvHeads())
+              + 2L * 3 * c.hidden() * c.intermediate();
       cost.selfAttention += 4L * c.heads() * hd;
     }
     String h = n.rmsNorm(x, "model.norm", c.hidden(), c.eps());
-    n.g.opTo("logits", "MatMul", in(h, w.add(n.g, "lm_head.weight", 0f, 1.0 / Math.sqrt(c.hidden()), c.hidden(), c.vocab())));
+    n.g.opTo(
+        "logits",
+        "MatMul",
+        in(
+            h,
+            w.add(n.g, "lm_head.weight", 0f, 1.0 / Math.sqrt(c.hidden()), c.hidden(), c.vocab())));
     cost.headPerPosition = 2L * c.hidden() * c.vocab();
     n.g.output("logits", DataType.FLOAT, "batch_size", "sequence_length", c.vocab());
     return n.g.modelBytes();

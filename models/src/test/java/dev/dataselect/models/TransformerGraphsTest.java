@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The transformer graphs are the architectures they claim: their outputs equal an independent
- * plain-Java computation (double arithmetic, written from the published model definitions) with
- * the same weights.
+ * plain-Java computation (double arithmetic, written from the published model definitions) with the
+ * same weights.
  */
 class TransformerGraphsTest {
   private static final double TOLERANCE = 1e-4;
@@ -76,8 +76,16 @@ class TransformerGraphsTest {
   }
 
   /** Multi-head attention; bias[h][q][k] added to the scores (null for none); scale on q.k. */
-  private static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads,
-      int dk, double scale, double[][][] bias, boolean[] keyMask) {
+  private static double[][] attention(
+      double[][] q,
+      double[][] k,
+      double[][] v,
+      int heads,
+      int kvHeads,
+      int dk,
+      double scale,
+      double[][][] bias,
+      boolean[] keyMask) {
     int lq = q.length;
     int lk = k.length;
     double[][] out = new double[lq][heads * dk];
@@ -115,7 +123,8 @@ class TransformerGraphsTest {
 
   // ------------------------------------------------------------------ T5
 
-  private static double[][] t5FeedForward(Map<String, float[]> w, T5Config c, double[][] x, String p) {
+  private static double[][] t5FeedForward(
+      Map<String, float[]> w, T5Config c, double[][] x, String p) {
     double[][] h = rmsNorm(x, w.get(p + "ff_norm"), c.eps());
     double[][] gate = matmul(h, w.get(p + "wi_0"), c.dModel(), c.dFf());
     double[][] up = matmul(h, w.get(p + "wi_1"), c.dModel(), c.dFf());
@@ -127,13 +136,14 @@ class TransformerGraphsTest {
     return add(x, matmul(gate, w.get(p + "wo"), c.dFf(), c.dModel()));
   }
 
-  private static double[][][] t5Bias(float[] table, int heads, int lq, int lk, boolean bidirectional,
-      T5Config c, boolean causal) {
+  private static double[][][] t5Bias(
+      float[] table, int heads, int lq, int lk, boolean bidirectional, T5Config c, boolean causal) {
     double[][][] bias = new double[heads][lq][lk];
     for (int h = 0; h < heads; h++) {
       for (int i = 0; i < lq; i++) {
         for (int j = 0; j < lk; j++) {
-          int bucket = TransformerGraphs.t5Bucket(j - i, bidirectional, c.buckets(), c.maxDistance());
+          int bucket =
+              TransformerGraphs.t5Bucket(j - i, bidirectional, c.buckets(), c.maxDistance());
           bias[h][i][j] = table[bucket * heads + h] + (causal && j > i ? -1e9 : 0);
         }
       }
@@ -141,52 +151,108 @@ class TransformerGraphsTest {
     return bias;
   }
 
-  private static double[][] t5Encoder(Map<String, float[]> w, T5Config c, long[] ids, boolean[] mask) {
+  private static double[][] t5Encoder(
+      Map<String, float[]> w, T5Config c, long[] ids, boolean[] mask) {
     double[][] x = embed(w.get("shared.weight"), ids, c.dModel());
-    double[][][] bias = t5Bias(w.get("encoder.relative_attention_bias"), c.heads(), ids.length, ids.length, true, c, false);
+    double[][][] bias =
+        t5Bias(
+            w.get("encoder.relative_attention_bias"),
+            c.heads(),
+            ids.length,
+            ids.length,
+            true,
+            c,
+            false);
     int inner = c.heads() * c.dKv();
     for (int l = 0; l < c.layers(); l++) {
       String p = "encoder.block." + l + ".";
       double[][] h = rmsNorm(x, w.get(p + "attn_norm"), c.eps());
-      double[][] o = attention(matmul(h, w.get(p + "q"), c.dModel(), inner), matmul(h, w.get(p + "k"), c.dModel(), inner),
-          matmul(h, w.get(p + "v"), c.dModel(), inner), c.heads(), c.heads(), c.dKv(), 1.0, bias, mask);
+      double[][] o =
+          attention(
+              matmul(h, w.get(p + "q"), c.dModel(), inner),
+              matmul(h, w.get(p + "k"), c.dModel(), inner),
+              matmul(h, w.get(p + "v"), c.dModel(), inner),
+              c.heads(),
+              c.heads(),
+              c.dKv(),
+              1.0,
+              bias,
+              mask);
       x = add(x, matmul(o, w.get(p + "o"), inner, c.dModel()));
       x = t5FeedForward(w, c, x, p);
     }
     return rmsNorm(x, w.get("encoder.final_norm"), c.eps());
   }
 
-  private static double[][] t5DecoderLogits(Map<String, float[]> w, T5Config c, long[] ids, double[][] enc, boolean[] encMask) {
+  private static double[][] t5DecoderLogits(
+      Map<String, float[]> w, T5Config c, long[] ids, double[][] enc, boolean[] encMask) {
     double[][] x = embed(w.get("decoder.embed_tokens.weight"), ids, c.dModel());
-    double[][][] bias = t5Bias(w.get("decoder.relative_attention_bias"), c.heads(), ids.length, ids.length, false, c, true);
+    double[][][] bias =
+        t5Bias(
+            w.get("decoder.relative_attention_bias"),
+            c.heads(),
+            ids.length,
+            ids.length,
+            false,
+            c,
+            true);
     boolean[] all = new boolean[ids.length];
     java.util.Arrays.fill(all, true);
     int inner = c.heads() * c.dKv();
     for (int l = 0; l < c.decoderLayers(); l++) {
       String p = "decoder.block." + l + ".";
       double[][] h = rmsNorm(x, w.get(p + "self_norm"), c.eps());
-      double[][] o = attention(matmul(h, w.get(p + "self_q"), c.dModel(), inner), matmul(h, w.get(p + "self_k"), c.dModel(), inner),
-          matmul(h, w.get(p + "self_v"), c.dModel(), inner), c.heads(), c.heads(), c.dKv(), 1.0, bias, all);
+      double[][] o =
+          attention(
+              matmul(h, w.get(p + "self_q"), c.dModel(), inner),
+              matmul(h, w.get(p + "self_k"), c.dModel(), inner),
+              matmul(h, w.get(p + "self_v"), c.dModel(), inner),
+              c.heads(),
+              c.heads(),
+              c.dKv(),
+              1.0,
+              bias,
+              all);
       x = add(x, matmul(o, w.get(p + "self_o"), inner, c.dModel()));
       h = rmsNorm(x, w.get(p + "cross_norm"), c.eps());
-      o = attention(matmul(h, w.get(p + "cross_q"), c.dModel(), inner), matmul(enc, w.get(p + "cross_k"), c.dModel(), inner),
-          matmul(enc, w.get(p + "cross_v"), c.dModel(), inner), c.heads(), c.heads(), c.dKv(), 1.0, null, encMask);
+      o =
+          attention(
+              matmul(h, w.get(p + "cross_q"), c.dModel(), inner),
+              matmul(enc, w.get(p + "cross_k"), c.dModel(), inner),
+              matmul(enc, w.get(p + "cross_v"), c.dModel(), inner),
+              c.heads(),
+              c.heads(),
+              c.dKv(),
+              1.0,
+              null,
+              encMask);
       x = add(x, matmul(o, w.get(p + "cross_o"), inner, c.dModel()));
       x = t5FeedForward(w, c, x, p);
     }
-    return matmul(rmsNorm(x, w.get("decoder.final_norm"), c.eps()), w.get("lm_head.weight"), c.dModel(), c.vocab());
+    return matmul(
+        rmsNorm(x, w.get("decoder.final_norm"), c.eps()),
+        w.get("lm_head.weight"),
+        c.dModel(),
+        c.vocab());
   }
 
   // ------------------------------------------------------------------ running the graphs
 
-  private static float[] run(Path model, Map<String, Object> inputs, String output, long[][] shapes) throws Exception {
-    try (OrtSession s = OnnxSessions.environment().createSession(model.toString(), new OrtSession.SessionOptions())) {
+  private static float[] run(Path model, Map<String, Object> inputs, String output, long[][] shapes)
+      throws Exception {
+    try (OrtSession s =
+        OnnxSessions.environment()
+            .createSession(model.toString(), new OrtSession.SessionOptions())) {
       Map<String, OnnxTensor> feed = new HashMap<>();
       int i = 0;
       for (Map.Entry<String, Object> e : inputs.entrySet()) {
         long[] shape = shapes[i++];
-        feed.put(e.getKey(), e.getValue() instanceof long[] l ? OnnxTensors.longs(l, shape)
-            : OnnxTensor.createTensor(OnnxSessions.environment(), FloatBuffer.wrap((float[]) e.getValue()), shape));
+        feed.put(
+            e.getKey(),
+            e.getValue() instanceof long[] l
+                ? OnnxTensors.longs(l, shape)
+                : OnnxTensor.createTensor(
+                    OnnxSessions.environment(), FloatBuffer.wrap((float[]) e.getValue()), shape));
       }
       try (OrtSession.Result r = s.run(feed)) {
         FloatBuffer b = OnnxTensors.output(r, output).getFloatBuffer();
@@ -230,16 +296,24 @@ class TransformerGraphsTest {
     Map<String, Object> encIn = new java.util.LinkedHashMap<>();
     encIn.put("input_ids", ids);
     encIn.put("attention_mask", mask);
-    float[] hidden = run(built.file("encoder_model.onnx"), encIn, "last_hidden_state",
-        new long[][] {{2, width}, {2, width}});
+    float[] hidden =
+        run(
+            built.file("encoder_model.onnx"),
+            encIn,
+            "last_hidden_state",
+            new long[][] {{2, width}, {2, width}});
     // Two decoder steps (start token, then "yes") so the causal self-attention is exercised.
     long[] dec = {0, 4273, 0, 4273};
     Map<String, Object> decIn = new java.util.LinkedHashMap<>();
     decIn.put("input_ids", dec);
     decIn.put("encoder_attention_mask", mask);
     decIn.put("encoder_hidden_states", hidden);
-    float[] logits = run(built.file("decoder_model.onnx"), decIn, "logits",
-        new long[][] {{2, 2}, {2, width}, {2, width, c.dModel()}});
+    float[] logits =
+        run(
+            built.file("decoder_model.onnx"),
+            decIn,
+            "logits",
+            new long[][] {{2, 2}, {2, width}, {2, width, c.dModel()}});
     double worst = 0;
     for (int r = 0; r < 2; r++) {
       boolean[] m = new boolean[width];
@@ -253,11 +327,13 @@ class TransformerGraphsTest {
       for (int i = 0; i < docs[r].length; i++) {
         for (int j = 0; j < c.dModel(); j++) {
           double got = hidden[(r * width + i) * c.dModel() + j];
-          assertEquals(enc[i][j], got, TOLERANCE, "encoder row " + r + " position " + i + " unit " + j);
+          assertEquals(
+              enc[i][j], got, TOLERANCE, "encoder row " + r + " position " + i + " unit " + j);
           worst = Math.max(worst, Math.abs(enc[i][j] - got));
         }
       }
-      // The decoder reads the graph's encoder states at pads too (masked out), as the scorer feeds them.
+      // The decoder reads the graph's encoder states at pads too (masked out), as the scorer feeds
+      // them.
       double[][] encFromGraph = new double[width][c.dModel()];
       for (int i = 0; i < width; i++) {
         for (int j = 0; j < c.dModel(); j++) {
@@ -269,7 +345,8 @@ class TransformerGraphsTest {
       for (int t = 0; t < 2; t++) {
         for (int v = 0; v < c.vocab(); v++) {
           double got = logits[((r * 2) + t) * c.vocab() + v];
-          assertEquals(expected[t][v], got, TOLERANCE, "logits row " + r + " step " + t + " entry " + v);
+          assertEquals(
+              expected[t][v], got, TOLERANCE, "logits row " + r + " step " + t + " entry " + v);
           worst = Math.max(worst, Math.abs(expected[t][v] - got));
         }
       }
@@ -313,7 +390,8 @@ class TransformerGraphsTest {
     return out;
   }
 
-  private static double[][] llamaLogits(Map<String, float[]> w, LlamaConfig c, long[] ids, long[] positions, boolean[] mask) {
+  private static double[][] llamaLogits(
+      Map<String, float[]> w, LlamaConfig c, long[] ids, long[] positions, boolean[] mask) {
     int hd = c.headDim();
     int d = c.hidden();
     double[][] x = embed(w.get("model.embed_tokens.weight"), ids, d);
@@ -328,10 +406,23 @@ class TransformerGraphsTest {
     for (int l = 0; l < c.layers(); l++) {
       String p = "model.layers." + l + ".";
       double[][] h = rmsNorm(x, w.get(p + "input_layernorm"), c.eps());
-      double[][] q = rope(matmul(h, w.get(p + "q_proj"), d, c.heads() * hd), positions, c.heads(), hd, c.ropeTheta());
-      double[][] k = rope(matmul(h, w.get(p + "k_proj"), d, c.kvHeads() * hd), positions, c.kvHeads(), hd, c.ropeTheta());
+      double[][] q =
+          rope(
+              matmul(h, w.get(p + "q_proj"), d, c.heads() * hd),
+              positions,
+              c.heads(),
+              hd,
+              c.ropeTheta());
+      double[][] k =
+          rope(
+              matmul(h, w.get(p + "k_proj"), d, c.kvHeads() * hd),
+              positions,
+              c.kvHeads(),
+              hd,
+              c.ropeTheta());
       double[][] v = matmul(h, w.get(p + "v_proj"), d, c.kvHeads() * hd);
-      double[][] o = attention(q, k, v, c.heads(), c.kvHeads(), hd, 1 / Math.sqrt(hd), causal, mask);
+      double[][] o =
+          attention(q, k, v, c.heads(), c.kvHeads(), hd, 1 / Math.sqrt(hd), causal, mask);
       x = add(x, matmul(o, w.get(p + "o_proj"), c.heads() * hd, d));
       h = rmsNorm(x, w.get(p + "post_attention_layernorm"), c.eps());
       double[][] gate = matmul(h, w.get(p + "gate_proj"), d, c.intermediate());
@@ -362,7 +453,8 @@ class TransformerGraphsTest {
     in.put("attention_mask", mask);
     in.put("position_ids", positions);
     long[] shape = {2, 5};
-    float[] logits = run(built.file("model.onnx"), in, "logits", new long[][] {shape, shape, shape});
+    float[] logits =
+        run(built.file("model.onnx"), in, "logits", new long[][] {shape, shape, shape});
     for (int r = 0; r < 2; r++) {
       long[] rowIds = java.util.Arrays.copyOfRange(ids, r * 5, r * 5 + 5);
       long[] rowPos = java.util.Arrays.copyOfRange(positions, r * 5, r * 5 + 5);
@@ -377,7 +469,10 @@ class TransformerGraphsTest {
           continue;
         }
         for (int v = 0; v < c.vocab(); v++) {
-          assertEquals(expected[i][v], logits[(r * 5 + i) * c.vocab() + v], TOLERANCE,
+          assertEquals(
+              expected[i][v],
+              logits[(r * 5 + i) * c.vocab() + v],
+              TOLERANCE,
               "row " + r + " position " + i + " entry " + v);
         }
       }

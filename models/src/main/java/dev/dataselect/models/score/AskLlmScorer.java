@@ -24,10 +24,10 @@ import java.util.List;
  * plain or merged decoder), or a causal LM (logits at the last real prompt token, left or right
  * padded). A causal LM's graph is rewritten at load time ({@link
  * dev.dataselect.models.LogitPositions}) so that its LM head runs at the scored position only: a
- * batch returns {@code rows x vocabulary} logits. Where the graph's shape does not allow the rewrite
- * (the load logs why, {@link LoadedModel#logitsNote()}), the export's logits at every position are
- * read, {@code rows x width x vocabulary} floats: keep batches small for large vocabularies then.
- * Either way ONNX Runtime writes a causal LM's logits straight into an off-heap buffer read in
+ * batch returns {@code rows x vocabulary} logits. Where the graph's shape does not allow the
+ * rewrite (the load logs why, {@link LoadedModel#logitsNote()}), the export's logits at every
+ * position are read, {@code rows x width x vocabulary} floats: keep batches small for large
+ * vocabularies then. Either way ONNX Runtime writes a causal LM's logits straight into an off-heap buffer read in
  * place (when the export declares the vocabulary size), not copied a second time onto the Java
  * heap. Thread-safe; cheap to create over a shared model.
  */

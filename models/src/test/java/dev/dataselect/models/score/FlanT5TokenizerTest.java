@@ -36,13 +36,18 @@ class FlanT5TokenizerTest {
   private static LoadedModel model;
   private static AskLlmScorer scorer;
 
-  /** The shared data folder, as the build sets it ({@code -Ddataselect.sharedData}) or beside the repository. */
+  /**
+   * The shared data folder, as the build sets it ({@code -Ddataselect.sharedData}) or beside the
+   * repository.
+   */
   static Path sharedData() {
     Path p = Paths.get(System.getProperty("dataselect.sharedData", "../../shared/data"));
     if (!Files.isDirectory(p.resolve("models/flan-t5-small"))) {
-      throw new IllegalStateException("No Flan-T5 tokenizer at " + p.toAbsolutePath()
-          + "/models/flan-t5-small: the shared data folder belongs beside the repository (../shared/data),"
-          + " or set -Ddataselect.sharedData=DIR");
+      throw new IllegalStateException(
+          "No Flan-T5 tokenizer at "
+              + p.toAbsolutePath()
+              + "/models/flan-t5-small: the shared data folder belongs beside the repository"
+              + " (../shared/data), or set -Ddataselect.sharedData=DIR");
     }
     return p;
   }
@@ -54,8 +59,12 @@ class FlanT5TokenizerTest {
   /** The texts of a shared JSONL.gz file of web documents. */
   static List<String> webTexts(String file) throws IOException {
     List<String> out = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(
-        new GZIPInputStream(Files.newInputStream(sharedData().resolve("web").resolve(file))), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(
+                new GZIPInputStream(
+                    Files.newInputStream(sharedData().resolve("web").resolve(file))),
+                StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         out.add(JsonParser.parseString(line).getAsJsonObject().get("text").getAsString());
@@ -66,11 +75,12 @@ class FlanT5TokenizerTest {
 
   @BeforeAll
   static void load() {
-    ModelConfig config = ModelPresets.flanT5(
-            ModelLocation.ofPath(Fixtures.write("encoder_model.onnx", Fixtures.encoderModel())),
-            ModelLocation.ofPath(Fixtures.write("decoder_model.onnx", Fixtures.decoderModel())),
-            flanT5Tokenizer())
-        .withIntraOpThreads(1);
+    ModelConfig config =
+        ModelPresets.flanT5(
+                ModelLocation.ofPath(Fixtures.write("encoder_model.onnx", Fixtures.encoderModel())),
+                ModelLocation.ofPath(Fixtures.write("decoder_model.onnx", Fixtures.decoderModel())),
+                flanT5Tokenizer())
+            .withIntraOpThreads(1);
     model = LoadedModel.load(config);
     scorer = new AskLlmScorer(model, AskLlmOptions.defaults());
   }
@@ -103,11 +113,14 @@ class FlanT5TokenizerTest {
     assertArrayEquals(new long[] {1713, 30345, 3}, t.encodeContent("###\n"));
     long[] head = {1713, 30345};
     long[] document = t.encodeContent(doc);
-    long[] tail = t.encodeContent(AskLlmOptions.DEFAULT_TEMPLATE.substring(
-        AskLlmOptions.DEFAULT_TEMPLATE.indexOf("{document}") + "{document}".length()));
+    long[] tail =
+        t.encodeContent(
+            AskLlmOptions.DEFAULT_TEMPLATE.substring(
+                AskLlmOptions.DEFAULT_TEMPLATE.indexOf("{document}") + "{document}".length()));
     assertEquals(head.length + document.length + tail.length + 1, ids.length);
     assertArrayEquals(head, Arrays.copyOfRange(ids, 0, head.length));
-    assertArrayEquals(document, Arrays.copyOfRange(ids, head.length, head.length + document.length));
+    assertArrayEquals(
+        document, Arrays.copyOfRange(ids, head.length, head.length + document.length));
     assertArrayEquals(tail, Arrays.copyOfRange(ids, head.length + document.length, ids.length - 1));
     assertEquals(1, ids[ids.length - 1]);
     assertEquals(head.length + tail.length + 1, scorer.promptTokens());
@@ -139,7 +152,9 @@ class FlanT5TokenizerTest {
     List<String> docs = new ArrayList<>(webTexts("c4-en-30.jsonl.gz"));
     docs.addAll(webTexts("guardian-10.jsonl.gz"));
     assertEquals(40, docs.size());
-    long[] closing = Arrays.copyOfRange(scorer.inputIds(""), scorer.inputIds("").length - 20, scorer.inputIds("").length);
+    long[] closing =
+        Arrays.copyOfRange(
+            scorer.inputIds(""), scorer.inputIds("").length - 20, scorer.inputIds("").length);
     int truncated = 0;
     for (String doc : docs) {
       long[] ids = scorer.inputIds(doc);
@@ -150,7 +165,8 @@ class FlanT5TokenizerTest {
       assertEquals(encoded.length() + scorer.promptTokens(), ids.length);
       assertEquals(whole.length > scorer.documentTokenBudget(), encoded.truncated());
       assertTrue(ids.length <= 512, "at most 512 tokens, as the paper");
-      assertArrayEquals(closing, Arrays.copyOfRange(ids, ids.length - 20, ids.length), "prompt's close");
+      assertArrayEquals(
+          closing, Arrays.copyOfRange(ids, ids.length - 20, ids.length), "prompt's close");
       // The kept part is the document's beginning.
       assertArrayEquals(Arrays.copyOf(whole, encoded.length()), encoded.ids());
       if (encoded.truncated()) {
@@ -158,8 +174,11 @@ class FlanT5TokenizerTest {
         assertEquals(512, ids.length);
       }
     }
-    assertTrue(truncated >= 5 && truncated < docs.size(), truncated + " of " + docs.size() + " truncated");
+    assertTrue(
+        truncated >= 5 && truncated < docs.size(), truncated + " of " + docs.size() + " truncated");
     assertEquals(512, scorer.documentTokenBudget() + scorer.promptTokens());
-    assertTrue(scorer.documentTokenBudget() >= 400, "the prompt leaves most of 512 tokens to the document");
+    assertTrue(
+        scorer.documentTokenBudget() >= 400,
+        "the prompt leaves most of 512 tokens to the document");
   }
 }

@@ -41,7 +41,9 @@ class LargeVocabularyTest {
 
   private static Path built;
 
-  /** A Llama-style model (one layer, 64 wide) with a 256,000-entry untied head, built once per run. */
+  /**
+   * A Llama-style model (one layer, 64 wide) with a 256,000-entry untied head, built once per run.
+   */
   private static synchronized Path model() {
     if (built == null) {
       LlamaConfig c = new LlamaConfig("gemma-vocabulary", 64, 1, 4, 2, 128, VOCAB, 10000, 1e-6f);
@@ -73,9 +75,12 @@ class LargeVocabularyTest {
   }
 
   /** P(yes) from the untouched graph's logits at every position, read at the last real one. */
-  private static double[] fullLogitsYes(Path model, List<long[]> inputs, long yes) throws Exception {
+  private static double[] fullLogitsYes(Path model, List<long[]> inputs, long yes)
+      throws Exception {
     TokenBatch batch = TokenBatch.pad(inputs, Fixtures.PAD, dev.dataselect.models.PaddingSide.LEFT);
-    try (OrtSession s = OnnxSessions.environment().createSession(model.toString(), new OrtSession.SessionOptions())) {
+    try (OrtSession s =
+        OnnxSessions.environment()
+            .createSession(model.toString(), new OrtSession.SessionOptions())) {
       Map<String, OnnxTensor> feed = new HashMap<>();
       feed.put("input_ids", OnnxTensors.longs(batch.ids(), batch.shape()));
       feed.put("attention_mask", OnnxTensors.longs(batch.attentionMask(), batch.shape()));
@@ -125,19 +130,27 @@ class LargeVocabularyTest {
     Path model = model();
     String javaBin = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     Path log = Paths.get("target", "large-vocabulary-child.log").toAbsolutePath();
-    List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx2g", "-Xss8m",
-        "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                javaBin,
+                "-Xmx2g",
+                "-Xss8m",
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
     for (String property : new String[] {"DJL_CACHE_DIR", "ai.djl.offline"}) {
       if (System.getProperty(property) != null) {
         command.add("-D" + property + "=" + System.getProperty(property));
       }
     }
-    command.addAll(List.of(
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        "-cp", System.getProperty("java.class.path"), Child.class.getName(), model.toString()));
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    command.addAll(
+        List.of(
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Child.class.getName(),
+            model.toString()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     Process p = pb.start();
     boolean done = p.waitFor(120, TimeUnit.SECONDS);
     String out = new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
@@ -168,7 +181,8 @@ class LargeVocabularyTest {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         for (int i = 0; i < DOCS; i++) {
           if (scores.inputTokens()[i] != TOKENS || !scores.truncated()[i]) {
-            throw new IllegalStateException("document " + i + " fed " + scores.inputTokens()[i] + " tokens");
+            throw new IllegalStateException(
+                "document " + i + " fed " + scores.inputTokens()[i] + " tokens");
           }
           double p = scores.scores()[i];
           if (!(p > 0 && p < 1)) {
@@ -179,10 +193,22 @@ class LargeVocabularyTest {
         long[] ids = scorer.inputIds(docs.get(0));
         double full = fullLogitsYes(model, List.of(ids), scorer.yesNoTokens().yesId())[0];
         double diff = Math.abs(Math.log(full) - Math.log(scores.scores()[0]));
-        System.out.println("batch of " + DOCS + " x " + TOKENS + " tokens scored in " + ms + " ms, heap max "
-            + (max >> 20) + " MB, P(yes) row 0 " + scores.scores()[0] + " vs full logits " + full);
+        System.out.println(
+            "batch of "
+                + DOCS
+                + " x "
+                + TOKENS
+                + " tokens scored in "
+                + ms
+                + " ms, heap max "
+                + (max >> 20)
+                + " MB, P(yes) row 0 "
+                + scores.scores()[0]
+                + " vs full logits "
+                + full);
         if (diff > 1e-5) {
-          throw new IllegalStateException("row 0 differs from full logits by " + diff + " in log P");
+          throw new IllegalStateException(
+              "row 0 differs from full logits by " + diff + " in log P");
         }
         System.out.println("OK");
       }
