@@ -178,6 +178,11 @@ public final class AskLlmCostBenchmark {
         long logitsRows =
             m.t5() != null || model.logitPositions() ? batch : (long) batch * maxTokens;
         print(p + "logits_mb_per_batch", logitsRows * m.vocab() * 4 / 1e6);
+        if (m.llama() != null) {
+          // What the export's logits at every position would take for the longest batch.
+          print(p + "logits_mb_per_batch_at_every_position",
+              (double) batch * maxTokens * m.vocab() * 4 / 1e6);
+        }
         print(p + "peak_rss_mb_process", rssKb("VmHWM") / 1024.0);
         print(p + "rss_before_load_mb", rssBefore / 1024.0);
         print(p + "cpu_core_hours_per_1e9_docs", 1e9 / docsPerSecond * cores / 3600);
