@@ -54,6 +54,9 @@ final class ProtoWire {
         case FIXED32 -> at[0] += 4;
         case LENGTH -> {
           long length = readVarint(buf, at);
+          if (length < 0) {
+            throw new IllegalArgumentException("Negative protobuf length at byte " + start);
+          }
           valueStart = at[0];
           at[0] = Math.addExact(at[0], Math.toIntExact(length));
         }
