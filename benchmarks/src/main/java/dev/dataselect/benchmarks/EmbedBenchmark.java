@@ -89,6 +89,14 @@ public final class EmbedBenchmark {
     }
     ModelConfig config =
         ModelPresets.allMiniLmL6V2().withMaxTokens(maxTokens).withIntraOpThreads(threads);
+    // --device=cuda (bin/gpu-check): the CUDA execution provider, which needs the -Pgpu build.
+    String device = args.getOrDefault("device", "cpu");
+    if (device.equals("cuda")) {
+      config = config.withCuda(0);
+    } else if (!device.equals("cpu")) {
+      throw new IllegalArgumentException("--device must be cpu or cuda, got: " + device);
+    }
+    print("device", device);
     print("max_tokens", maxTokens);
     print("batch_size", batch);
     print("runner_threads", parallelism);

@@ -24,6 +24,8 @@ public final class LoadedModel implements AutoCloseable {
   private final TextTokenizer tokenizer;
   private final String provider;
   private final Duration loadTime;
+  private final boolean logitPositions;
+  private final String logitsNote;
 
   private LoadedModel(
       ModelConfig config,
@@ -31,13 +33,16 @@ public final class LoadedModel implements AutoCloseable {
       OrtSession decoderSession,
       TextTokenizer tokenizer,
       String provider,
-      Duration loadTime) {
+      Duration loadTime,
+      LogitPositions.Result logits) {
     this.config = config;
     this.session = session;
     this.decoderSession = decoderSession;
     this.tokenizer = tokenizer;
     this.provider = provider;
     this.loadTime = loadTime;
+    this.logitPositions = logits != null && logits.available();
+    this.logitsNote = logits == null ? "" : logits.message();
   }
 
   /** Loads local paths and {@code classpath:} resources. */
@@ -58,7 +63,21 @@ public final class LoadedModel implements AutoCloseable {
             "Cannot read tokenizer " + config.tokenizer() + ": " + e.getMessage(), e);
       }
       opened.add(tokenizer);
-      OrtSession session = OnnxSessions.open(config.model(), reader, options);
+      OrtSession session;
+      LogitPositions.Result logits = null;
+      if (config.kind() == ModelKind.CAUSAL_LM) {
+        logits = LogitPositions.rewrite(readModel(config, reader));
+        if (logits.available()) {
+          session = OnnxSessions.openEdited(config.model(), logits.model(), options);
+        } else {
+          LOG.warn("{}: the LM head runs at every position, so a batch returns rows x width x"
+              + " vocabulary logits: {}", config.name(), logits.message());
+          session = OnnxSessions.open(config.model(), reader, options);
+        }
+        logits = new LogitPositions.Result(null, logits.available(), logits.message());
+      } else {
+        session = OnnxSessions.open(config.model(), reader, options);
+      }
       opened.add(session);
       OrtSession decoder = null;
       if (config.kind() == ModelKind.ENCODER_DECODER) {
@@ -67,13 +86,39 @@ public final class LoadedModel implements AutoCloseable {
       }
       Duration took = Duration.ofNanos(System.nanoTime() - start);
       LOG.info("Loaded {} on {} in {} ms", config, options.provider(), took.toMillis());
-      return new LoadedModel(config, session, decoder, tokenizer, options.provider(), took);
+      return new LoadedModel(config, session, decoder, tokenizer, options.provider(), took, logits);
     } catch (RuntimeException e) {
       for (AutoCloseable c : opened) {
         closeQuietly(c);
       }
       throw e;
     }
+  }
+
+  private static byte[] readModel(ModelConfig config, ModelReader reader) {
+    byte[] held = config.model().bytesOrNull();
+    if (held != null) {
+      return held; // the rewrite only reads it
+    }
+    try {
+      return config.model().read(reader);
+    } catch (IOException e) {
+      throw new ModelException(
+          "Cannot read ONNX model " + config.model() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * True when the session takes {@link LogitPositions#INPUT}: a causal LM whose LM head runs only
+   * at the positions asked for (rewritten at load time, or exported so).
+   */
+  public boolean logitPositions() {
+    return logitPositions;
+  }
+
+  /** What {@link LogitPositions} did with a causal LM (or why it could not), else "". */
+  public String logitsNote() {
+    return logitsNote;
   }
 
   public ModelConfig config() {

@@ -177,6 +177,31 @@ public final class OnnxSessions {
   }
 
   /**
+   * Opens a session on model bytes edited in memory ({@link LogitPositions}), read from {@code
+   * location}: for a local file, external-data files are still looked up next to it.
+   */
+  static OrtSession openEdited(ModelLocation location, byte[] bytes, Options options) {
+    try {
+      if (location.isLocalFile()) {
+        java.nio.file.Path folder =
+            ModelReader.localPath(location.uri()).toAbsolutePath().getParent();
+        if (folder != null) {
+          options
+              .sessionOptions()
+              .addConfigEntry(
+                  "session.model_external_initializers_file_folder_path", folder.toString());
+        }
+      }
+      return environment().createSession(bytes, options.sessionOptions());
+    } catch (OrtException e) {
+      String hint = options.cudaHelp == null ? "" : " " + options.cudaHelp;
+      throw new ModelException(
+          "Cannot load ONNX model " + location + " (rewritten for logits at named positions): "
+              + e.getMessage() + hint, e);
+    }
+  }
+
+  /**
    * Opens a session on {@code location}: by path for local files (so external-data files next to
    * the model are found), else from the bytes {@code reader} returns.
    */

@@ -14,6 +14,9 @@
  *       dev.dataselect.models.embed.SentenceEmbedder} (L2-normalised sentence vectors), {@link
  *       dev.dataselect.models.score.AskLlmScorer} (ASK-LLM P("yes")) and {@link
  *       dev.dataselect.models.score.PerplexityScorer} (mean token NLL).
+ *   <li>A causal LM's graph is rewritten at load time by {@link
+ *       dev.dataselect.models.LogitPositions} so its LM head runs only at the positions a scorer
+ *       reads (ASK-LLM: the last real token), or used as exported with the reason logged.
  *   <li>Every batch is padded to its own longest input; {@link
  *       dev.dataselect.models.text.LengthBucketing} sorts inputs by length into batches and restores
  *       the input order of the results.

@@ -108,6 +108,23 @@ final class OnnxGraphBuilder {
         .build();
   }
 
+  static AttributeProto intsAttr(String name, long... values) {
+    AttributeProto.Builder a =
+        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    for (long v : values) {
+      a.addInts(v);
+    }
+    return a.build();
+  }
+
+  static AttributeProto floatAttr(String name, float value) {
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.FLOAT)
+        .setF(value)
+        .build();
+  }
+
   static AttributeProto graphAttr(String name, GraphProto value) {
     return AttributeProto.newBuilder()
         .setName(name)

@@ -17,13 +17,19 @@ import java.util.List;
  * document separately, and the ids are spliced as {@code [leading specials] prefix document suffix
  * [trailing specials]} (e.g. T5's {@code </s>} stays last). Only the document is truncated, so the
  * prompt always reaches the model whole. Tokenizing the parts separately can differ from
- * tokenizing the joined string at the two seams; it is the same for every document.
+ * tokenizing the joined string at the two seams; a SentencePiece tokenizer's bare "▁" before the
+ * document is dropped, which makes Flan-T5's ids equal those of the whole prompt.
  *
  * <p>Layouts: an encoder-decoder (one encoder pass, one decoder step from the decoder start token;
  * plain or merged decoder), or a causal LM (logits at the last real prompt token, left or right
- * padded). A causal LM export returns logits at every position, so a batch costs {@code rows x
- * width x vocabulary} floats (twice, as ONNX Runtime's Java API copies outputs): keep batches small
- * for large vocabularies. Thread-safe; cheap to create over a shared model.
+ * padded). A causal LM's graph is rewritten at load time ({@link
+ * dev.dataselect.models.LogitPositions}) so that its LM head runs at the scored position only: a
+ * batch returns {@code rows x vocabulary} logits. Where the graph's shape does not allow the
+ * rewrite (the load logs why, {@link LoadedModel#logitsNote()}), the export's logits at every
+ * position are read, {@code rows x width x vocabulary} floats: keep batches small for large
+ * vocabularies then. Either way ONNX Runtime writes a causal LM's logits straight into an off-heap buffer read in
+ * place (when the export declares the vocabulary size), not copied a second time onto the Java
+ * heap. Thread-safe; cheap to create over a shared model.
  */
 public final class AskLlmScorer {
   private final LoadedModel model;
@@ -42,7 +48,7 @@ public final class AskLlmScorer {
     this.runner = new LmRunner(model);
     TextTokenizer tokenizer = model.tokenizer();
     this.tokens = YesNoTokens.resolve(tokenizer, options.yesToken(), options.noToken());
-    this.head = concat(tokenizer.leadingSpecialIds(), encodePart(tokenizer, options.prefix()));
+    this.head = concat(tokenizer.leadingSpecialIds(), encodePrefix(tokenizer, options.prefix()));
     this.tail = concat(encodePart(tokenizer, options.suffix()), tokenizer.trailingSpecialIds());
     this.documentBudget = config.maxTokens() - head.length - tail.length;
     if (documentBudget < 1) {
@@ -153,9 +159,15 @@ public final class AskLlmScorer {
         scores[r] = logits.yesProbability(r, 0, tokens, options.mode());
       }
     } else {
-      Logits logits = runner.causal(batch);
+      long[] last = new long[batch.rows()];
+      for (int r = 0; r < last.length; r++) {
+        last[r] = batch.lastIndex(r);
+      }
+      Logits logits = runner.causal(batch, last, 1);
+      boolean lastOnly = runner.logitPositions();
       for (int r = 0; r < scores.length; r++) {
-        scores[r] = logits.yesProbability(r, batch.lastIndex(r), tokens, options.mode());
+        int at = lastOnly ? 0 : batch.lastIndex(r);
+        scores[r] = logits.yesProbability(r, at, tokens, options.mode());
       }
     }
     return scores;
@@ -176,6 +188,23 @@ public final class AskLlmScorer {
 
   private long[] assemble(long[] document) {
     return concat(concat(head, document), tail);
+  }
+
+  /**
+   * The prompt's part before the document. A SentencePiece (Metaspace) tokenizer turns the
+   * whitespace that ends it ("###\n") into a bare "▁" token on its own, where the joined prompt
+   * has none (the document's first token carries its "▁"): it is dropped, so the ids equal the
+   * tokenization of the whole prompt (checked on the real Flan-T5 tokenizer).
+   */
+  private static long[] encodePrefix(TextTokenizer tokenizer, String prefix) {
+    long[] ids = encodePart(tokenizer, prefix);
+    if (ids.length > 0
+        && !prefix.isEmpty()
+        && Character.isWhitespace(prefix.charAt(prefix.length() - 1))
+        && "\u2581".equals(tokenizer.token(ids[ids.length - 1]))) {
+      return java.util.Arrays.copyOf(ids, ids.length - 1);
+    }
+    return ids;
   }
 
   private static long[] encodePart(TextTokenizer tokenizer, String part) {

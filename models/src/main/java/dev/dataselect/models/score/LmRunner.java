@@ -4,11 +4,17 @@ import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.dataselect.models.LoadedModel;
+import dev.dataselect.models.LogitPositions;
 import dev.dataselect.models.ModelException;
 import dev.dataselect.models.ModelKind;
+import dev.dataselect.models.OnnxSessions;
 import dev.dataselect.models.OnnxTensors;
 import dev.dataselect.models.text.TokenBatch;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +30,8 @@ final class LmRunner {
   private final LoadedModel model;
   private final Map<String, NodeInfo> mainInputs;
   private final Map<String, NodeInfo> decoderInputs;
+  /** The causal LM's static vocabulary dimension of {@code logits}, or -1 when symbolic. */
+  private final long vocabulary;
 
   LmRunner(LoadedModel model) {
     this.model = model;
@@ -33,6 +41,7 @@ final class LmRunner {
       require(name + " encoder", mainInputs, "input_ids", "attention_mask");
       allowOnly(name + " encoder", mainInputs, Set.of("input_ids", "attention_mask"));
       this.decoderInputs = OnnxTensors.inputs(model.decoderSession());
+      this.vocabulary = -1;
       require(name + " decoder", decoderInputs, "input_ids", "encoder_hidden_states");
       allowOnly(
           name + " decoder",
@@ -45,9 +54,21 @@ final class LmRunner {
       }
     } else if (model.config().kind() == ModelKind.CAUSAL_LM) {
       this.decoderInputs = Map.of();
+      NodeInfo logits = OnnxTensors.outputs(model.session()).get("logits");
+      this.vocabulary =
+          logits != null
+                  && logits.getInfo() instanceof TensorInfo t
+                  && t.getShape().length == 3
+                  && t.getShape()[2] > 0
+              ? t.getShape()[2]
+              : -1;
       require(name, mainInputs, "input_ids");
-      allowOnly(name, mainInputs, Set.of("input_ids", "attention_mask", "position_ids", USE_CACHE));
+      allowOnly(
+          name,
+          mainInputs,
+          Set.of("input_ids", "attention_mask", "position_ids", USE_CACHE, LogitPositions.INPUT));
     } else {
+      this.vocabulary = -1;
       throw new IllegalArgumentException(
           "A language-model scorer needs an ENCODER_DECODER or CAUSAL_LM model, got "
               + model.config().kind() + " for " + name);
@@ -96,10 +117,36 @@ final class LmRunner {
     }
   }
 
+  /**
+   * Whether the causal LM computes logits at named positions only ({@link LogitPositions}); else
+   * {@link #causal(TokenBatch, long[], int)} returns every position.
+   */
+  boolean logitPositions() {
+    return mainInputs.containsKey(LogitPositions.INPUT);
+  }
+
   /** A causal LM over the whole batch: logits {@code [rows, width, vocab]}. */
   Logits causal(TokenBatch batch) {
+    long[] all = new long[batch.rows() * batch.width()];
+    for (int r = 0; r < batch.rows(); r++) {
+      for (int c = 0; c < batch.width(); c++) {
+        all[r * batch.width() + c] = c;
+      }
+    }
+    return causal(batch, all, batch.width());
+  }
+
+  /**
+   * A causal LM over the whole batch, logits at {@code perRow} columns of each row ({@code
+   * positions}, row-major {@code [rows, perRow]}): {@code [rows, perRow, vocab]} when the model
+   * takes {@link LogitPositions#INPUT}, else every position, {@code [rows, width, vocab]}.
+   */
+  Logits causal(TokenBatch batch, long[] positions, int perRow) {
     Map<String, OnnxTensor> feed = new HashMap<>();
     try {
+      if (logitPositions()) {
+        feed.put(LogitPositions.INPUT, OnnxTensors.longs(positions, batch.rows(), perRow));
+      }
       feed.put("input_ids", OnnxTensors.longs(batch.ids(), batch.shape()));
       if (mainInputs.containsKey("attention_mask")) {
         feed.put("attention_mask", OnnxTensors.longs(batch.attentionMask(), batch.shape()));
@@ -111,6 +158,19 @@ final class LmRunner {
         feed.put(USE_CACHE, OnnxTensors.scalarBool(false));
       }
       addEmptyPast(mainInputs, feed, batch.rows());
+      long[] shape = {batch.rows(), logitPositions() ? perRow : batch.width(), vocabulary};
+      long bytes = 4L * shape[0] * shape[1] * shape[2];
+      if (vocabulary > 0 && bytes <= Integer.MAX_VALUE) {
+        // ONNX Runtime writes the logits straight into this off-heap buffer, read in place row by
+        // row: no second copy (getFloatBuffer would copy them onto the Java heap).
+        FloatBuffer values =
+            ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        try (OnnxTensor pinned = OnnxTensor.createTensor(OnnxSessions.environment(), values, shape);
+            OrtSession.Result out =
+                model.session().run(feed, Set.of(), Map.of("logits", pinned))) {
+          return new Logits(values, shape);
+        }
+      }
       try (OrtSession.Result out = model.session().run(feed, Set.of("logits"))) {
         OnnxTensor logits = OnnxTensors.output(out, "logits");
         return new Logits(logits.getFloatBuffer(), logits.getInfo().getShape());

@@ -14,7 +14,10 @@ import java.util.List;
  * causal LM ({@link ModelKind#CAUSAL_LM}). A document is {@code [leading specials, e.g. BOS]} plus
  * its first tokens within the budget; every token after the first is predicted from the ones
  * before it. Trailing special tokens (an EOS some tokenizers append) are not scored, since a
- * truncated document does not end there. Thread-safe.
+ * truncated document does not end there. The LM head runs only at the positions that predict a
+ * token (each row's real positions but its last) where the graph allows the rewrite ({@link
+ * dev.dataselect.models.LogitPositions}); the logits land in an off-heap buffer that is read row by
+ * row in place, with no second copy on the Java heap. Thread-safe.
  */
 public final class PerplexityScorer {
   private final LoadedModel model;
@@ -105,14 +108,29 @@ public final class PerplexityScorer {
       inputs.add(frame(d.ids()));
     }
     TokenBatch batch = TokenBatch.pad(inputs, model.tokenizer().padId(), config.paddingSide());
-    Logits logits = runner.causal(batch);
+    // Logits where a next token is predicted: the first n - 1 real positions of each row (padded
+    // with repeats to the longest), so the head skips each row's last position and the pads.
+    int perRow = 1;
+    for (int r = 0; r < batch.rows(); r++) {
+      perRow = Math.max(perRow, batch.length(r) - 1);
+    }
+    long[] positions = new long[batch.rows() * perRow];
+    for (int r = 0; r < batch.rows(); r++) {
+      int last = Math.max(batch.length(r) - 2, 0);
+      for (int j = 0; j < perRow; j++) {
+        positions[r * perRow + j] = batch.offset(r) + Math.min(j, last);
+      }
+    }
+    Logits logits = runner.causal(batch, positions, perRow);
+    boolean selected = runner.logitPositions();
     List<double[]> out = new ArrayList<>(docs.size());
     for (int r = 0; r < batch.rows(); r++) {
       int start = batch.offset(r);
       int n = batch.length(r);
       double sum = 0;
       for (int t = 1; t < n; t++) {
-        sum -= logits.logProb(r, start + t - 1, batch.id(r, start + t));
+        int at = selected ? t - 1 : start + t - 1;
+        sum -= logits.logProb(r, at, batch.id(r, start + t));
       }
       int predicted = Math.max(n - 1, 0);
       out.add(new double[] {predicted == 0 ? Double.NaN : sum / predicted, predicted});

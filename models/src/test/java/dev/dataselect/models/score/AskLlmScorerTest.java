@@ -207,10 +207,15 @@ class AskLlmScorerTest {
   @Test
   void decoderOnlyScoresTheLastRealPositionUnderEitherPadding() {
     AskLlmOptions options = AskLlmOptions.defaults().withTemplate(TEMPLATE);
+    // Without past inputs the graph is rewritten to run its head at the last position only
+    // (LogitPositions); with them (an Add of the past tensors after the head) it is not, and the
+    // logits at every position are read: both must give the reference scores.
+    for (boolean past : new boolean[] {true, false})
     for (boolean positionIds : new boolean[] {true, false}) {
       double[] previous = null;
       for (PaddingSide side : PaddingSide.values()) {
-        try (LoadedModel lm = LoadedModel.load(causal(positionIds, true, side))) {
+        try (LoadedModel lm = LoadedModel.load(causal(positionIds, past, side))) {
+          assertEquals(!past, lm.logitPositions(), lm.logitsNote());
           AskLlmScorer scorer = new AskLlmScorer(lm, options);
           long[] first = scorer.inputIds(DOCS.get(0));
           assertEquals(Fixtures.BOS, first[0]);

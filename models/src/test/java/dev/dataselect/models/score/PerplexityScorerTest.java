@@ -26,14 +26,17 @@ class PerplexityScorerTest {
 
   @Test
   void meanNllEqualsAHandComputationUnderEitherPadding() {
+    // past = false: the head runs at the predicting positions only (LogitPositions); true: at all.
+    for (boolean past : new boolean[] {true, false})
     for (PaddingSide side : PaddingSide.values()) {
       ModelConfig config =
           ModelConfig.causalLm(
-                  ModelLocation.ofBytes("lm", Fixtures.causalModel(true, true)),
+                  ModelLocation.ofBytes("lm", Fixtures.causalModel(true, past)),
                   Fixtures.tokenizer(Fixtures.Frame.BOS))
               .withPaddingSide(side)
               .withMaxTokens(5);
       try (LoadedModel lm = LoadedModel.load(config)) {
+        assertEquals(!past, lm.logitPositions(), lm.logitsNote());
         PerplexityScorer scorer = new PerplexityScorer(lm);
         PerplexityScores scores = scorer.score(DOCS);
         PerplexityScores bucketed = scorer.score(DOCS, 2);
