@@ -65,13 +65,69 @@ class SplitReadTest {
     return s.append("{\"text\": \"last, without a newline\"}").toString();
   }
 
-  /** Reads the file in one range and in ranges of {@code splitBytes}; returns the split read's range count. */
-  private long assertSplitEqualsWhole(ReadCorpus read, long splitBytes, String expectedCounts) {
+  /**
+   * Every splittable format, with the cases a boundary can fall on, read in one pipeline twice: in
+   * one range per file and in ranges of 23 bytes (one per row group or record batch). The reads are
+   * equal record for record, and the split read used exactly the ranges expected.
+   */
+  @Test
+  void everyFormatReadsTheSameInManyRangesAsInOne() throws IOException {
+    List<Path> files = new ArrayList<>();
+    List<String> counts = new ArrayList<>();
+    long split = 23;
+    long expectedRanges = 0;
+
+    String jsonl = lines(60); // 9 of each kind with a record (5 kinds: 4 documents, 2 dead) and a last line
+    files.add(Fixtures.write(dir.resolve("s.jsonl"), jsonl));
+    expectedRanges += ceil(jsonl.getBytes(StandardCharsets.UTF_8).length, split);
+    counts.add("jsonl 34 18");
+
+    StringBuilder tsv = new StringBuilder("id\ttext\tlang\n");
+    for (int i = 0; i < 40; i++) {
+      tsv.append(i % 9 == 4 ? "only\ttwo\n" : "t" + i + "\ttext \"" + i + "\" \u00e9\tfr\r\n").append(i % 5 == 0 ? "\n" : "");
+    }
+    files.add(Fixtures.write(dir.resolve("s.tsv"), tsv.toString())); // read unquoted, so split by lines
+    files.add(Fixtures.write(dir.resolve("s.txt"), tsv.toString()));
+    expectedRanges += 2 * ceil(tsv.toString().getBytes(StandardCharsets.UTF_8).length, split);
+    counts.add("tsv 36 4");
+    counts.add("txt 41 0");
+
+    Path parquet = parquet(150);
+    files.add(parquet);
+    int groups;
+    try (var channel = Files.newByteChannel(parquet);
+        ParquetFileReader r = ParquetFileReader.open(new ParquetRecords.ChannelInputFile(channel))) {
+      groups = r.getRowGroups().size();
+    }
+    assertTrue(groups >= 4, "row groups: " + groups);
+    expectedRanges += groups;
+    counts.add("parquet 138 12");
+
+    files.add(arrowFile(5));
+    expectedRanges += 5;
+    counts.add("arrow 20 5");
+
+    // a compressed file is read whole however small the split (quoted CSV is too: ReadCorpusTest)
+    files.add(Fixtures.write(dir.resolve("g.jsonl.gz"), lines(10)));
+    expectedRanges += 1;
+    counts.add("gz 6 3");
+
+    List<String> patterns = files.stream().map(Path::toString).collect(java.util.stream.Collectors.toList());
+    ReadCorpus read = ReadCorpus.from(patterns).withTextFields(List.of("text", "contents"))
+        .withMaxRecordBytes(1024).withMetadataFields(List.of("n", "lang")).withCsvQuoting(false);
     Pipeline p = TestPipelines.create();
     PCollectionTuple whole = p.apply("Whole", read.withSplitBytes(1L << 40));
-    PCollectionTuple split = p.apply("Split", read.withSplitBytes(splitBytes));
-    PAssert.that(SplitReads.differences("Diff", whole, split)).empty();
-    PAssert.that(SplitReads.counts("WholeCounts", whole)).containsInAnyOrder(expectedCounts.split(" "));
+    PCollectionTuple inRanges = p.apply("Split", read.withSplitBytes(split));
+    PAssert.that(SplitReads.differences("Diff", whole, inRanges)).empty();
+    long docs = 0;
+    long dead = 0;
+    for (String c : counts) {
+      String[] f = c.split(" ");
+      docs += Long.parseLong(f[1]);
+      dead += Long.parseLong(f[2]);
+    }
+    PAssert.that(SplitReads.counts("WholeCounts", whole))
+        .containsInAnyOrder("documents=" + docs, "deadLetters=" + dead, "records=" + (docs + dead));
     PipelineResult result = p.run();
     TestPipelines.await(result);
     MetricQueryResults metrics = result.metrics().queryMetrics(
@@ -80,58 +136,32 @@ class SplitReadTest {
     for (MetricResult<Long> c : metrics.getCounters()) {
       ranges += c.getAttempted();
     }
-    return ranges - 1; // the whole read's one range
+    assertEquals(expectedRanges + files.size(), ranges, "initial ranges of both reads (one a file in the whole read)");
   }
 
-  @Test
-  void jsonLinesSplitAnywhereReadAsWhole() {
-    String content = lines(60);
-    Path f = Fixtures.write(dir.resolve("s.jsonl"), content);
-    int bytes = content.getBytes(StandardCharsets.UTF_8).length;
-    // 60 lines: 9 of each of the 5 kinds with a record + 1 final; blank lines are not records
-    long ranges = assertSplitEqualsWhole(
-        ReadCorpus.from(f.toString()).withMaxRecordBytes(1024).withMetadataFields(List.of("n")), 37,
-        "documents=34 deadLetters=18 records=52");
-    assertTrue(ranges >= bytes / 37, "ranges " + ranges + " for " + bytes + " bytes");
+  private static long ceil(long bytes, long split) {
+    return (bytes + split - 1) / split;
   }
 
-  @Test
-  void textLinesAndUnquotedTsvSplitAnywhereReadAsWhole() {
-    StringBuilder tsv = new StringBuilder("id\ttext\tlang\n");
-    for (int i = 0; i < 40; i++) {
-      tsv.append(i % 9 == 4 ? "only\ttwo\n" : "t" + i + "\ttext \"" + i + "\" \u00e9\tfr\r\n").append(i % 5 == 0 ? "\n" : "");
-    }
-    Path t = Fixtures.write(dir.resolve("s.tsv"), tsv.toString());
-    assertSplitEqualsWhole(
-        ReadCorpus.from(t.toString()).withCsvQuoting(false).withMetadataFields(List.of("lang")), 11,
-        "documents=36 deadLetters=4 records=40");
-    Path l = Fixtures.write(dir.resolve("s.txt"), tsv.toString());
-    assertSplitEqualsWhole(ReadCorpus.from(l.toString()), 5, "documents=41 deadLetters=0 records=41");
-  }
-
-  @Test
-  void parquetRowGroupsAndArrowBatchesReadAsWhole() throws IOException {
-    Schema schema = SchemaBuilder.record("R").fields().optionalString("text").requiredLong("n").endRecord();
+  /** A Parquet file of small row groups (about 1 KiB), a null text every 13th row. */
+  private Path parquet(int rows) throws IOException {
+    Schema schema = SchemaBuilder.record("R").fields().optionalString("contents").requiredLong("n").endRecord();
     Path f = dir.resolve("g.parquet");
     try (ParquetWriter<GenericRecord> w = AvroParquetWriter.<GenericRecord>builder(new org.apache.hadoop.fs.Path(f.toUri()))
         .withSchema(schema).withRowGroupSize(1024L).withPageSize(512).withMinRowCountForPageSizeCheck(1)
         .withMaxRowCountForPageSizeCheck(10).build()) {
-      for (int i = 0; i < 150; i++) {
+      for (int i = 0; i < rows; i++) {
         GenericData.Record r = new GenericData.Record(schema);
-        r.put("text", i % 13 == 0 ? null : "row " + i + " " + "words ".repeat(i % 5));
+        r.put("contents", i % 13 == 0 ? null : "row " + i + " " + "words ".repeat(i % 5));
         r.put("n", (long) i);
         w.write(r);
       }
     }
-    int groups;
-    try (var channel = Files.newByteChannel(f);
-        ParquetFileReader r = ParquetFileReader.open(new ParquetRecords.ChannelInputFile(channel))) {
-      groups = r.getRowGroups().size();
-    }
-    assertTrue(groups >= 4, "row groups: " + groups);
-    long ranges = assertSplitEqualsWhole(ReadCorpus.from(f.toString()).withIdField(""), 1, "documents=138 deadLetters=12 records=150");
-    assertEquals(groups, ranges); // each group (of about 2 KiB) its own range at splitBytes=1
+    return f;
+  }
 
+  /** An Arrow IPC file of {@code batches} record batches of 3, 4, ... rows, row 1 of each null. */
+  private Path arrowFile(int batches) throws IOException {
     Path a = dir.resolve("b.arrow");
     try (RootAllocator allocator = new RootAllocator();
         VarCharVector text = new VarCharVector("text", allocator);
@@ -139,7 +169,7 @@ class SplitReadTest {
         var channel = Files.newByteChannel(a, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
         ArrowFileWriter w = new ArrowFileWriter(root, null, channel)) {
       w.start();
-      for (int batch = 0; batch < 5; batch++) {
+      for (int batch = 0; batch < batches; batch++) {
         int rows = 3 + batch;
         text.allocateNew();
         for (int i = 0; i < rows; i++) {
@@ -155,19 +185,6 @@ class SplitReadTest {
       }
       w.end();
     }
-    assertEquals(5, assertSplitEqualsWhole(ReadCorpus.from(a.toString()), 1, "documents=20 deadLetters=5 records=25"));
-  }
-
-  @Test
-  void compressedAndQuotedFilesAreReadWholeInOneRange() {
-    List<String> rows = new ArrayList<>();
-    rows.add("id,text");
-    for (int i = 0; i < 20; i++) {
-      rows.add("c" + i + ",\"two\nlines " + i + "\"");
-    }
-    Path csv = Fixtures.write(dir.resolve("q.csv"), String.join("\n", rows) + "\n");
-    assertEquals(1, assertSplitEqualsWhole(ReadCorpus.from(csv.toString()), 1, "documents=20 deadLetters=0 records=20"));
-    Path gz = Fixtures.write(dir.resolve("g.jsonl.gz"), lines(10));
-    assertEquals(1, assertSplitEqualsWhole(ReadCorpus.from(gz.toString()), 1, "documents=7 deadLetters=2 records=9"));
+    return a;
   }
 }
