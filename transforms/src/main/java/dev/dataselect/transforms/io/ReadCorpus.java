@@ -619,7 +619,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       } else if (format == null) {
         sink.failure(
             Reason.UNKNOWN_FORMAT,
-            "no format is known for '" + sink.fileName + "'; pass a format (jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord, wet)",
+            "no format is known for '" + sink.fileName + "'; pass a format (jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord, wet, warc)",
             "");
       } else if (isText(format) && looksBinary(file)) {
         sink.failure(Reason.BINARY_FILE, binaryDetail(format), "");
@@ -686,6 +686,8 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
           return new TfRecordRecords();
         case WET:
           return new WetRecords();
+        case WARC:
+          return new WarcRecords();
         default:
           throw new IllegalArgumentException("no reader for " + format);
       }
