@@ -46,12 +46,12 @@ import org.junit.jupiter.api.Test;
  * derived), texts, sources ({@code file#byteOffset} / {@code file#row}) and dead-letter locations.
  * The files are generated into {@code target/split-read/} (deterministic; nothing in the repository).
  *
- * <p>The JSONL file is 64 MB by default, so that the test stays near a minute on a 2-core CI machine;
+ * <p>The JSONL file is 32 MB by default, so that the test stays under a minute on a 2-core CI machine;
  * {@code -Ddataselect.splitReadMb=200} runs the issue's 200 MB (it passed so, in 119 s on 2 cores
  * shared with two other builds, load average 10: too slow for every CI run).
  */
 class SplitReadOnFlinkTest {
-  private static final long JSONL_BYTES = Long.getLong("dataselect.splitReadMb", 64) << 20;
+  private static final long JSONL_BYTES = Long.getLong("dataselect.splitReadMb", 32) << 20;
   private static final long JSONL_SPLIT = JSONL_BYTES / 16;
   private static final Map<String, Long> RESULTS = new ConcurrentHashMap<>();
 
@@ -62,7 +62,7 @@ class SplitReadOnFlinkTest {
     Path jsonl = dir.resolve("large.jsonl");
     long[] jsonlCounts = writeJsonl(jsonl, JSONL_BYTES);
     Path parquet = dir.resolve("groups.parquet");
-    long parquetRows = writeParquet(parquet, 31_000);
+    long parquetRows = writeParquet(parquet, 6_500);
     int groups;
     try (ParquetFileReader r = ParquetFileReader.open(
         HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(parquet.toUri()), new org.apache.hadoop.conf.Configuration()))) {
@@ -151,13 +151,13 @@ class SplitReadOnFlinkTest {
     return new long[] {docs, dead};
   }
 
-  /** Rows of about 1 KB, uncompressed, in row groups of about 1.5 MB; every 97th text is null. */
+  /** Rows of about 1 KB, uncompressed, in row groups of about 300 KB; every 97th text is null. */
   private static long writeParquet(Path f, int rows) throws IOException {
     Files.deleteIfExists(f);
     Schema schema = SchemaBuilder.record("R").fields().optionalString("contents").requiredLong("n").endRecord();
     SplittableRandom random = new SplittableRandom(20);
     try (ParquetWriter<GenericRecord> w = AvroParquetWriter.<GenericRecord>builder(new org.apache.hadoop.fs.Path(f.toUri()))
-        .withSchema(schema).withRowGroupSize(1_500_000L).withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
+        .withSchema(schema).withRowGroupSize(300_000L).withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
         .withDictionaryEncoding(false).build()) {
       StringBuilder text = new StringBuilder();
       for (int i = 0; i < rows; i++) {
