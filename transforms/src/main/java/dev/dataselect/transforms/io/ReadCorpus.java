@@ -49,9 +49,15 @@ import org.apache.beam.sdk.values.TupleTagList;
  * depend on file size; a record larger than {@link #withMaxRecordBytes} is rejected, not buffered.
  *
  * <p>The result holds three outputs: {@link #DOCUMENTS}, {@link #DEAD_LETTERS} (reason, {@code
- * file#index}, detail, truncated payload) and {@link #RECORDS}, one count of records seen per file,
- * so that records = documents + dead letters can be checked exactly. Blank lines in line formats are
- * separators, not records.
+ * file#index}, detail, truncated payload) and {@link #RECORDS}, counts of records seen (several per
+ * file: each is sent before the reader claims its next position, since nothing may be output after
+ * a claim fails), so that records = documents + dead letters can be checked exactly. Blank lines in
+ * line formats are separators, not records.
+ *
+ * <p>Large files are split across workers (a splittable DoFn; see {@link #withSplitBytes}): the
+ * {@code index} of an uncompressed JSONL, text-lines or unquoted CSV/TSV record is its byte offset,
+ * of a Parquet or Arrow row its row number in the file, of any other record its record number; so
+ * sources, derived ids and dead-letter locations do not depend on how a file was split.
  *
  * <pre>{@code
  * PCollectionTuple read = p.apply(ReadCorpus.from("gs://bucket/c4/*.json.gz").withTextField("text"));
