@@ -245,7 +245,8 @@ public final class SelectJob {
         .withMetadataFields(split(options.getMetadataFields()))
         .withMaxRecordBytes(options.getMaxRecordBytes())
         .withCsvHeader(split(options.getCsvHeader()))
-        .withCsvQuoting(options.getCsvQuoting());
+        .withCsvQuoting(options.getCsvQuoting())
+        .withSplitBytes(options.getSplitBytes());
   }
 
   static List<String> split(String csv) {

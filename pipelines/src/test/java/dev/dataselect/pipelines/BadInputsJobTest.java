@@ -70,7 +70,8 @@ class BadInputsJobTest {
       "{\"id\": \"g3\", \"text\": \"Another text under the id of document 3.\"}\n", "duplicate_id",
     };
     for (int i = 0; i < bad.length; i += 2) {
-      expected.put("good.jsonl#" + (30 + i / 2), bad[i + 1]);
+      // an uncompressed line's index is its byte offset (ASCII here: one byte a character)
+      expected.put("good.jsonl#" + good.length(), bad[i + 1]);
       good.append(bad[i]);
     }
     // The same text as g7 under another id: an exact duplicate (counted, not a dead letter).

@@ -63,6 +63,12 @@ public final class DeadLetter implements Serializable {
     BINARY_FILE,
     /** The file's extension names no known format and no format was given. */
     UNKNOWN_FORMAT,
+    /** A WARC response whose payload is not HTML (a PDF, an image, JSON, ...): no text to extract. */
+    NOT_HTML,
+    /** A WARC response with an HTTP status other than 2xx (a redirect, an error page). */
+    HTTP_STATUS,
+    /** A WARC record whose HTTP message or payload cannot be parsed or decoded (bad chunking, bad encoding). */
+    MALFORMED_HTTP,
     /** A model failed on the document even alone, or gave no usable result for it. */
     INFERENCE_FAILED,
     /** A training record (student labels or teacher scores) has no label. */

@@ -65,6 +65,15 @@ public interface CorpusOptions extends PipelineOptions {
   void setCsvQuoting(Boolean value);
 
   @Description(
+      "Size in bytes of the ranges large uncompressed files are first split into across workers (JSONL, text lines, "
+          + "unquoted CSV/TSV by bytes; Parquet row groups and Arrow record batches grouped up to it). What is read "
+          + "and every id are the same however files are split.")
+  @Default.Long(64L << 20)
+  Long getSplitBytes();
+
+  void setSplitBytes(Long value);
+
+  @Description(
       "Keep a deterministic subset of at most N documents (the N smallest hash(id, seed)); 0 keeps all. "
           + "For local trials: the subset is gathered on one worker.")
   @Default.Long(0)

@@ -27,7 +27,13 @@ public enum CorpusFormat {
    * Common Crawl WET ({@code .warc.wet}, {@code .warc.wet.gz}): each {@code conversion} record is a
    * document (its text, with the target URL, date and identified languages as fields).
    */
-  WET;
+  WET,
+  /**
+   * Web archives ({@code .warc}, {@code .warc.gz}; not the older ARC format):
+   * each {@code response} record with an HTML payload is a document, its text extracted with jsoup;
+   * other responses are dead letters with their reason (not HTML, HTTP status, malformed HTTP).
+   */
+  WARC;
 
   private static final String[] COMPRESSION_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate"};
 
@@ -42,6 +48,9 @@ public enum CorpusFormat {
     }
     if (name.endsWith(".warc.wet") || name.endsWith(".wet")) {
       return Optional.of(WET);
+    }
+    if (name.endsWith(".warc")) {
+      return Optional.of(WARC);
     }
     if (name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".ndjson")) {
       return Optional.of(JSONL);

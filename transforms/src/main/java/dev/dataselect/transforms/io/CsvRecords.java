@@ -82,4 +82,95 @@ final class CsvRecords implements FormatReader {
       }
     }
   }
+
+  /**
+   * The column names for reading an unquoted file line by line: the caller's, or the fields of the
+   * file's first non-empty line (its header), with that line's byte offset so the range holding it
+   * can pass over it (-1 when the caller named the columns).
+   */
+  static Header header(java.nio.channels.SeekableByteChannel channel, ReadCorpus.Settings settings, char delimiter)
+      throws IOException {
+    if (!settings.csvHeader().isEmpty()) {
+      return new Header(settings.csvHeader(), -1);
+    }
+    channel.position(0);
+    LineReader lines = new LineReader(Channels.newInputStream(channel), settings.maxRecordBytes());
+    while (true) {
+      long offset = lines.offset();
+      if (!lines.next()) {
+        return new Header(List.of(), -1); // no header, hence no rows
+      }
+      if (lines.length() == 0) {
+        continue;
+      }
+      if (lines.oversized()) {
+        throw new IOException("the header line is longer than maxRecordBytes=" + settings.maxRecordBytes());
+      }
+      return new Header(fields(Utf8.strict(lines.bytes()), delimiter), offset);
+    }
+  }
+
+  /** The column names and the offset of the header line. */
+  static final class Header {
+    final List<String> names;
+    final long offset;
+
+    Header(List<String> names, long offset) {
+      this.names = names;
+      this.offset = offset;
+    }
+  }
+
+  /**
+   * One line of an unquoted CSV/TSV file, as Commons CSV reads it without quoting: a row, a dead
+   * letter, or nothing (an empty line).
+   */
+  static void line(LineReader lines, Header header, char delimiter, ReadCorpus.Settings settings, RecordSink sink) {
+    if (lines.length() == 0) {
+      return;
+    }
+    byte[] bytes = lines.bytes();
+    if (lines.oversized()) {
+      sink.failure(
+          Reason.RECORD_TOO_LARGE,
+          "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
+          Utf8.lenient(bytes));
+      return;
+    }
+    String line;
+    try {
+      line = Utf8.strict(bytes);
+    } catch (CharacterCodingException e) {
+      sink.failure(Reason.INVALID_UTF8, "line is not valid UTF-8", Utf8.lenient(bytes));
+      return;
+    }
+    List<String> values;
+    try {
+      values = fields(line, delimiter);
+    } catch (IOException | UncheckedIOException e) {
+      sink.failure(Reason.MALFORMED_CSV, JsonLinesRecords.firstLine(e.getMessage()), line);
+      return;
+    }
+    String payload = String.join(String.valueOf(delimiter), values);
+    if (values.size() != header.names.size()) {
+      sink.failure(
+          Reason.MALFORMED_CSV, "row has " + values.size() + " fields, the header has " + header.names.size(), payload);
+      return;
+    }
+    sink.record(
+        name -> {
+          int i = header.names.indexOf(name);
+          return i < 0 ? null : values.get(i);
+        },
+        () -> payload);
+  }
+
+  /** The fields of one line without quoting (Commons CSV's parse, so spaces and {@code \r} are treated alike). */
+  private static List<String> fields(String line, char delimiter) throws IOException {
+    CSVFormat format = CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setQuote(null).setIgnoreEmptyLines(true).get();
+    try (CSVParser parser = format.parse(new java.io.StringReader(line))) {
+      List<CSVRecord> rows = parser.getRecords();
+      return rows.isEmpty() ? List.of() : rows.get(0).toList();
+    }
+  }
 }

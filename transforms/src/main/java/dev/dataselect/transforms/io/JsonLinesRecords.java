@@ -22,41 +22,46 @@ final class JsonLinesRecords implements FormatReader {
     try (InputStream in = Channels.newInputStream(file.open())) {
       LineReader lines = new LineReader(in, settings.maxRecordBytes());
       while (lines.next()) {
-        if (lines.blank()) {
-          continue;
-        }
-        byte[] bytes = lines.bytes();
-        if (lines.oversized()) {
-          sink.failure(
-              Reason.RECORD_TOO_LARGE,
-              "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
-              Utf8.lenient(bytes));
-          continue;
-        }
-        String line;
-        try {
-          line = Utf8.strict(bytes);
-        } catch (CharacterCodingException e) {
-          sink.failure(Reason.INVALID_UTF8, "line is not valid UTF-8", Utf8.lenient(bytes));
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = MAPPER.readTree(line);
-        } catch (JsonProcessingException e) {
-          sink.failure(Reason.MALFORMED_JSON, firstLine(e.getOriginalMessage()), line);
-          continue;
-        }
-        if (node == null || !node.isObject()) {
-          sink.failure(
-              Reason.MALFORMED_JSON,
-              "expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType()),
-              line);
-          continue;
-        }
-        sink.record(name -> value(node.get(name)), () -> line);
+        line(lines, settings, sink);
       }
     }
+  }
+
+  /** One line of a JSONL file: a record, a dead letter, or nothing (a blank line). */
+  static void line(LineReader lines, ReadCorpus.Settings settings, RecordSink sink) {
+    if (lines.blank()) {
+      return;
+    }
+    byte[] bytes = lines.bytes();
+    if (lines.oversized()) {
+      sink.failure(
+          Reason.RECORD_TOO_LARGE,
+          "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
+          Utf8.lenient(bytes));
+      return;
+    }
+    String line;
+    try {
+      line = Utf8.strict(bytes);
+    } catch (CharacterCodingException e) {
+      sink.failure(Reason.INVALID_UTF8, "line is not valid UTF-8", Utf8.lenient(bytes));
+      return;
+    }
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(line);
+    } catch (JsonProcessingException e) {
+      sink.failure(Reason.MALFORMED_JSON, firstLine(e.getOriginalMessage()), line);
+      return;
+    }
+    if (node == null || !node.isObject()) {
+      sink.failure(
+          Reason.MALFORMED_JSON,
+          "expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType()),
+          line);
+      return;
+    }
+    sink.record(name -> value(node.get(name)), () -> line);
   }
 
   private static Object value(JsonNode node) {

@@ -20,6 +20,8 @@ final class LineReader {
   private int lineLength;
   private long totalLength;
   private boolean eof;
+  /** Bytes of the stream consumed before {@code buffer[0]}. */
+  private long bufferStart;
 
   LineReader(InputStream in, int maxBytes) {
     this.in = in;
@@ -36,6 +38,7 @@ final class LineReader {
     boolean any = false;
     while (true) {
       if (pos == limit) {
+        bufferStart += limit;
         limit = in.read(buffer);
         pos = 0;
         if (limit <= 0) {
@@ -73,6 +76,14 @@ final class LineReader {
       System.arraycopy(buffer, start, line, lineLength, take);
       lineLength += take;
     }
+  }
+
+  /**
+   * Bytes consumed from the stream so far: the offset, from where the stream started, of the line
+   * that the next {@link #next()} reads (its newline included in what is consumed).
+   */
+  long offset() {
+    return bufferStart + pos;
   }
 
   /** True when the current line is longer than the bound and only its head was kept. */

@@ -3,6 +3,9 @@ package dev.dataselect.transforms.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.util.List;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -35,6 +38,49 @@ final class ParquetRecords implements FormatReader {
     }
   }
 
+  /** The row groups of a Parquet file, from its footer. */
+  static List<BlockMetaData> rowGroups(FileIO.ReadableFile file) throws IOException {
+    try (SeekableByteChannel channel = file.openSeekable();
+        ParquetFileReader reader = ParquetFileReader.open(new ChannelInputFile(channel))) {
+      return reader.getFooter().getBlocks();
+    }
+  }
+
+  /**
+   * Reads row group {@code group} alone (parquet-mr keeps the row groups whose midpoint lies in the
+   * file range given, here the group's own bytes), numbering its rows from the row count of the
+   * groups before it: the same row numbers a read of the whole file gives.
+   */
+  static void readRowGroup(FileIO.ReadableFile file, List<BlockMetaData> groups, int group, RecordSink sink)
+      throws IOException {
+    long row = 0;
+    for (int g = 0; g < group; g++) {
+      row += groups.get(g).getRowCount();
+    }
+    BlockMetaData block = groups.get(group);
+    long start = block.getStartingPos();
+    long end = start + block.getCompressedSize();
+    long expected = row + block.getRowCount();
+    sink.at(row); // where a failure to open the group is reported
+    try (SeekableByteChannel channel = file.openSeekable();
+        ParquetReader<GenericRecord> reader =
+            AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(channel))
+                .withDataModel(GenericData.get())
+                .withFileRange(start, end)
+                .build()) {
+      GenericRecord next;
+      while ((next = reader.read()) != null) {
+        GenericRecord r = next;
+        sink.at(row++);
+        sink.record(name -> value(r, name), () -> String.valueOf(r));
+      }
+    }
+    if (row != expected) {
+      throw new IOException("row group " + group + " gave " + (row - expected + block.getRowCount())
+          + " rows, its footer says " + block.getRowCount());
+    }
+  }
+
   private static Object value(GenericRecord record, String name) {
     Schema.Field field = record.getSchema().getField(name);
     if (field == null) {
@@ -51,7 +97,7 @@ final class ParquetRecords implements FormatReader {
   }
 
   /** Parquet's {@link InputFile} over a Beam seekable channel. */
-  private static final class ChannelInputFile implements InputFile {
+  static final class ChannelInputFile implements InputFile {
     private final SeekableByteChannel channel;
 
     ChannelInputFile(SeekableByteChannel channel) {

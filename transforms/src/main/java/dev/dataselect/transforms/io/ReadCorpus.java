@@ -9,7 +9,12 @@ import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.DeadLetter.Reason;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.Hashes;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import java.nio.charset.CharacterCodingException;
 import java.util.EnumMap;
 import java.util.List;
@@ -44,9 +49,15 @@ import org.apache.beam.sdk.values.TupleTagList;
  * depend on file size; a record larger than {@link #withMaxRecordBytes} is rejected, not buffered.
  *
  * <p>The result holds three outputs: {@link #DOCUMENTS}, {@link #DEAD_LETTERS} (reason, {@code
- * file#index}, detail, truncated payload) and {@link #RECORDS}, one count of records seen per file,
- * so that records = documents + dead letters can be checked exactly. Blank lines in line formats are
- * separators, not records.
+ * file#index}, detail, truncated payload) and {@link #RECORDS}, counts of records seen (several per
+ * file: each is sent before the reader claims its next position, since nothing may be output after
+ * a claim fails), so that records = documents + dead letters can be checked exactly. Blank lines in
+ * line formats are separators, not records.
+ *
+ * <p>Large files are split across workers (a splittable DoFn; see {@link #withSplitBytes}): the
+ * {@code index} of an uncompressed JSONL, text-lines or unquoted CSV/TSV record is its byte offset,
+ * of a Parquet or Arrow row its row number in the file, of any other record its record number; so
+ * sources, derived ids and dead-letter locations do not depend on how a file was split.
  *
  * <pre>{@code
  * PCollectionTuple read = p.apply(ReadCorpus.from("gs://bucket/c4/*.json.gz").withTextField("text"));
@@ -68,6 +79,9 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
   /** Default bound on one record: 4 MiB, well above the largest real web documents. */
   public static final int DEFAULT_MAX_RECORD_BYTES = 4 << 20;
+
+  /** Default size of the ranges large files are split into: 64 MiB. */
+  public static final long DEFAULT_SPLIT_BYTES = 64L << 20;
 
   private final Settings settings;
 
@@ -181,6 +195,20 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     return new ReadCorpus(s);
   }
 
+  /**
+   * The size of the byte ranges an uncompressed JSONL, text-lines or unquoted CSV/TSV file is first
+   * split into, and the size runs of Parquet row groups or Arrow record batches are grouped up to
+   * (at least one unit a range); a runner may split any range further. Default 64 MiB. Compressed
+   * files, quoted CSV/TSV, whole-file text, TFRecord and WET are read whole. The split never changes
+   * what is read: a record belongs to the range its first byte (or its unit) is in.
+   */
+  public ReadCorpus withSplitBytes(long splitBytes) {
+    checkArgument(splitBytes >= 1 && splitBytes <= (1L << 40), "splitBytes must be in [1, 2^40], got %s", splitBytes);
+    Settings s = settings.copy();
+    s.splitBytes = splitBytes;
+    return new ReadCorpus(s);
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -244,7 +272,8 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         .add(DisplayData.item("metadataFields", String.join(",", settings.metadataFields)).withLabel("Metadata fields"))
         .add(DisplayData.item("maxRecordBytes", settings.maxRecordBytes).withLabel("Max record bytes"))
         .add(DisplayData.item("csvHeader", String.join(",", settings.csvHeader)).withLabel("CSV header"))
-        .add(DisplayData.item("csvQuoting", settings.csvQuoting).withLabel("CSV quoting"));
+        .add(DisplayData.item("csvQuoting", settings.csvQuoting).withLabel("CSV quoting"))
+        .add(DisplayData.item("splitBytes", settings.splitBytes).withLabel("Split bytes"));
   }
 
   /** The immutable reading settings; readers see them through the accessors. */
@@ -260,6 +289,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
     private List<String> csvHeader = ImmutableList.of();
     private boolean csvQuoting = true;
+    private long splitBytes = DEFAULT_SPLIT_BYTES;
 
     private Settings(List<String> filePatterns) {
       this.filePatterns = filePatterns;
@@ -274,6 +304,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       s.maxRecordBytes = maxRecordBytes;
       s.csvHeader = csvHeader;
       s.csvQuoting = csvQuoting;
+      s.splitBytes = splitBytes;
       s.errorHandler = errorHandler;
       return s;
     }
@@ -310,13 +341,31 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     public boolean csvQuoting() {
       return csvQuoting;
     }
+
+    public long splitBytes() {
+      return splitBytes;
+    }
   }
 
-  /** Streams one file's records into documents and dead letters. */
+  private enum Mode {
+    BYTES,
+    UNITS,
+    WHOLE
+  }
+
+  /**
+   * Streams one file's records into documents and dead letters: a splittable DoFn whose restriction
+   * is a byte range, a range of row groups or record batches, or {@code [0, 1)} for a file read
+   * whole, so that a runner splits large files across workers (and can split a range further).
+   */
   private static final class ReadFileFn extends DoFn<FileIO.ReadableFile, Document> {
     private static final int SNIFF_BYTES = 8192;
     private final Settings settings;
     private final Counter files = Metrics.counter(ReadCorpus.class, "files");
+    /** Calls to process a range (the initial ranges, and the rest of a range after a runner's checkpoint). */
+    private final Counter ranges = Metrics.counter(ReadCorpus.class, "ranges");
+    /** Ranges the files were first split into. */
+    private final Counter initialRanges = Metrics.counter(ReadCorpus.class, "initialRanges");
     private final Counter records = Metrics.counter(ReadCorpus.class, "records");
     private final Counter documents = Metrics.counter(ReadCorpus.class, "documents");
     private final Counter deadLetters = Metrics.counter(ReadCorpus.class, "deadLetters");
@@ -334,27 +383,252 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       }
     }
 
+    private CorpusFormat format(FileIO.ReadableFile file) {
+      return settings.format != CorpusFormat.AUTO
+          ? settings.format
+          : CorpusFormat.fromFileName(file.getMetadata().resourceId().getFilename()).orElse(null);
+    }
+
+    /**
+     * How a file is read: by byte ranges (uncompressed JSONL, text lines, unquoted CSV/TSV), by
+     * units from its footer (uncompressed Parquet row groups, Arrow file-format record batches),
+     * or whole (compressed files, quoted CSV/TSV, whole-file text, TFRecord, WET, empty files and
+     * files of no known format). It depends on the file and the settings only, never on a range.
+     */
+    private Mode mode(FileIO.ReadableFile file) {
+      CorpusFormat format = format(file);
+      boolean uncompressed =
+          file.getCompression() == Compression.UNCOMPRESSED
+              || (file.getCompression() == Compression.AUTO
+                  && Compression.detect(file.getMetadata().resourceId().getFilename()) == Compression.UNCOMPRESSED);
+      if (format == null || !uncompressed || file.getMetadata().sizeBytes() == 0) {
+        return Mode.WHOLE;
+      }
+      switch (format) {
+        case JSONL:
+        case TEXT_LINES:
+          return Mode.BYTES;
+        case CSV:
+        case TSV:
+          return settings.csvQuoting ? Mode.WHOLE : Mode.BYTES;
+        case PARQUET:
+        case ARROW:
+          return Mode.UNITS;
+        default:
+          return Mode.WHOLE;
+      }
+    }
+
+    /**
+     * The byte sizes of the units (row groups, record batches) of a file read by units, or null
+     * when it must be read whole (no footer, a footer that cannot be read, or no units).
+     */
+    @javax.annotation.Nullable
+    private long[] unitSizes(FileIO.ReadableFile file) {
+      try {
+        long[] sizes = format(file) == CorpusFormat.PARQUET
+            ? ParquetRecords.rowGroups(file).stream().mapToLong(b -> b.getCompressedSize()).toArray()
+            : ArrowRecords.batchSizes(file);
+        return sizes != null && sizes.length > 0 ? sizes : null;
+      } catch (IOException | RuntimeException e) {
+        return null; // the whole-file reader reports what is wrong with it
+      }
+    }
+
+    @GetInitialRestriction
+    public OffsetRange initialRestriction(@Element FileIO.ReadableFile file) {
+      switch (mode(file)) {
+        case BYTES:
+          return new OffsetRange(0, file.getMetadata().sizeBytes());
+        case UNITS:
+          long[] sizes = unitSizes(file);
+          return new OffsetRange(0, sizes == null ? 1 : sizes.length);
+        default:
+          return new OffsetRange(0, 1);
+      }
+    }
+
+    /**
+     * Byte ranges of {@code splitBytes} (the last may be shorter); runs of consecutive row groups or
+     * record batches of about {@code splitBytes} (at least one each, so a 20-group shard gives 20
+     * ranges with the default 64 MiB when its groups are larger); one range for a file read whole.
+     * A runner may split any range further while it runs.
+     */
+    @SplitRestriction
+    public void splitRestriction(
+        @Element FileIO.ReadableFile file, @Restriction OffsetRange range, OutputReceiver<OffsetRange> out) {
+      Mode mode = mode(file);
+      long[] sizes = mode == Mode.UNITS ? unitSizes(file) : null;
+      if (mode == Mode.BYTES) {
+        for (long from = range.getFrom(); from < range.getTo(); from += settings.splitBytes) {
+          emit(out, new OffsetRange(from, Math.min(range.getTo(), from + settings.splitBytes)));
+        }
+      } else if (sizes != null) {
+        long from = range.getFrom();
+        long bytes = 0;
+        for (long unit = range.getFrom(); unit < range.getTo(); unit++) {
+          bytes += sizes[(int) unit];
+          if (bytes >= settings.splitBytes || unit == range.getTo() - 1) {
+            emit(out, new OffsetRange(from, unit + 1));
+            from = unit + 1;
+            bytes = 0;
+          }
+        }
+      } else {
+        emit(out, range);
+      }
+    }
+
+    private void emit(OutputReceiver<OffsetRange> out, OffsetRange range) {
+      out.output(range);
+      initialRanges.inc();
+    }
+
+    @GetRestrictionCoder
+    public OffsetRange.Coder restrictionCoder() {
+      return OffsetRange.Coder.of();
+    }
+
     @ProcessElement
-    public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
-      files.inc();
+    public void process(
+        @Element FileIO.ReadableFile file,
+        RestrictionTracker<OffsetRange, Long> tracker,
+        MultiOutputReceiver out) {
+      ranges.inc();
       FileSink sink = new FileSink(file, out);
-      CorpusFormat format =
-          settings.format != CorpusFormat.AUTO
-              ? settings.format
-              : CorpusFormat.fromFileName(sink.fileName).orElse(null);
+      OffsetRange range = tracker.currentRestriction();
+      if (range.getFrom() == 0) {
+        files.inc();
+      }
+      Mode mode = mode(file);
+      long[] units = mode == Mode.UNITS ? unitSizes(file) : null;
+      if (mode == Mode.BYTES) {
+        readBytes(file, range, tracker, sink);
+      } else if (units != null) {
+        readUnits(file, units.length, tracker, sink);
+      } else if (tracker.tryClaim(range.getFrom())) {
+        readWhole(file, sink);
+        sink.flush();
+        tracker.tryClaim(Long.MAX_VALUE);
+      }
+    }
+
+    /** Reads the records that start in the claimed byte range: from the first line start at or after its start. */
+    private void readBytes(
+        FileIO.ReadableFile file, OffsetRange range, RestrictionTracker<OffsetRange, Long> tracker, FileSink sink) {
+      CorpusFormat format = format(file);
+      if (looksBinary(file)) { // the same answer for every range; the range holding offset 0 reports it
+        if (range.getFrom() == 0 && tracker.tryClaim(0L)) {
+          sink.failure(Reason.BINARY_FILE, binaryDetail(format), "");
+          sink.flush();
+        }
+        tracker.tryClaim(Long.MAX_VALUE);
+        return;
+      }
+      char delimiter = format == CorpusFormat.TSV ? '\t' : ',';
+      long offset = range.getFrom();
+      boolean claimed = false;
+      try (SeekableByteChannel channel = file.openSeekable()) {
+        CsvRecords.Header header =
+            format == CorpusFormat.CSV || format == CorpusFormat.TSV ? CsvRecords.header(channel, settings, delimiter) : null;
+        long base = Math.max(0, range.getFrom() - 1);
+        channel.position(base);
+        LineReader lines = new LineReader(Channels.newInputStream(channel), settings.maxRecordBytes);
+        if (range.getFrom() > 0) {
+          lines.next(); // the end of a line that starts before this range: the range before reads it
+        }
+        while (true) {
+          offset = base + lines.offset();
+          sink.flush();
+          if (!tracker.tryClaim(offset)) {
+            return;
+          }
+          claimed = true;
+          if (!lines.next()) {
+            tracker.tryClaim(Long.MAX_VALUE);
+            return;
+          }
+          sink.at(offset);
+          if (header != null) {
+            if (offset != header.offset) {
+              CsvRecords.line(lines, header, delimiter, settings, sink);
+            }
+          } else if (format == CorpusFormat.JSONL) {
+            JsonLinesRecords.line(lines, settings, sink);
+          } else {
+            TextRecords.line(lines, settings, sink);
+          }
+        }
+      } catch (Exception e) { // IOException, or a parser's unchecked exception on corrupt input
+        if (!claimed) { // a failure before the first record (opening, the header): reported once, by the first range
+          offset = 0;
+          if (range.getFrom() != 0 || !tracker.tryClaim(0L)) {
+            tracker.tryClaim(Long.MAX_VALUE);
+            return;
+          }
+        }
+        sink.at(offset);
+        sink.failure(
+            Reason.CORRUPT_FILE,
+            "stopped reading " + format.name().toLowerCase() + " at byte " + offset + ": "
+                + e.getClass().getSimpleName() + ": " + JsonLinesRecords.firstLine(e.getMessage()),
+            "");
+        sink.flush();
+        tracker.tryClaim(Long.MAX_VALUE);
+      }
+    }
+
+    /** Reads each claimed row group or record batch, numbering rows as a read of the whole file does. */
+    private void readUnits(FileIO.ReadableFile file, int units, RestrictionTracker<OffsetRange, Long> tracker, FileSink sink) {
+      CorpusFormat format = format(file);
+      List<org.apache.parquet.hadoop.metadata.BlockMetaData> groups = null;
+      for (long unit = tracker.currentRestriction().getFrom(); flushAndClaim(sink, tracker, unit); unit++) {
+        sink.at(0); // replaced by the unit's first row once the reader knows it
+        try {
+          if (format == CorpusFormat.PARQUET) {
+            if (groups == null) {
+              groups = ParquetRecords.rowGroups(file);
+            }
+            ParquetRecords.readRowGroup(file, groups, (int) unit, sink);
+          } else {
+            ArrowRecords.readBatch(file, (int) unit, sink);
+          }
+        } catch (Exception e) { // IOException, or a parser's unchecked exception on corrupt input
+          sink.failure(
+              Reason.CORRUPT_FILE,
+              "cannot read " + (format == CorpusFormat.PARQUET ? "row group " : "record batch ") + unit + " of "
+                  + units + ": " + e.getClass().getSimpleName() + ": " + JsonLinesRecords.firstLine(e.getMessage()),
+              "");
+        }
+      }
+    }
+
+    /**
+     * Claims a position after sending the count of the records read so far: no output may follow a
+     * failed claim, and a runner's checkpoint makes a claim fail at any time.
+     */
+    private static boolean flushAndClaim(FileSink sink, RestrictionTracker<OffsetRange, Long> tracker, long position) {
+      sink.flush();
+      return tracker.tryClaim(position);
+    }
+
+    private static String binaryDetail(CorpusFormat format) {
+      return "a " + format.name().toLowerCase() + " file with NUL bytes in its first " + SNIFF_BYTES
+          + " bytes: binary content (or UTF-16), not UTF-8 text";
+    }
+
+    /** Reads a file from its start to its end, numbering its records 0, 1, 2, ... */
+    private void readWhole(FileIO.ReadableFile file, FileSink sink) {
+      CorpusFormat format = format(file);
       if (file.getMetadata().sizeBytes() == 0) {
         sink.failure(Reason.EMPTY_FILE, "the file has no bytes", "");
       } else if (format == null) {
         sink.failure(
             Reason.UNKNOWN_FORMAT,
-            "no format is known for '" + sink.fileName + "'; pass a format (jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord)",
+            "no format is known for '" + sink.fileName + "'; pass a format (jsonl, parquet, csv, tsv, text_lines, text_file, arrow, tfrecord, wet, warc)",
             "");
       } else if (isText(format) && looksBinary(file)) {
-        sink.failure(
-            Reason.BINARY_FILE,
-            "a " + format.name().toLowerCase() + " file with NUL bytes in its first " + SNIFF_BYTES
-                + " bytes: binary content (or UTF-16), not UTF-8 text",
-            "");
+        sink.failure(Reason.BINARY_FILE, binaryDetail(format), "");
       } else {
         try {
           reader(format).read(file, settings, sink);
@@ -371,7 +645,6 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
               "");
         }
       }
-      out.get(RECORDS).output(sink.index);
     }
 
     private static boolean isText(CorpusFormat format) {
@@ -419,6 +692,8 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
           return new TfRecordRecords();
         case WET:
           return new WetRecords();
+        case WARC:
+          return new WarcRecords();
         default:
           throw new IllegalArgumentException("no reader for " + format);
       }
@@ -429,7 +704,10 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       private final String path;
       private final String fileName;
       private final MultiOutputReceiver out;
+      /** The index of the next record. */
       private long index;
+      /** Records seen (documents and dead letters) since the last {@link #flush}. */
+      private long count;
 
       FileSink(FileIO.ReadableFile file, MultiOutputReceiver out) {
         this.path = file.getMetadata().resourceId().toString();
@@ -444,6 +722,20 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         byReason.get(reason).inc();
         out.get(DEAD_LETTERS).output(DeadLetter.of(reason, path + "#" + index, detail, payload));
         index++;
+        count++;
+      }
+
+      /** Sends the count of records seen since the last flush to {@link #RECORDS}. */
+      void flush() {
+        if (count > 0) {
+          out.get(RECORDS).output(count);
+          count = 0;
+        }
+      }
+
+      @Override
+      public void at(long index) {
+        this.index = index;
       }
 
       @Override
@@ -526,6 +818,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         documents.inc();
         out.get(DOCUMENTS).output(Document.of(id, text, path + "#" + index, metadata));
         index++;
+        count++;
       }
     }
   }

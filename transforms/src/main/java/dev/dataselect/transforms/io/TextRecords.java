@@ -34,19 +34,24 @@ final class TextRecords implements FormatReader {
       }
       LineReader lines = new LineReader(in, settings.maxRecordBytes());
       while (lines.next()) {
-        if (lines.blank()) {
-          continue;
-        }
-        byte[] bytes = lines.bytes();
-        if (lines.oversized()) {
-          sink.failure(
-              Reason.RECORD_TOO_LARGE,
-              "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
-              Utf8.lenient(bytes));
-        } else {
-          sink.record(textOnly(settings, bytes), () -> Utf8.lenient(bytes));
-        }
+        line(lines, settings, sink);
       }
+    }
+  }
+
+  /** One line of a text file: a document, a dead letter, or nothing (a blank line). */
+  static void line(LineReader lines, ReadCorpus.Settings settings, RecordSink sink) {
+    if (lines.blank()) {
+      return;
+    }
+    byte[] bytes = lines.bytes();
+    if (lines.oversized()) {
+      sink.failure(
+          Reason.RECORD_TOO_LARGE,
+          "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
+          Utf8.lenient(bytes));
+    } else {
+      sink.record(textOnly(settings, bytes), () -> Utf8.lenient(bytes));
     }
   }
 

@@ -80,10 +80,33 @@ class ReadCorpusTest {
     return Hashes.derivedId(file, index, text);
   }
 
+  /**
+   * The record index of line {@code line} (from 0) of an uncompressed line file: its byte offset,
+   * which does not depend on how the file is split.
+   */
+  static long at(String content, int line) {
+    int offset = 0;
+    for (int i = 0; i < line; i++) {
+      offset = content.indexOf('\n', offset) + 1;
+    }
+    return content.substring(0, offset).getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static List<String> at(String content, String... reasonAtLine) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String r : reasonAtLine) {
+      String[] parts = r.split("@");
+      out.add(parts[0] + "#" + at(content, Integer.parseInt(parts[1])));
+    }
+    return out;
+  }
+
+  /** The documents of {@link #JSONL}: record numbers when compressed, byte offsets when not. */
   private List<String> jsonlDocs(String file) {
+    long second = file.endsWith(".jsonl") ? at(JSONL, 2) : 1;
     return List.of(
         "a|First document.",
-        derived(file, 1, "Second, without an id.") + "|Second, without an id.",
+        derived(file, second, "Second, without an id.") + "|Second, without an id.",
         "7|Third été.");
   }
 
@@ -104,7 +127,7 @@ class ReadCorpusTest {
         .apply(ReadCorpus.files().withTextField("text").readFiles());
     List<String> docs = new java.util.ArrayList<>(jsonlDocs("c.jsonl.gz"));
     docs.add("x|fine");
-    assertOutputs(p, out, docs, List.of("malformed_json#1"));
+    assertOutputs(p, out, docs, List.of("malformed_json#" + at("{\"id\": \"x\", \"text\": \"fine\"}\nnot json\n", 1)));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TestPipelines.create().apply(ReadCorpus.files()));
     assertTrue(e.getMessage().contains("readFiles()"), e.getMessage());
   }
@@ -208,9 +231,10 @@ class ReadCorpusTest {
 
   @Test
   void readsTextLinesAndWholeFiles() {
-    Path f = Fixtures.write(dir.resolve("l.txt"), "line one\n\n  \nline two\r\n");
+    String lines = "line one\n\n  \nline two\r\n";
+    Path f = Fixtures.write(dir.resolve("l.txt"), lines);
     assertRead(ReadCorpus.from(f.toString()),
-        List.of(derived("l.txt", 0, "line one") + "|line one", derived("l.txt", 1, "line two") + "|line two"), List.of());
+        List.of(derived("l.txt", 0, "line one") + "|line one", derived("l.txt", at(lines, 3), "line two") + "|line two"), List.of());
     assertRead(ReadCorpus.from(f.toString()).withFormat(CorpusFormat.TEXT_FILE),
         List.of(derived("l.txt", 0, "line one\n\n  \nline two\r\n") + "|line one\n\n  \nline two\r\n"), List.of());
   }
@@ -286,18 +310,19 @@ class ReadCorpusTest {
 
   @Test
   void deadLettersForMalformedJson() {
-    Path f = Fixtures.write(dir.resolve("bad.jsonl"), "{\"text\": \"ok\"}\n{\"text\": \"unterminated\n[1, 2]\n{\"text\": \"x\"} trailing\n");
+    String bad = "{\"text\": \"ok\"}\n{\"text\": \"unterminated\n[1, 2]\n{\"text\": \"x\"} trailing\n";
+    Path f = Fixtures.write(dir.resolve("bad.jsonl"), bad);
     assertRead(ReadCorpus.from(f.toString()).withIdField(""),
-        List.of(derived("bad.jsonl", 0, "ok") + "|ok"), List.of("malformed_json#1", "malformed_json#2", "malformed_json#3"));
+        List.of(derived("bad.jsonl", 0, "ok") + "|ok"), at(bad, "malformed_json@1", "malformed_json@2", "malformed_json@3"));
   }
 
   @Test
   void deadLettersForMissingWrongTypeEmptyAndNulText() {
-    Path f = Fixtures.write(dir.resolve("t.jsonl"),
-        "{\"id\": \"m\"}\n{\"id\": \"n\", \"text\": null}\n{\"text\": 5}\n{\"text\": [\"a\"]}\n{\"text\": \"\"}\n"
-            + "{\"text\": \" \\t\\u00a0 \"}\n{\"text\": \"bin\\u0000ary\"}\n{\"text\": \"fine\", \"id\": \"f\"}\n");
+    String t = "{\"id\": \"m\"}\n{\"id\": \"n\", \"text\": null}\n{\"text\": 5}\n{\"text\": [\"a\"]}\n{\"text\": \"\"}\n"
+        + "{\"text\": \" \\t\\u00a0 \"}\n{\"text\": \"bin\\u0000ary\"}\n{\"text\": \"fine\", \"id\": \"f\"}\n";
+    Path f = Fixtures.write(dir.resolve("t.jsonl"), t);
     assertRead(ReadCorpus.from(f.toString()), List.of("f|fine"),
-        List.of("missing_text#0", "missing_text#1", "text_not_string#2", "text_not_string#3", "empty_text#4", "empty_text#5", "nul_bytes#6"));
+        at(t, "missing_text@0", "missing_text@1", "text_not_string@2", "text_not_string@3", "empty_text@4", "empty_text@5", "nul_bytes@6"));
   }
 
   @Test
@@ -329,8 +354,9 @@ class ReadCorpusTest {
 
   @Test
   void deadLetterForBadId() {
-    Path f = Fixtures.write(dir.resolve("id.jsonl"), "{\"id\": {\"x\": 1}, \"text\": \"t\"}\n{\"id\": 1.5, \"text\": \"u\"}\n");
-    assertRead(ReadCorpus.from(f.toString()), List.of(), List.of("bad_id#0", "bad_id#1"));
+    String ids = "{\"id\": {\"x\": 1}, \"text\": \"t\"}\n{\"id\": 1.5, \"text\": \"u\"}\n";
+    Path f = Fixtures.write(dir.resolve("id.jsonl"), ids);
+    assertRead(ReadCorpus.from(f.toString()), List.of(), at(ids, "bad_id@0", "bad_id@1"));
   }
 
   @Test
