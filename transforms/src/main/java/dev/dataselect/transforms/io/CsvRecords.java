@@ -129,19 +129,11 @@ final class CsvRecords implements FormatReader {
     if (lines.length() == 0) {
       return;
     }
-    byte[] bytes = lines.bytes();
-    if (lines.oversized()) {
-      sink.failure(
-          Reason.RECORD_TOO_LARGE,
-          "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
-          Utf8.lenient(bytes));
+    if (lines.reportIfOversized(settings, sink)) {
       return;
     }
-    String line;
-    try {
-      line = Utf8.strict(bytes);
-    } catch (CharacterCodingException e) {
-      sink.failure(Reason.INVALID_UTF8, "line is not valid UTF-8", Utf8.lenient(bytes));
+    String line = lines.strictOrReport(sink);
+    if (line == null) {
       return;
     }
     List<String> values;

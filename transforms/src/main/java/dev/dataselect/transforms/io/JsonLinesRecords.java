@@ -8,7 +8,6 @@ import dev.dataselect.transforms.DeadLetter.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
-import java.nio.charset.CharacterCodingException;
 import org.apache.beam.sdk.io.FileIO;
 
 /** JSON Lines: one object per line; blank lines separate nothing and are not records. */
@@ -32,19 +31,11 @@ final class JsonLinesRecords implements FormatReader {
     if (lines.blank()) {
       return;
     }
-    byte[] bytes = lines.bytes();
-    if (lines.oversized()) {
-      sink.failure(
-          Reason.RECORD_TOO_LARGE,
-          "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
-          Utf8.lenient(bytes));
+    if (lines.reportIfOversized(settings, sink)) {
       return;
     }
-    String line;
-    try {
-      line = Utf8.strict(bytes);
-    } catch (CharacterCodingException e) {
-      sink.failure(Reason.INVALID_UTF8, "line is not valid UTF-8", Utf8.lenient(bytes));
+    String line = lines.strictOrReport(sink);
+    if (line == null) {
       return;
     }
     JsonNode node;

@@ -2,6 +2,7 @@ package dev.dataselect.transforms.io;
 
 import java.io.IOException;
 import java.io.InputStream;
+import dev.dataselect.transforms.DeadLetter;
 import java.util.Arrays;
 
 /**
@@ -110,5 +111,26 @@ final class LineReader {
       }
     }
     return !oversized();
+  }
+
+  /** Reports the current line as a {@code record_too_large} dead letter when it is over the limit; true when it was. */
+  boolean reportIfOversized(ReadCorpus.Settings settings, RecordSink sink) {
+    if (!oversized()) {
+      return false;
+    }
+    sink.failure(DeadLetter.Reason.RECORD_TOO_LARGE,
+        "line of " + length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(), Utf8.lenient(bytes()));
+    return true;
+  }
+
+  /** The current line decoded as strict UTF-8, or null after an {@code invalid_utf8} dead letter. */
+  String strictOrReport(RecordSink sink) {
+    byte[] b = bytes();
+    try {
+      return Utf8.strict(b);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      sink.failure(DeadLetter.Reason.INVALID_UTF8, "line is not valid UTF-8", Utf8.lenient(b));
+      return null;
+    }
   }
 }

@@ -44,13 +44,8 @@ final class TextRecords implements FormatReader {
     if (lines.blank()) {
       return;
     }
-    byte[] bytes = lines.bytes();
-    if (lines.oversized()) {
-      sink.failure(
-          Reason.RECORD_TOO_LARGE,
-          "line of " + lines.length() + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
-          Utf8.lenient(bytes));
-    } else {
+    if (!lines.reportIfOversized(settings, sink)) {
+      byte[] bytes = lines.bytes();
       sink.record(textOnly(settings, bytes), () -> Utf8.lenient(bytes));
     }
   }
