@@ -11,7 +11,7 @@ import java.util.List;
  * dependency whose protobuf runtime must match Beam's). Fields are kept as byte ranges of the
  * original message, so unchanged parts (the weights) are copied through as they are.
  */
-final class ProtoWire {
+public final class ProtoWire {
   static final int VARINT = 0;
   static final int FIXED64 = 1;
   static final int LENGTH = 2;
@@ -123,11 +123,11 @@ final class ProtoWire {
     return s.isEmpty() ? "" : s.get(0);
   }
 
-  /** Writes a message. */
-  static final class Writer {
+  /** Writes a message (also the ONNX graphs transforms builds: OnnxGraphs). */
+  public static final class Writer {
     private final ByteArrayOutputStream out;
 
-    Writer() {
+    public Writer() {
       this(256);
     }
 
@@ -135,25 +135,33 @@ final class ProtoWire {
       this.out = new ByteArrayOutputStream(capacity);
     }
 
-    Writer varint(int field, long value) {
+    public Writer varint(int field, long value) {
       tag(field, VARINT);
       raw(value);
       return this;
     }
 
-    Writer bytes(int field, byte[] value) {
+    public Writer bytes(int field, byte[] value) {
       tag(field, LENGTH);
       raw(value.length);
       out.write(value, 0, value.length);
       return this;
     }
 
-    Writer string(int field, String value) {
+    public Writer string(int field, String value) {
       return bytes(field, value.getBytes(StandardCharsets.UTF_8));
     }
 
-    Writer message(int field, Writer value) {
+    public Writer message(int field, Writer value) {
       return bytes(field, value.bytes());
+    }
+
+    public Writer fixed32(int field, int value) {
+      tag(field, FIXED32);
+      for (int i = 0; i < 4; i++) {
+        out.write(value >>> (8 * i));
+      }
+      return this;
     }
 
     Writer copy(Field f) {
@@ -161,7 +169,7 @@ final class ProtoWire {
       return this;
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
       return out.toByteArray();
     }
 

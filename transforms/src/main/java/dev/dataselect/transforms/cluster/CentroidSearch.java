@@ -73,7 +73,7 @@ final class CentroidSearch {
     for (int j = 0; j < kp; j++) {
       bias.putFloat(j < k ? 0f : PADDING);
     }
-    OnnxGraphs.Proto graph = new OnnxGraphs.Proto();
+    dev.dataselect.models.ProtoWire.Writer graph = new dev.dataselect.models.ProtoWire.Writer();
     graph.string(2, "kmeans_assign");
     graph.message(1, OnnxGraphs.node("Gemm", "S", new String[] {"Q", "CT", "B"}));
     graph.message(1, OnnxGraphs.node("ArgMax", "I", new String[] {"S"}, OnnxGraphs.attrInt("axis", 1), OnnxGraphs.attrInt("keepdims", 0)));

@@ -64,7 +64,7 @@ final class KernelGraph {
       norms.putFloat(j < m ? (float) rn[j] : FAR);
     }
 
-    OnnxGraphs.Proto graph = new OnnxGraphs.Proto();
+    dev.dataselect.models.ProtoWire.Writer graph = new dev.dataselect.models.ProtoWire.Writer();
     graph.string(2, "kde_kernel_" + kernel.name().toLowerCase(java.util.Locale.ROOT));
     graph.message(1, OnnxGraphs.node("Gemm", "G", new String[] {"Q", "RT", "RN"}, OnnxGraphs.attrFloat("alpha", -2f)));
     graph.message(1, OnnxGraphs.node("Add", "G2", new String[] {"G", "QN"}));

@@ -1,9 +1,8 @@
 package dev.dataselect.transforms.onnx;
 
-import java.io.ByteArrayOutputStream;
+import dev.dataselect.models.ProtoWire;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * ONNX models written as protobuf bytes by hand (a few dozen lines of the wire format), so that main
@@ -21,8 +20,8 @@ public final class OnnxGraphs {
   private OnnxGraphs() {}
 
   /** An attribute holding a list of integers (e.g. a reduction's axes before opset 18). */
-  public static Proto attrInts(String name, long... values) {
-    Proto a = new Proto();
+  public static ProtoWire.Writer attrInts(String name, long... values) {
+    ProtoWire.Writer a = new ProtoWire.Writer();
     a.string(1, name);
     for (long v : values) {
       a.varint(8, v);
@@ -32,11 +31,11 @@ public final class OnnxGraphs {
   }
 
   /** A model of {@code graph} at IR version 8 and the default opset {@code opset}. */
-  public static byte[] model(Proto graph, int opset) {
-    Proto set = new Proto();
+  public static byte[] model(ProtoWire.Writer graph, int opset) {
+    ProtoWire.Writer set = new ProtoWire.Writer();
     set.string(1, "");
     set.varint(2, opset);
-    Proto model = new Proto();
+    ProtoWire.Writer model = new ProtoWire.Writer();
     model.varint(1, 8); // IR version 8
     model.string(2, "dataselect");
     model.message(7, graph);
@@ -48,38 +47,38 @@ public final class OnnxGraphs {
     return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(f).array();
   }
 
-  public static Proto node(String op, String output, String[] inputs, Proto... attributes) {
-    Proto n = new Proto();
+  public static ProtoWire.Writer node(String op, String output, String[] inputs, ProtoWire.Writer... attributes) {
+    ProtoWire.Writer n = new ProtoWire.Writer();
     for (String i : inputs) {
       n.string(1, i);
     }
     n.string(2, output);
     n.string(3, output + "_node");
     n.string(4, op);
-    for (Proto a : attributes) {
+    for (ProtoWire.Writer a : attributes) {
       n.message(5, a);
     }
     return n;
   }
 
-  public static Proto attrFloat(String name, float value) {
-    Proto a = new Proto();
+  public static ProtoWire.Writer attrFloat(String name, float value) {
+    ProtoWire.Writer a = new ProtoWire.Writer();
     a.string(1, name);
     a.fixed32(2, Float.floatToRawIntBits(value));
     a.varint(20, ATTR_FLOAT);
     return a;
   }
 
-  public static Proto attrInt(String name, long value) {
-    Proto a = new Proto();
+  public static ProtoWire.Writer attrInt(String name, long value) {
+    ProtoWire.Writer a = new ProtoWire.Writer();
     a.string(1, name);
     a.varint(3, value);
     a.varint(20, ATTR_INT);
     return a;
   }
 
-  public static Proto tensor(String name, int type, long[] dims, byte[] raw) {
-    Proto t = new Proto();
+  public static ProtoWire.Writer tensor(String name, int type, long[] dims, byte[] raw) {
+    ProtoWire.Writer t = new ProtoWire.Writer();
     for (long dim : dims) {
       t.varint(1, dim);
     }
@@ -90,10 +89,10 @@ public final class OnnxGraphs {
   }
 
   /** A value of {@code type} with dimensions that are Integers (fixed) or Strings (symbolic). */
-  public static Proto valueInfo(String name, int type, Object... dims) {
-    Proto shape = new Proto();
+  public static ProtoWire.Writer valueInfo(String name, int type, Object... dims) {
+    ProtoWire.Writer shape = new ProtoWire.Writer();
     for (Object dim : dims) {
-      Proto d = new Proto();
+      ProtoWire.Writer d = new ProtoWire.Writer();
       if (dim instanceof Integer) {
         d.varint(1, (Integer) dim);
       } else {
@@ -101,61 +100,14 @@ public final class OnnxGraphs {
       }
       shape.message(1, d);
     }
-    Proto tensorType = new Proto();
+    ProtoWire.Writer tensorType = new ProtoWire.Writer();
     tensorType.varint(1, type);
     tensorType.message(2, shape);
-    Proto typeProto = new Proto();
+    ProtoWire.Writer typeProto = new ProtoWire.Writer();
     typeProto.message(1, tensorType);
-    Proto v = new Proto();
+    ProtoWire.Writer v = new ProtoWire.Writer();
     v.string(1, name);
     v.message(2, typeProto);
     return v;
-  }
-
-  /** The protobuf wire format, the four field kinds the ONNX model needs. */
-  public static final class Proto {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-    public void varint(int field, long value) {
-      tag(field, 0);
-      raw(value);
-    }
-
-    public void fixed32(int field, int value) {
-      tag(field, 5);
-      for (int i = 0; i < 4; i++) {
-        out.write(value >>> (8 * i));
-      }
-    }
-
-    public void bytes(int field, byte[] value) {
-      tag(field, 2);
-      raw(value.length);
-      out.write(value, 0, value.length);
-    }
-
-    public void string(int field, String value) {
-      bytes(field, value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    public void message(int field, Proto value) {
-      bytes(field, value.bytes());
-    }
-
-    public byte[] bytes() {
-      return out.toByteArray();
-    }
-
-    private void tag(int field, int wireType) {
-      raw(((long) field << 3) | wireType);
-    }
-
-    private void raw(long value) {
-      while ((value & ~0x7FL) != 0) {
-        out.write((int) ((value & 0x7F) | 0x80));
-        value >>>= 7;
-      }
-      out.write((int) value);
-    }
   }
 }
