@@ -792,7 +792,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
           failure(Reason.EMPTY_TEXT, text.isEmpty() ? "text is empty" : "text is only whitespace", payload.get());
           return;
         }
-        String id = Hashes.derivedId(fileName, index, text);
+        String id = null; // derived (a hash of the whole text) only when the record has none of its own
         if (!settings.idField.isEmpty()) {
           Object v = fields.get(settings.idField);
           if (v instanceof CharSequence && !CharMatcher.whitespace().matchesAllOf((CharSequence) v)) {
@@ -806,6 +806,9 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
                 payload.get());
             return;
           }
+        }
+        if (id == null) {
+          id = Hashes.derivedId(fileName, index, text);
         }
         Map<String, String> metadata = new TreeMap<>();
         for (String f : settings.metadataFields) {
