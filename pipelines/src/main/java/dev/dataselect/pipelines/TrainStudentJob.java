@@ -125,7 +125,6 @@ final class TrainStudentJob {
     boolean fromCache = embed != null && !cache.isEmpty() && ScoreStages.cacheHolds(cache, embed);
     // The documents' texts are needed to embed them (no cache) and for their signals.
     boolean needTexts = (embed != null && !fromCache) || features.usesSignals();
-    needTexts |= scored;
     checkArgument(labels || scored || !needTexts || !o.getInput().equals("demo"), features.usesSignals()
         ? "--teacherScores with --studentFeatures=%s needs the documents' texts: --input (the corpus the scores came from)"
         : "--teacherScores needs the documents' embeddings: --embeddingsCache (same model) or --input (the corpus the scores came from)",
