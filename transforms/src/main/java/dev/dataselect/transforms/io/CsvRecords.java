@@ -48,6 +48,7 @@ final class CsvRecords implements FormatReader {
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT));
     try (CSVParser parser = format.get().parse(reader)) {
+      List<String> names = header.isEmpty() ? parser.getHeaderNames() : header;
       Iterator<CSVRecord> records = parser.iterator();
       while (true) {
         CSVRecord record;
@@ -77,9 +78,28 @@ final class CsvRecords implements FormatReader {
           continue;
         }
         sink.record(
-            name -> row.isSet(name) ? row.get(name) : null,
+            fields(row.toList(), names, delimiter == '\t'),
             () -> String.join(String.valueOf(delimiter), row.values()));
       }
+    }
+  }
+
+  /**
+   * The header names of a CSV or TSV file (decompressed by its name's suffix), read as the whole-file
+   * reader reads them; empty when the caller named the columns (the file then has no header row).
+   */
+  static List<String> headerNames(String path, ReadCorpus.Settings settings, char delimiter) throws IOException {
+    if (!settings.csvHeader().isEmpty()) {
+      return List.of();
+    }
+    org.apache.beam.sdk.io.fs.ResourceId id = org.apache.beam.sdk.io.FileSystems.matchSingleFileSpec(path).resourceId();
+    CSVFormat.Builder format = CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true)
+        .setHeader().setSkipHeaderRecord(true);
+    format = settings.csvQuoting() ? format.setQuote('"') : format.setQuote(null);
+    org.apache.beam.sdk.io.Compression compression = org.apache.beam.sdk.io.Compression.detect(id.getFilename());
+    try (CSVParser parser = format.get().parse(new InputStreamReader(
+        Channels.newInputStream(compression.readDecompressed(org.apache.beam.sdk.io.FileSystems.open(id))), StandardCharsets.UTF_8))) {
+      return parser.getHeaderNames();
     }
   }
 
@@ -149,12 +169,23 @@ final class CsvRecords implements FormatReader {
           Reason.MALFORMED_CSV, "row has " + values.size() + " fields, the header has " + header.names.size(), payload);
       return;
     }
-    sink.record(
-        name -> {
-          int i = header.names.indexOf(name);
-          return i < 0 ? null : values.get(i);
-        },
-        () -> payload);
+    sink.record(fields(values, header.names, delimiter == '\t'), () -> payload);
+  }
+
+  /** A row's fields by the header's names (the first column of a name, as Commons CSV's lookup gives). */
+  private static Fields fields(List<String> values, List<String> names, boolean tsv) {
+    return new Fields() {
+      @Override
+      public Object get(String name) {
+        int i = names.indexOf(name);
+        return i < 0 || i >= values.size() ? null : values.get(i);
+      }
+
+      @Override
+      public byte[] withoutText(String textField) {
+        return OriginalRecord.csvRow(tsv, names, values, names.indexOf(textField));
+      }
+    };
   }
 
   /** The fields of one line without quoting (Commons CSV's parse, so spaces and {@code \r} are treated alike). */

@@ -11,4 +11,29 @@ import javax.annotation.Nullable;
 interface Fields {
   @Nullable
   Object get(String name);
+
+  /**
+   * The record without the value of {@code textField}, as an {@link OriginalRecord} encoding, for
+   * writing the record back in its own format; null where the format cannot be written back.
+   * Called only for records that become documents, and only when the read keeps originals.
+   */
+  @Nullable
+  default byte[] withoutText(String textField) {
+    return null;
+  }
+
+  /** Named fields (WET, WARC): written back as a JSON object of them all. */
+  static Fields of(java.util.Map<String, Object> fields) {
+    return new Fields() {
+      @Override
+      public Object get(String name) {
+        return fields.get(name);
+      }
+
+      @Override
+      public byte[] withoutText(String textField) {
+        return OriginalRecord.jsonFields(fields, textField);
+      }
+    };
+  }
 }

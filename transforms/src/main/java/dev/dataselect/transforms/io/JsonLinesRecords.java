@@ -52,7 +52,19 @@ final class JsonLinesRecords implements FormatReader {
           line);
       return;
     }
-    sink.record(name -> value(node.get(name)), () -> line);
+    sink.record(
+        new Fields() {
+          @Override
+          public Object get(String name) {
+            return value(node.get(name));
+          }
+
+          @Override
+          public byte[] withoutText(String textField) {
+            return OriginalRecord.jsonLine(line, textField);
+          }
+        },
+        () -> line);
   }
 
   private static Object value(JsonNode node) {

@@ -33,8 +33,25 @@ final class ParquetRecords implements FormatReader {
       GenericRecord row;
       while ((row = reader.read()) != null) {
         GenericRecord r = row;
-        sink.record(name -> value(r, name), () -> String.valueOf(r));
+        sink.record(fields(r), () -> String.valueOf(r));
       }
+    }
+  }
+
+  /**
+   * The Avro schema parquet-avro reads a file's rows under: the one its writer stored in the footer
+   * ({@code parquet.avro.schema}, or the older {@code avro.schema}), else the Parquet schema converted.
+   */
+  static Schema avroSchema(String path) throws IOException {
+    org.apache.beam.sdk.io.fs.ResourceId id = org.apache.beam.sdk.io.FileSystems.matchSingleFileSpec(path).resourceId();
+    try (SeekableByteChannel channel = (SeekableByteChannel) org.apache.beam.sdk.io.FileSystems.open(id);
+        ParquetFileReader reader = ParquetFileReader.open(new ChannelInputFile(channel))) {
+      org.apache.parquet.hadoop.metadata.FileMetaData meta = reader.getFooter().getFileMetaData();
+      java.util.Map<String, String> kv = meta.getKeyValueMetaData();
+      String stored = kv.containsKey("parquet.avro.schema") ? kv.get("parquet.avro.schema") : kv.get("avro.schema");
+      return stored != null
+          ? new Schema.Parser().parse(stored)
+          : new org.apache.parquet.avro.AvroSchemaConverter().convert(meta.getSchema());
     }
   }
 
@@ -72,13 +89,27 @@ final class ParquetRecords implements FormatReader {
       while ((next = reader.read()) != null) {
         GenericRecord r = next;
         sink.at(row++);
-        sink.record(name -> value(r, name), () -> String.valueOf(r));
+        sink.record(fields(r), () -> String.valueOf(r));
       }
     }
     if (row != expected) {
       throw new IOException("row group " + group + " gave " + (row - expected + block.getRowCount())
           + " rows, its footer says " + block.getRowCount());
     }
+  }
+
+  private static Fields fields(GenericRecord row) {
+    return new Fields() {
+      @Override
+      public Object get(String name) {
+        return value(row, name);
+      }
+
+      @Override
+      public byte[] withoutText(String textField) {
+        return OriginalRecord.parquetRow(row, textField);
+      }
+    };
   }
 
   private static Object value(GenericRecord record, String name) {

@@ -209,6 +209,19 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     return new ReadCorpus(s);
   }
 
+  /**
+   * Each document also carries its record without its text ({@link Document#original()}), so that
+   * {@link WriteAsRead} can write the kept records back in their input format, every field as it
+   * was. Off by default: the other fields then never travel with the document. Formats written
+   * back: JSONL, CSV, TSV, Parquet, text lines, WET and WARC (as JSON lines of their fields); see
+   * {@link WriteAsRead#canWriteBack}.
+   */
+  public ReadCorpus withOriginalRecords() {
+    Settings s = settings.copy();
+    s.keepOriginals = true;
+    return new ReadCorpus(s);
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -273,7 +286,8 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         .add(DisplayData.item("maxRecordBytes", settings.maxRecordBytes).withLabel("Max record bytes"))
         .add(DisplayData.item("csvHeader", String.join(",", settings.csvHeader)).withLabel("CSV header"))
         .add(DisplayData.item("csvQuoting", settings.csvQuoting).withLabel("CSV quoting"))
-        .add(DisplayData.item("splitBytes", settings.splitBytes).withLabel("Split bytes"));
+        .add(DisplayData.item("splitBytes", settings.splitBytes).withLabel("Split bytes"))
+        .add(DisplayData.item("originalRecords", settings.keepOriginals).withLabel("Keep original records"));
   }
 
   /** The immutable reading settings; readers see them through the accessors. */
@@ -290,6 +304,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     private List<String> csvHeader = ImmutableList.of();
     private boolean csvQuoting = true;
     private long splitBytes = DEFAULT_SPLIT_BYTES;
+    private boolean keepOriginals;
 
     private Settings(List<String> filePatterns) {
       this.filePatterns = filePatterns;
@@ -305,6 +320,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       s.csvHeader = csvHeader;
       s.csvQuoting = csvQuoting;
       s.splitBytes = splitBytes;
+      s.keepOriginals = keepOriginals;
       s.errorHandler = errorHandler;
       return s;
     }
@@ -344,6 +360,11 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
 
     public long splitBytes() {
       return splitBytes;
+    }
+
+    /** Whether documents carry their original record (see {@link ReadCorpus#withOriginalRecords}). */
+    public boolean keepOriginals() {
+      return keepOriginals;
     }
   }
 
@@ -819,7 +840,16 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
         }
         records.inc();
         documents.inc();
-        out.get(DOCUMENTS).output(Document.of(id, text, path + "#" + index, metadata));
+        Document doc = Document.of(id, text, path + "#" + index, metadata);
+        if (settings.keepOriginals) {
+          byte[] original = fields.withoutText(textField);
+          if (original == null) {
+            throw new IllegalStateException("the records of " + path + " cannot be written back in their format "
+                + "(outputFormat=same writes JSONL, CSV, TSV, Parquet, text lines, WET and WARC)");
+          }
+          doc = doc.withOriginal(original);
+        }
+        out.get(DOCUMENTS).output(doc);
         index++;
         count++;
       }

@@ -28,7 +28,7 @@ final class TextRecords implements FormatReader {
               "file of " + (head.length + rest) + " bytes exceeds maxRecordBytes=" + settings.maxRecordBytes(),
               Utf8.lenient(head));
         } else {
-          sink.record(textOnly(settings, head), () -> Utf8.lenient(head));
+          sink.record(textOnly(settings, head, false), () -> Utf8.lenient(head));
         }
         return;
       }
@@ -46,12 +46,23 @@ final class TextRecords implements FormatReader {
     }
     if (!lines.reportIfOversized(settings, sink)) {
       byte[] bytes = lines.bytes();
-      sink.record(textOnly(settings, bytes), () -> Utf8.lenient(bytes));
+      sink.record(textOnly(settings, bytes, true), () -> Utf8.lenient(bytes));
     }
   }
 
-  private static Fields textOnly(ReadCorpus.Settings settings, byte[] bytes) {
+  /** The text under any of the text field names; a line is written back as a line, a whole file not at all. */
+  private static Fields textOnly(ReadCorpus.Settings settings, byte[] bytes, boolean line) {
     List<String> textFields = settings.textFields();
-    return name -> textFields.contains(name) ? bytes : null;
+    return new Fields() {
+      @Override
+      public Object get(String name) {
+        return textFields.contains(name) ? bytes : null;
+      }
+
+      @Override
+      public byte[] withoutText(String textField) {
+        return line ? OriginalRecord.textLine() : null;
+      }
+    };
   }
 }

@@ -114,7 +114,7 @@ final class WarcRecords implements FormatReader {
     }
     fields.put("title", page.title());
     fields.put("text", text(page));
-    sink.record(fields::get, () -> head(body));
+    sink.record(Fields.of(fields), () -> head(body));
   }
 
   private static boolean isHtml(String contentType, Optional<MediaType> identified, byte[] body) {

@@ -57,7 +57,7 @@ final class WetRecords implements FormatReader {
         fields.put("date", conversion.date().toString());
         conversion.headers().first("WARC-Identified-Content-Language").ifPresent(l -> fields.put("language", l));
         byte[] text = body;
-        sink.record(fields::get, () -> Utf8.lenient(text));
+        sink.record(Fields.of(fields), () -> Utf8.lenient(text));
       }
     }
   }

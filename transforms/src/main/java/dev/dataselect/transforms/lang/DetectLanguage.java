@@ -423,7 +423,7 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
       }
       SortedMap<String, String> metadata = new TreeMap<>(d.metadata());
       metadata.put(LANGUAGE_FIELD, code);
-      Document annotated = Document.of(d.id(), d.text(), d.source(), metadata);
+      Document annotated = d.withMetadata(metadata);
       if (allowed.isEmpty() || allowed.contains(code)) {
         kept.inc();
         out.get(KEPT).output(annotated);

@@ -111,7 +111,7 @@ public final class FilterByRules extends PTransform<PCollection<Document>, PColl
         if (rule != null) {
           TreeMap<String, String> meta = new TreeMap<>(doc.metadata());
           meta.put(FILTER_FIELD, rule);
-          out.get(FILTERED).output(Document.of(doc.id(), doc.text(), doc.source(), meta));
+          out.get(FILTERED).output(doc.withMetadata(meta));
           filtered.inc();
           return;
         }

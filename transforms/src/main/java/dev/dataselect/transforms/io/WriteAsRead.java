@@ -1,0 +1,326 @@
+package dev.dataselect.transforms.io;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static java.util.Objects.requireNonNull;
+
+import dev.dataselect.transforms.Document;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import javax.annotation.Nullable;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+
+/**
+ * Writes documents back as they were read: each in its input format with every original field
+ * (from {@link Document#original()}, so the read must use {@link ReadCorpus#withOriginalRecords()})
+ * and its text back in its field.
+ *
+ * <ul>
+ *   <li>JSON Lines: each object as it was (its other fields keep their spelling and order);
+ *   <li>CSV / TSV: the header, then the rows (quoted as read: minimal quoting, or none when the read had
+ *       none); a file whose header the caller gave is written without one, as it was;
+ *   <li>Parquet: the rows under the input file's schema (Snappy-compressed);
+ *   <li>text lines: the lines;
+ *   <li>WET and WARC: JSON lines of the record's fields: the text, {@code id}, {@code url}, {@code date},
+ *       the WARC headers (and, for WARC, {@code http_status}, {@code content_type}, {@code title}).
+ * </ul>
+ *
+ * <p>Sharding: by default like the input, one file per input file that has kept records, under the
+ * input's file name (compressed as its suffix says; a WET or WARC file's name ends in {@code .jsonl}
+ * instead; when the inputs come from several folders the name is prefixed by its folder's).
+ * {@link #withShards}{@code (n)} writes n files per layout instead ({@code part-SSSSS-of-NNNNN}, text
+ * formats gzip-compressed; records with another CSV header or Parquet schema go to files of their
+ * own, named by the layout's fingerprint). Outputs the names of the files written.
+ *
+ * <pre>{@code
+ * ReadCorpus read = ReadCorpus.from("gs://bucket/shards/*.parquet").withOriginalRecords();
+ * ... selected.apply(WriteAsRead.to("gs://bucket/selected/", read.settings()));
+ * }</pre>
+ */
+public final class WriteAsRead extends PTransform<PCollection<Document>, PCollection<String>> {
+  private final String folder;
+  private final ReadCorpus.Settings settings;
+  private final int shards;
+  private final boolean folderPrefix;
+
+  private WriteAsRead(String folder, ReadCorpus.Settings settings, int shards) {
+    this.folder = folder;
+    this.settings = settings;
+    this.shards = shards;
+    this.folderPrefix = severalFolders(settings.filePatterns());
+  }
+
+  /** Into {@code folder} (local or {@code gs://}), for documents read with {@code settings}. */
+  public static WriteAsRead to(String folder, ReadCorpus.Settings settings) {
+    requireNonNull(folder, "folder");
+    checkArgument(!folder.isBlank(), "folder must not be blank");
+    checkArgument(settings.keepOriginals(),
+        "WriteAsRead writes the records a ReadCorpus read withOriginalRecords(); this read does not keep them");
+    return new WriteAsRead(folder.endsWith("/") ? folder : folder + "/", settings, 0);
+  }
+
+  /** {@code shards} files per layout instead of one per input file (0: like the input). */
+  public WriteAsRead withShards(int shards) {
+    checkArgument(shards >= 0, "shards must be >= 0, got %s", shards);
+    return new WriteAsRead(folder, settings, shards);
+  }
+
+  /** Whether records of this format can be written back as they were read. */
+  public static boolean canWriteBack(CorpusFormat format) {
+    switch (format) {
+      case JSONL:
+      case CSV:
+      case TSV:
+      case PARQUET:
+      case TEXT_LINES:
+      case WET:
+      case WARC:
+        return true;
+      default:
+        return false; // Arrow, TFRecord, whole text files
+    }
+  }
+
+  @Override
+  public PCollection<String> expand(PCollection<Document> docs) {
+    boolean likeInput = shards == 0;
+    boolean prefix = folderPrefix;
+    ReadCorpus.Settings s = settings;
+    return docs.apply("WriteRecords",
+            FileIO.<String, Document>writeDynamic()
+                .by(d -> likeInput ? inputPath(d) : layoutKey(original(d)))
+                .withDestinationCoder(StringUtf8Coder.of())
+                .via(Contextful.fn(dest -> new RecordSink(dest, likeInput, s)))
+                .to(folder)
+                .withNaming(dest -> likeInput ? new InputNaming(outputName(dest, prefix, s)) : shardNaming(dest))
+                .withNumShards(likeInput ? 1 : shards))
+        .getPerDestinationOutputFilenames()
+        .apply("WrittenFiles", Values.create());
+  }
+
+  private static byte[] original(Document d) {
+    byte[] original = d.original();
+    if (original == null) {
+      throw new IllegalArgumentException("document " + d.id() + " (" + d.source()
+          + ") has no original record: read it with ReadCorpus.withOriginalRecords()");
+    }
+    return original;
+  }
+
+  /** The file a document was read from: its source without the record index. */
+  static String inputPath(Document d) {
+    String source = d.source();
+    int hash = source.lastIndexOf('#');
+    return hash < 0 ? source : source.substring(0, hash);
+  }
+
+  /** Files of one layout go together: {@code KIND:layout}. */
+  private static String layoutKey(byte[] original) {
+    return OriginalRecord.kind(original).name() + ":" + Long.toHexString(OriginalRecord.layout(original));
+  }
+
+  /** Whether the patterns' files may lie in more than one folder (then names carry their folder's). */
+  static boolean severalFolders(List<String> patterns) {
+    String only = null;
+    for (String p : patterns) {
+      int slash = p.lastIndexOf('/');
+      String dir = slash < 0 ? "" : p.substring(0, slash);
+      if (dir.contains("*") || dir.contains("?") || dir.contains("[") || dir.contains("{") || (only != null && !only.equals(dir))) {
+        return true;
+      }
+      only = dir;
+    }
+    return false;
+  }
+
+  private static CorpusFormat formatOf(String fileName, ReadCorpus.Settings settings) {
+    return settings.format() != CorpusFormat.AUTO ? settings.format() : CorpusFormat.fromFileName(fileName).orElse(null);
+  }
+
+  /** The output file name for an input file: its own (a WET/WARC file's with {@code .jsonl}), maybe after its folder's. */
+  static String outputName(String inputPath, boolean folderPrefix, ReadCorpus.Settings settings) {
+    int slash = inputPath.lastIndexOf('/');
+    String name = inputPath.substring(slash + 1);
+    CorpusFormat format = formatOf(name, settings);
+    if (format == CorpusFormat.WET || format == CorpusFormat.WARC) {
+      Compression c = Compression.detect(name);
+      String base = c == Compression.UNCOMPRESSED ? name : name.substring(0, name.lastIndexOf('.'));
+      String lower = base.toLowerCase(Locale.ROOT);
+      for (String ext : new String[] {".warc.wet", ".wet", ".warc"}) {
+        if (lower.endsWith(ext)) {
+          base = base.substring(0, base.length() - ext.length());
+          break;
+        }
+      }
+      name = base + ".jsonl" + (c == Compression.UNCOMPRESSED ? "" : name.substring(name.lastIndexOf('.')));
+    }
+    if (folderPrefix && slash > 0) {
+      String dir = inputPath.substring(0, slash);
+      name = dir.substring(dir.lastIndexOf('/') + 1) + "-" + name;
+    }
+    return name;
+  }
+
+  private static FileIO.Write.FileNaming shardNaming(String layoutKey) {
+    int colon = layoutKey.indexOf(':');
+    OriginalRecord.Kind kind = OriginalRecord.Kind.valueOf(layoutKey.substring(0, colon));
+    String layout = layoutKey.substring(colon + 1);
+    String prefix = "0".equals(layout) ? "part" : "part-" + layout;
+    return FileIO.Write.defaultNaming(prefix, kind.extension() + (kind == OriginalRecord.Kind.PARQUET ? "" : ".gz"));
+  }
+
+  /** One file, named after its input file. */
+  private static final class InputNaming implements FileIO.Write.FileNaming {
+    private final String name;
+
+    InputNaming(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String getFilename(
+        org.apache.beam.sdk.transforms.windowing.BoundedWindow window,
+        org.apache.beam.sdk.transforms.windowing.PaneInfo pane,
+        int numShards,
+        int shardIndex,
+        Compression compression) {
+      return name;
+    }
+  }
+
+  /**
+   * Writes one destination's records. What the file needs from its input (the CSV header, the
+   * Parquet schema) is read from the input file named by the first record's source, once.
+   */
+  private static final class RecordSink implements FileIO.Sink<Document> {
+    private final String destination;
+    private final boolean likeInput;
+    private final ReadCorpus.Settings settings;
+    @Nullable private transient WritableByteChannel channel;
+    @Nullable private transient Writer text;
+    @Nullable private transient CSVPrinter csv;
+    @Nullable private transient FileIO.Sink<GenericRecord> parquet;
+    @Nullable private transient Schema schema;
+
+    RecordSink(String destination, boolean likeInput, ReadCorpus.Settings settings) {
+      this.destination = destination;
+      this.likeInput = likeInput;
+      this.settings = settings;
+    }
+
+    @Override
+    public void open(WritableByteChannel channel) throws IOException {
+      this.channel = channel;
+      text = null;
+      csv = null;
+      parquet = null;
+    }
+
+    @Override
+    public void write(Document d) throws IOException {
+      byte[] original = original(d);
+      OriginalRecord.Kind kind = OriginalRecord.kind(original);
+      switch (kind) {
+        case JSON:
+          textWriter(d).write(OriginalRecord.jsonLineWith(original, d.text()));
+          text.write('\n');
+          break;
+        case TEXT:
+          textWriter(d).write(d.text());
+          text.write('\n');
+          break;
+        case CSV:
+        case TSV:
+          csvPrinter(d, kind == OriginalRecord.Kind.TSV ? '\t' : ',').printRecord(OriginalRecord.csvRowWith(original, d.text()));
+          break;
+        case PARQUET:
+          if (parquet == null) {
+            schema = ParquetRecords.avroSchema(inputPath(d));
+            parquet = ParquetIO.sink(schema);
+            parquet.open(channel);
+          }
+          parquet.write(OriginalRecord.parquetRowWith(original, schema, d.text()));
+          break;
+        default:
+          throw new IllegalStateException("no writer for " + kind);
+      }
+    }
+
+    /** Compressed like the input file (like-input sharding) or gzip (n shards). */
+    private Writer textWriter(Document d) {
+      if (text == null) {
+        Compression c = likeInput ? Compression.detect(destination.substring(destination.lastIndexOf('/') + 1)) : Compression.GZIP;
+        try {
+          // Closing the writer finishes the compressed stream; the channel itself is FileIO's to close.
+          java.io.OutputStream unclosed = new java.io.FilterOutputStream(Channels.newOutputStream(channel)) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+              out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+              flush();
+            }
+          };
+          text = new OutputStreamWriter(
+              new java.io.BufferedOutputStream(Channels.newOutputStream(c.writeCompressed(Channels.newChannel(unclosed))), 1 << 16),
+              StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+      return text;
+    }
+
+    private CSVPrinter csvPrinter(Document d, char delimiter) throws IOException {
+      if (csv == null) {
+        List<String> header = CsvRecords.headerNames(inputPath(d), settings, delimiter);
+        CSVFormat.Builder format = CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setRecordSeparator('\n');
+        format = settings.csvQuoting() ? format.setQuote('"') : format.setQuote(null);
+        csv = new CSVPrinter(textWriter(d), format.get());
+        if (!header.isEmpty()) {
+          csv.printRecord(header);
+        }
+      }
+      return csv;
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (parquet != null) {
+        parquet.flush();
+      } else if (csv != null) {
+        csv.close(); // finishes a compressed stream's trailer (the channel stays open: see textWriter)
+      } else if (text != null) {
+        text.close();
+      }
+    }
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("folder", folder).withLabel("Output folder"))
+        .add(DisplayData.item("shards", shards == 0 ? "like the input" : String.valueOf(shards)).withLabel("Shards"));
+  }
+}
