@@ -263,9 +263,10 @@ public final class SelectJob {
     return out;
   }
 
-  static void requireMatches(List<String> patterns) {
+  static List<String> requireMatches(List<String> patterns) {
     try {
       List<MatchResult> results = FileSystems.match(patterns);
+      List<String> files = new ArrayList<>();
       for (int i = 0; i < patterns.size(); i++) {
         MatchResult r = results.get(i);
         if (r.status() != MatchResult.Status.OK || r.metadata().isEmpty()) {
@@ -273,7 +274,9 @@ public final class SelectJob {
               "--input '" + patterns.get(i) + "' matches no file"
                   + (r.status() == MatchResult.Status.OK || r.status() == MatchResult.Status.NOT_FOUND ? "" : " (" + r.status() + ")"));
         }
+        r.metadata().forEach(m -> files.add(m.resourceId().toString()));
       }
+      return files;
     } catch (IOException e) {
       throw new IllegalArgumentException("--input cannot be listed: " + e.getMessage(), e);
     }

@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.options.Kde;
 import dev.dataselect.pipelines.options.ModelOptions;
+import dev.dataselect.pipelines.options.OutputFormat;
 import dev.dataselect.pipelines.options.Quality;
 import dev.dataselect.pipelines.options.Sampler;
 import dev.dataselect.transforms.cluster.KMeans;
@@ -12,15 +13,22 @@ import dev.dataselect.transforms.density.KdeDensity;
 import dev.dataselect.transforms.inference.AskLlmScore;
 import dev.dataselect.transforms.inference.Embed;
 import dev.dataselect.transforms.inference.PerplexityScore;
+import dev.dataselect.transforms.Document;
+import dev.dataselect.transforms.io.CorpusFormat;
 import dev.dataselect.transforms.io.ReadCorpus;
+import dev.dataselect.transforms.io.WriteAsRead;
 import dev.dataselect.transforms.io.WriteDocuments;
 import dev.dataselect.transforms.select.Target;
 import dev.dataselect.transforms.student.StudentModel;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SortedMap;
+import java.util.TreeSet;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PCollection;
 
 /**
  * The main job's options, validated and turned once, at the job's entry, into what its stages are:
@@ -53,7 +61,9 @@ final class SelectPlan {
   /** SemDeDup's similarities are computed (the sampler is semdedup, or --allCoverageScores). */
   final boolean semdedup;
   @Nullable final StudentModel student;
-  final WriteDocuments write;
+  /** How the selected documents are written: {@code selected/} in the resolved --outputFormat. */
+  final PTransform<PCollection<Document>, PCollection<String>> write;
+  final OutputFormat outputFormat;
   final String output;
 
   private SelectPlan(DataselectOptions o) {
@@ -72,8 +82,10 @@ final class SelectPlan {
     IdentifyLanguages.validate(o);
     ApplyFilters.sets(o); // an unknown --filters entry fails before anything runs
     inputs = SelectJob.inputPatterns(o.getInput());
-    SelectJob.requireMatches(inputs);
-    read = SelectJob.readCorpus(o, inputs);
+    List<String> files = SelectJob.requireMatches(inputs);
+    outputFormat = outputFormat(o, files);
+    ReadCorpus reading = SelectJob.readCorpus(o, inputs);
+    read = outputFormat == OutputFormat.SAME ? reading.withOriginalRecords() : reading;
     limit = o.getLimit();
     seed = o.getSeed();
     dedup = o.getDedup();
@@ -104,7 +116,36 @@ final class SelectPlan {
     student = quality == Quality.STUDENT ? student(o, embed) : null;
     semdedup = sampler == Sampler.SEMDEDUP || allCoverage;
     output = o.getOutput();
-    write = WriteDocuments.to(SelectJob.resolve(output, "selected")).withFormat(o.getOutputFormat());
+    checkArgument(o.getOutputShards() >= 0, "--outputShards must be >= 0 (0 writes like the input), got %s", o.getOutputShards());
+    String selectedDir = SelectJob.resolve(output, "selected");
+    write = outputFormat == OutputFormat.SAME
+        ? WriteAsRead.to(selectedDir, read.settings()).withShards(o.getOutputShards())
+        : WriteDocuments.to(selectedDir)
+            .withFormat(outputFormat == OutputFormat.PARQUET ? WriteDocuments.Format.PARQUET : WriteDocuments.Format.JSONL)
+            .withShards(o.getOutputShards());
+  }
+
+  /**
+   * --outputFormat, or its default: same when every input file has one format that can be written
+   * back as read, else jsonl (and jsonl for pick-for-labelling, whose output is joined back by id).
+   */
+  static OutputFormat outputFormat(DataselectOptions o, List<String> files) {
+    Set<CorpusFormat> formats = new TreeSet<>();
+    for (String f : files) {
+      formats.add(o.getFormat() != CorpusFormat.AUTO ? o.getFormat()
+          : CorpusFormat.fromFileName(f.substring(f.lastIndexOf('/') + 1)).orElse(CorpusFormat.AUTO));
+    }
+    boolean writable = formats.size() == 1 && WriteAsRead.canWriteBack(formats.iterator().next());
+    OutputFormat asked = o.getOutputFormat();
+    if (asked == null) {
+      return writable && !PickForLabelling.isJob(o) ? OutputFormat.SAME : OutputFormat.JSONL;
+    }
+    checkArgument(asked != OutputFormat.SAME || writable,
+        "--outputFormat=same writes the records back in their one input format, but the input files are %s: "
+            + "same writes JSONL, CSV, TSV, Parquet, text lines, WET and WARC; use --outputFormat=jsonl or parquet",
+        formats.stream().map(f -> f == CorpusFormat.AUTO ? "of no known format" : f.name().toLowerCase(Locale.ROOT))
+            .collect(java.util.stream.Collectors.joining(" and ")));
+    return asked;
   }
 
   static SelectPlan of(DataselectOptions options) {

@@ -49,7 +49,7 @@ class LanguageJobTest {
   void otherLanguagesAreCountedAndTheSummaryReconciles() throws IOException {
     Path out = dir.resolve("out");
     JsonNode s = JobRuns.run("--input=" + corpus(), "--output=" + out, "--languages=en,de", "--sampler=random", "--rate=0.5",
-        "--seed=3", "--progressSeconds=0");
+        "--seed=3", "--progressSeconds=0", "--outputFormat=jsonl");
     assertEquals(13, s.get("documents").asLong(), s.toString());
     assertEquals(6, s.get("otherLanguage").asLong());
     assertEquals(1, s.get("duplicates").asLong());
@@ -57,7 +57,7 @@ class LanguageJobTest {
     assertEquals(Map.of("de", 3L, "en", 4L, "es", 3L, "fr", 3L), counts(s.get("languages")));
     assertTrue(s.at("/reconciles/" + Summary.DOCUMENTS_RECONCILE).asBoolean(), s.toString());
     assertTrue(s.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean());
-    // Selected documents carry their language.
+    // Selected documents (in the documents' form: --outputFormat=jsonl) carry their language.
     for (JsonNode d : selected(out)) {
       String lang = d.at("/metadata/language").asText();
       assertTrue(d.get("id").asText().startsWith(lang + "-"), d.toString());

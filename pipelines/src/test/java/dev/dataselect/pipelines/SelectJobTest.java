@@ -212,7 +212,7 @@ class SelectJobTest {
     assertFalse(compare.contains("--sampler="), "compare selects nothing");
     DataselectOptions o = (DataselectOptions) Dataselect.parse(new String[] {"--sampler=Densest", "--outputFormat=parquet", "--format=text-lines"});
     assertEquals(Sampler.DENSEST, o.getSampler());
-    assertEquals(dev.dataselect.transforms.io.WriteDocuments.Format.PARQUET, o.getOutputFormat());
+    assertEquals(dev.dataselect.pipelines.options.OutputFormat.PARQUET, o.getOutputFormat());
     assertEquals(dev.dataselect.transforms.io.CorpusFormat.TEXT_LINES, o.getFormat());
     ReselectJobOptions r = (ReselectJobOptions) Dataselect.parse(new String[] {"--job=reselect", "--sampler=density,random"});
     assertEquals(List.of(Sampler.DENSITY, Sampler.RANDOM), r.getSampler());

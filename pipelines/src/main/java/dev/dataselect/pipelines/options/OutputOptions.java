@@ -1,6 +1,5 @@
 package dev.dataselect.pipelines.options;
 
-import dev.dataselect.transforms.io.WriteDocuments;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -15,11 +14,24 @@ public interface OutputOptions extends PipelineOptions {
 
   void setOutput(String value);
 
-  @Description("Format of the selected documents: jsonl (gzip-compressed JSON lines) or parquet.")
-  @Default.Enum("JSONL")
-  WriteDocuments.Format getOutputFormat();
+  @Description(
+      "Format of the selected records: same (each kept record as it was read, in its input format with all its"
+          + " fields: JSONL, CSV, TSV, Parquet, text lines; WET/WARC records as JSON lines of their text, URL and"
+          + " headers), jsonl (documents as gzip JSON lines: id, text, source, metadata) or parquet (documents)."
+          + " Default: same when every input file has one format that can be written back (not Arrow, TFRecord or"
+          + " whole text files), else jsonl; jsonl for --job=pick-for-labelling.")
+  OutputFormat getOutputFormat();
 
-  void setOutputFormat(WriteDocuments.Format value);
+  void setOutputFormat(OutputFormat value);
+
+  @Description(
+      "Files the selected records go to: 0 writes like the input (same: one file per input file that has kept"
+          + " records, under its name) or as the runner bundles them (jsonl, parquet); N writes N files (for same,"
+          + " N per CSV header or Parquet schema).")
+  @Default.Integer(0)
+  Integer getOutputShards();
+
+  void setOutputShards(Integer value);
 
   @Description("Seconds between progress lines on local runs (Flink in-process, DirectRunner); 0 turns them off.")
   @Default.Integer(5)

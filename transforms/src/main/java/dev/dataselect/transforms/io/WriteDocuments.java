@@ -48,21 +48,29 @@ public final class WriteDocuments extends PTransform<PCollection<Document>, PCol
 
   private final String folder;
   private final Format format;
+  private final int shards;
 
-  private WriteDocuments(String folder, Format format) {
+  private WriteDocuments(String folder, Format format, int shards) {
     this.folder = folder;
     this.format = format;
+    this.shards = shards;
   }
 
   /** JSON Lines into {@code folder} (local or {@code gs://}; a missing trailing '/' is added). */
   public static WriteDocuments to(String folder) {
     requireNonNull(folder, "folder");
     checkArgument(!folder.isBlank(), "folder must not be blank");
-    return new WriteDocuments(folder.endsWith("/") ? folder : folder + "/", Format.JSONL);
+    return new WriteDocuments(folder.endsWith("/") ? folder : folder + "/", Format.JSONL, 0);
   }
 
   public WriteDocuments withFormat(Format format) {
-    return new WriteDocuments(folder, requireNonNull(format, "format"));
+    return new WriteDocuments(folder, requireNonNull(format, "format"), shards);
+  }
+
+  /** Exactly {@code shards} files (0, the default: as many as the runner's bundles make). */
+  public WriteDocuments withShards(int shards) {
+    checkArgument(shards >= 0, "shards must be >= 0, got %s", shards);
+    return new WriteDocuments(folder, format, shards);
   }
 
   @Override
@@ -70,12 +78,14 @@ public final class WriteDocuments extends PTransform<PCollection<Document>, PCol
     if (format == Format.PARQUET) {
       return docs.apply("ToAvro", MapElements.into(TypeDescriptor.of(GenericRecord.class)).via(WriteDocuments::toRecord))
           .setCoder(AvroCoder.of(PARQUET_SCHEMA))
-          .apply("WriteParquet", FileIO.<GenericRecord>write().via(ParquetIO.sink(PARQUET_SCHEMA)).to(folder).withPrefix("part").withSuffix(".parquet"))
+          .apply("WriteParquet", FileIO.<GenericRecord>write().via(ParquetIO.sink(PARQUET_SCHEMA)).to(folder).withPrefix("part").withSuffix(".parquet")
+              .withNumShards(shards))
           .getPerDestinationOutputFilenames()
           .apply("WrittenParquetFiles", Values.create());
     }
     return docs.apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DocumentJson::of))
-        .apply("WriteJsonl", TextIO.write().to(folder + "part").withSuffix(".jsonl").withCompression(Compression.GZIP).withOutputFilenames())
+        .apply("WriteJsonl", TextIO.write().to(folder + "part").withSuffix(".jsonl").withCompression(Compression.GZIP)
+            .withNumShards(shards).withOutputFilenames())
         .getPerDestinationOutputFilenames()
         .apply("WrittenJsonlFiles", Values.create());
   }
