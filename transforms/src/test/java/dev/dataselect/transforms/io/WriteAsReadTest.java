@@ -216,6 +216,18 @@ class WriteAsReadTest {
   }
 
   @Test
+  void theOriginalTravelsThroughTheCoderAndNewMetadata() throws Exception {
+    Document plain = Document.of("a", "text", "f#0", java.util.Map.of("k", "v"));
+    Document carrying = plain.withOriginal(OriginalRecord.jsonLine("{\"id\":\"a\",\"text\":\"text\"}", "text"));
+    Document.DocumentCoder coder = Document.DocumentCoder.of();
+    org.apache.beam.sdk.testing.CoderProperties.coderDecodeEncodeEqual(coder, plain);
+    org.apache.beam.sdk.testing.CoderProperties.coderDecodeEncodeEqual(coder, carrying);
+    assertTrue(!plain.equals(carrying));
+    Document relabelled = carrying.withMetadata(java.util.Map.of("language", "en"));
+    assertEquals("{\"id\":\"a\",\"text\":\"other\"}", OriginalRecord.jsonLineWith(relabelled.original(), "other"));
+  }
+
+  @Test
   void aReadThatDoesNotKeepOriginalsIsRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> WriteAsRead.to(dir.toString(), ReadCorpus.from("x.jsonl").settings()));
