@@ -58,7 +58,7 @@ class DataflowJobSpecTest {
     RunnerApi.Pipeline pipeline = DataflowJobs.pipeline(dir.resolve("job.json"));
     List<String> transforms = DataflowJobs.transformNames(pipeline);
     for (String stage : List.of("ReadCorpus", "RemoveDuplicates", "Embed", "KdeDensity", "SelectByInverseDensity", "SelectByInverseDensity/JoinDecisions",
-        "WriteDensityScores", "WriteSelected/WriteJsonl", "WriteIds", "WriteDeadLetters", "WriteSummary")) {
+        "WriteDensityScores", "WriteSelected/WriteRecords", "WriteIds", "WriteDeadLetters", "WriteSummary")) {
       assertTrue(transforms.contains(stage), stage + " is a stage: " + transforms);
     }
     assertTrue(transforms.stream().anyMatch(t -> t.startsWith("ReadCorpus/")), "ReadCorpus is expanded: " + transforms);

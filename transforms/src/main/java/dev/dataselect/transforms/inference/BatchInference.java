@@ -8,6 +8,7 @@ import dev.dataselect.models.text.LengthBucketing;
 import dev.dataselect.transforms.DeadLetter;
 import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.StageTallies;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,13 +53,15 @@ import org.joda.time.Instant;
  *       the cost of a keyed shuffle of every document and per-key state.)
  *   <li><b>Model calls on the JVM's inference threads</b> ({@link InferenceThreads}): a flush
  *       hands its batches to a pool of one thread per core (CPU models run one intra-op thread
- *       per call) and emits their results, in order, when they are done. So every core runs model
- *       work even when the runner gives the stage one bundle on one thread, and several DoFn
- *       threads never oversubscribe the cores with ONNX Runtime's own thread pools.
- *   <li><b>Timestamps and windows.</b> A result keeps its document's window. Results flushed at
- *       the end of a bundle keep their document's timestamp; results flushed while processing a
- *       later document carry that document's timestamp when theirs is earlier (Beam does not let
- *       {@code @ProcessElement} output before the current element), which stays inside the window.
+ *       per call) without waiting; its results are emitted, in batch order, when the next flush
+ *       of its window has been handed over (or at the end of the bundle). So the threads run one
+ *       flush while the DoFn's thread tokenizes the next, and never idle while it waits. Every
+ *       core runs model work even when the runner gives the stage one bundle on one thread, and
+ *       several DoFn threads never oversubscribe the cores with ONNX Runtime's own thread pools.
+ *   <li><b>Timestamps and windows.</b> A result keeps its document's window and timestamp: a
+ *       flush is emitted while processing a later element only when none of its documents is
+ *       older than that element (Beam does not let {@code @ProcessElement} output before the
+ *       current element), else at the end of the bundle.
  *   <li><b>Failure isolation.</b> When the model fails on a batch, each of its documents is run
  *       alone; only those that still fail become {@link DeadLetter.Reason#INFERENCE_FAILED} dead
  *       letters (with the error), so one bad document never costs its batch. Tokenizer failures and
@@ -188,6 +191,22 @@ final class BatchInference {
     int failedCalls;
   }
 
+  /** A flush whose batches are on the inference threads: its window, batches and their futures. */
+  private static final class InFlight<P, R> {
+    final BoundedWindow window;
+    final List<List<Pending<P>>> batches;
+    final List<Future<Outcome<R>>> futures;
+    /** The earliest timestamp of its documents: it is emitted while processing an element no later. */
+    final Instant earliest;
+
+    InFlight(BoundedWindow window, List<List<Pending<P>>> batches, List<Future<Outcome<R>>> futures, Instant earliest) {
+      this.window = window;
+      this.batches = batches;
+      this.futures = futures;
+      this.earliest = earliest;
+    }
+  }
+
   /** Where a flush sends what it makes. */
   private interface Emitter<R> {
     void result(R result, Instant timestamp);
@@ -221,6 +240,8 @@ final class BatchInference {
     private transient InferenceTask.Runner<P, R> runner;
     private transient long unreportedLoadMillis = -1;
     private transient Map<BoundedWindow, Buffer<P>> buffers;
+    /** Flushes submitted and not yet emitted, oldest first. */
+    private transient ArrayDeque<InFlight<P, R>> inFlight;
     private transient ExecutorService pool;
     private transient StageTallies.Tally tally;
 
@@ -276,6 +297,7 @@ final class BatchInference {
     @StartBundle
     public void startBundle() {
       buffers = new LinkedHashMap<>();
+      inFlight = new ArrayDeque<>();
       if (unreportedLoadMillis >= 0) {
         modelLoadMillis.update(unreportedLoadMillis);
         unreportedLoadMillis = -1;
@@ -318,16 +340,34 @@ final class BatchInference {
       if (buffer.items.size() >= batching.maxBufferedDocuments()
           || waitedMillis >= batching.maxBufferingDuration().getMillis()) {
         buffers.remove(window);
-        flush(buffer.items, emitter);
+        // The new flush's batches go to the inference threads first, then the older flushes of this
+        // window are emitted: the threads are never without work while this thread waits, and they
+        // run this flush while this thread tokenizes the next one's documents. A flush with a
+        // document older than this element waits for the end of the bundle, where every result is
+        // output with its own document's timestamp (here it could not be earlier than this one's).
+        InFlight<P, R> submitted = submit(window, buffer.items);
+        for (java.util.Iterator<InFlight<P, R>> it = inFlight.iterator(); it.hasNext(); ) {
+          InFlight<P, R> older = it.next();
+          if (older.window.equals(window) && !older.earliest.isBefore(timestamp)) {
+            it.remove();
+            emit(older, emitter);
+          }
+        }
+        inFlight.add(submitted);
       }
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext context) {
       for (Map.Entry<BoundedWindow, Buffer<P>> e : buffers.entrySet()) {
-        BoundedWindow window = e.getKey();
-        flush(
-            e.getValue().items,
+        inFlight.add(submit(e.getKey(), e.getValue().items));
+      }
+      buffers.clear();
+      while (!inFlight.isEmpty()) {
+        InFlight<P, R> f = inFlight.poll();
+        BoundedWindow window = f.window;
+        emit(
+            f,
             new Emitter<R>() {
               @Override
               public void result(R result, Instant at) {
@@ -340,7 +380,6 @@ final class BatchInference {
               }
             });
       }
-      buffers.clear();
     }
 
     @Teardown
@@ -357,12 +396,13 @@ final class BatchInference {
     }
 
     /**
-     * Length-sorts {@code pending}, cuts it into batches bounded in documents and tokens, runs the
-     * batches on the JVM's inference threads ({@link InferenceThreads}) and emits their results in
-     * batch order from this (the DoFn's) thread. Metrics are updated here too: Beam's metrics
-     * containers belong to the DoFn's thread.
+     * Length-sorts {@code pending}, cuts it into batches bounded in documents and tokens, and hands
+     * the batches to the JVM's inference threads ({@link InferenceThreads}) without waiting: {@link
+     * #emit} waits for them later. On a batch runner (one timestamp) at most two flushes per window
+     * are in flight, the one being emitted and the newest; where timestamps rise within a bundle
+     * (streaming), flushes wait for the end of their (small) bundle.
      */
-    private void flush(List<Pending<P>> pending, Emitter<R> emitter) {
+    private InFlight<P, R> submit(BoundedWindow window, List<Pending<P>> pending) {
       int[] lengths = new int[pending.size()];
       for (int i = 0; i < lengths.length; i++) {
         lengths[i] = pending.get(i).tokens;
@@ -395,6 +435,20 @@ final class BatchInference {
         int w = widths.get(b);
         futures.add(pool.submit(() -> runBatch(run, w)));
       }
+      Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+      for (Pending<P> p : pending) {
+        earliest = p.timestamp.isBefore(earliest) ? p.timestamp : earliest;
+      }
+      return new InFlight<>(window, batchList, futures, earliest);
+    }
+
+    /**
+     * Waits for a flush's batches and emits their results in batch order from this (the DoFn's)
+     * thread. Metrics are updated here too: Beam's metrics containers belong to the DoFn's thread.
+     */
+    private void emit(InFlight<P, R> flush, Emitter<R> emitter) {
+      List<List<Pending<P>>> batchList = flush.batches;
+      List<Future<Outcome<R>>> futures = flush.futures;
       for (int b = 0; b < futures.size(); b++) {
         Outcome<R> outcome = await(futures.get(b));
         record(outcome);
