@@ -118,11 +118,15 @@ final class SelectPlan {
     output = o.getOutput();
     checkArgument(o.getOutputShards() >= 0, "--outputShards must be >= 0 (0 writes like the input), got %s", o.getOutputShards());
     String selectedDir = SelectJob.resolve(output, "selected");
-    write = outputFormat == OutputFormat.SAME
-        ? WriteAsRead.to(selectedDir, read.settings()).withShards(o.getOutputShards())
-        : WriteDocuments.to(selectedDir)
+    if (outputFormat == OutputFormat.SAME) {
+      WriteAsRead same = WriteAsRead.to(selectedDir, read.settings()).withShards(o.getOutputShards());
+      same.checkDistinctNames(files);
+      write = same;
+    } else {
+      write = WriteDocuments.to(selectedDir)
             .withFormat(outputFormat == OutputFormat.PARQUET ? WriteDocuments.Format.PARQUET : WriteDocuments.Format.JSONL)
             .withShards(o.getOutputShards());
+    }
   }
 
   /**
@@ -130,21 +134,27 @@ final class SelectPlan {
    * back as read, else jsonl (and jsonl for pick-for-labelling, whose output is joined back by id).
    */
   static OutputFormat outputFormat(DataselectOptions o, List<String> files) {
+    // A file of no known format (a _SUCCESS marker, a README) is a dead letter, not a format.
     Set<CorpusFormat> formats = new TreeSet<>();
     for (String f : files) {
-      formats.add(o.getFormat() != CorpusFormat.AUTO ? o.getFormat()
-          : CorpusFormat.fromFileName(f.substring(f.lastIndexOf('/') + 1)).orElse(CorpusFormat.AUTO));
+      CorpusFormat.fromFileName(f.substring(f.lastIndexOf('/') + 1)).ifPresent(formats::add);
+    }
+    if (o.getFormat() != CorpusFormat.AUTO) {
+      formats = Set.of(o.getFormat());
     }
     boolean writable = formats.size() == 1 && WriteAsRead.canWriteBack(formats.iterator().next());
     OutputFormat asked = o.getOutputFormat();
     if (asked == null) {
       return writable && !PickForLabelling.isJob(o) ? OutputFormat.SAME : OutputFormat.JSONL;
     }
+    checkArgument(asked != OutputFormat.SAME || !PickForLabelling.isJob(o),
+        "--job=pick-for-labelling writes documents with their ids (the labels are joined back by id): "
+            + "use --outputFormat=jsonl or parquet, not same");
     checkArgument(asked != OutputFormat.SAME || writable,
         "--outputFormat=same writes the records back in their one input format, but the input files are %s: "
             + "same writes JSONL, CSV, TSV, Parquet, text lines, WET and WARC; use --outputFormat=jsonl or parquet",
-        formats.stream().map(f -> f == CorpusFormat.AUTO ? "of no known format" : f.name().toLowerCase(Locale.ROOT))
-            .collect(java.util.stream.Collectors.joining(" and ")));
+        formats.isEmpty() ? "of no known format"
+            : formats.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.joining(" and ")));
     return asked;
   }
 

@@ -193,8 +193,23 @@ class OutputSameJobTest {
     assertEquals(OutputFormat.JSONL, SelectPlan.of(JobRuns.selectOptions("--input=" + arrow, "--sampler=random")).outputFormat);
     assertEquals(OutputFormat.JSONL, SelectPlan.of(JobRuns.selectOptions(
         "--input=" + jsonl, "--job=pick-for-labelling", "--count=1")).outputFormat, "pick-for-labelling's output is joined back by id");
+    Path marker = Files.writeString(dir.resolve("_SUCCESS"), "");
+    assertEquals(OutputFormat.SAME, SelectPlan.of(JobRuns.selectOptions("--input=" + jsonl + "," + marker, "--sampler=random")).outputFormat,
+        "a file of no known format is a dead letter, not a format");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SelectPlan.of(
         JobRuns.selectOptions("--input=" + jsonl + "," + csv, "--sampler=random", "--outputFormat=same")));
     assertTrue(e.getMessage().contains("--outputFormat=same") && e.getMessage().contains("jsonl and csv"), e.getMessage());
+    IllegalArgumentException pick = assertThrows(IllegalArgumentException.class, () -> SelectPlan.of(
+        JobRuns.selectOptions("--input=" + jsonl, "--job=pick-for-labelling", "--count=1", "--outputFormat=same")));
+    assertTrue(pick.getMessage().contains("joined back by id"), pick.getMessage());
+  }
+
+  @Test
+  void nothingSelectedWritesNoRecordFile() throws IOException {
+    Path f = Files.writeString(dir.resolve("few.jsonl"), "{\"id\":\"a\",\"text\":\"one text\"}\n{\"id\":\"b\",\"text\":\"another\"}\n");
+    Path out = dir.resolve("none");
+    JsonNode s = JobRuns.run("--input=" + f, "--output=" + out, "--rate=0", "--sampler=random", "--progressSeconds=0");
+    assertEquals(0, s.get("selected").asLong(), s.toString());
+    assertEquals(List.of(), Files.exists(out.resolve("selected")) ? names(out.resolve("selected")) : List.of());
   }
 }

@@ -42,8 +42,8 @@ import org.apache.avro.io.EncoderFactory;
  *   <li>{@link Kind#TEXT}: nothing (a line is its text).
  * </ul>
  *
- * <p>The layout is a fingerprint of what records must share to go into one file: the CSV header,
- * the Parquet schema (Avro's parsing fingerprint); 0 for JSON and text.
+ * <p>The layout is a fingerprint of what records must share to go into one file: the CSV header
+ * (its names), the Parquet schema (Avro's parsing fingerprint); 0 for JSON and text.
  */
 public final class OriginalRecord {
   private static final JsonFactory JSON = new JsonFactory();
@@ -207,13 +207,13 @@ public final class OriginalRecord {
     }
   }
 
-  /** The layout of CSV rows under a header (its names in order; 0 for a header the caller gave and the file lacks). */
+  /** The layout of CSV rows under a header: a 64-bit fingerprint of its names in order. */
   static long headerLayout(List<String> header) {
-    long h = 0x9E3779B97F4A7C15L;
+    com.google.common.hash.Hasher h = com.google.common.hash.Hashing.farmHashFingerprint64().newHasher().putInt(header.size());
     for (String name : header) {
-      h = (h ^ name.hashCode()) * 0x100000001B3L + name.length();
+      h.putInt(name.length()).putString(name, StandardCharsets.UTF_8);
     }
-    return h;
+    return h.hash().asLong();
   }
 
   private static void writeString(DataOutputStream out, String s) throws IOException {

@@ -20,10 +20,14 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MoveOptions;
 import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
@@ -43,12 +47,14 @@ import org.apache.commons.csv.CSVPrinter;
  *       the WARC headers (and, for WARC, {@code http_status}, {@code content_type}, {@code title}).
  * </ul>
  *
- * <p>Sharding: by default like the input, one file per input file that has kept records, under the
- * input's file name (compressed as its suffix says; a WET or WARC file's name ends in {@code .jsonl}
- * instead; when the inputs come from several folders the name is prefixed by its folder's).
- * {@link #withShards}{@code (n)} writes n files per layout instead ({@code part-SSSSS-of-NNNNN}, text
- * formats gzip-compressed; records with another CSV header or Parquet schema go to files of their
- * own, named by the layout's fingerprint). Outputs the names of the files written.
+ * <p>Sharding: by default like the input, one file per input file that has kept records, named by
+ * its path under the folder all input patterns share ({@code a/b/x.jsonl} as {@code a-b-x.jsonl};
+ * just its name when it lies in that folder), compressed as its suffix says (a WET or WARC file's
+ * name ends in {@code .jsonl} instead). {@link #withShards}{@code (n)} writes n files per layout
+ * instead ({@code part-SSSSS-of-NNNNN}, text formats gzip-compressed; records with another CSV
+ * header or Parquet schema go to files of their own, named by the layout's fingerprint). A file
+ * that would hold no record is not kept (nothing selected: no file; a shard that got no record:
+ * a gap in the numbers). Outputs the names of the files written.
  *
  * <pre>{@code
  * ReadCorpus read = ReadCorpus.from("gs://bucket/shards/*.parquet").withOriginalRecords();
@@ -59,13 +65,14 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
   private final String folder;
   private final ReadCorpus.Settings settings;
   private final int shards;
-  private final boolean folderPrefix;
+  /** The folder all input patterns lie under; output names are input paths relative to it. */
+  private final String root;
 
   private WriteAsRead(String folder, ReadCorpus.Settings settings, int shards) {
     this.folder = folder;
     this.settings = settings;
     this.shards = shards;
-    this.folderPrefix = severalFolders(settings.filePatterns());
+    this.root = commonRoot(settings.filePatterns());
   }
 
   /** Into {@code folder} (local or {@code gs://}), for documents read with {@code settings}. */
@@ -81,6 +88,23 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
   public WriteAsRead withShards(int shards) {
     checkArgument(shards >= 0, "shards must be >= 0, got %s", shards);
     return new WriteAsRead(folder, settings, shards);
+  }
+
+  /**
+   * Fails, naming both, when two of the input files (as matched) would be written under one name
+   * (like-input sharding only: n shards have names of their own).
+   */
+  public void checkDistinctNames(List<String> files) {
+    if (shards > 0) {
+      return;
+    }
+    java.util.Map<String, String> seen = new java.util.HashMap<>();
+    for (String f : files) {
+      String name = outputName(f, root, settings);
+      String other = seen.putIfAbsent(name, f);
+      checkArgument(other == null || other.equals(f),
+          "the inputs %s and %s would both be written as %s: pass --outputShards=N, or inputs with distinct paths", other, f, name);
+    }
   }
 
   /** Whether records of this format can be written back as they were read. */
@@ -102,18 +126,43 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
   @Override
   public PCollection<String> expand(PCollection<Document> docs) {
     boolean likeInput = shards == 0;
-    boolean prefix = folderPrefix;
+    String under = root;
     ReadCorpus.Settings s = settings;
     return docs.apply("WriteRecords",
             FileIO.<String, Document>writeDynamic()
                 .by(d -> likeInput ? inputPath(d) : layoutKey(original(d)))
                 .withDestinationCoder(StringUtf8Coder.of())
+                .withEmptyGlobalWindowDestination(NO_RECORDS)
                 .via(Contextful.fn(dest -> new RecordSink(dest, likeInput, s)))
                 .to(folder)
-                .withNaming(dest -> likeInput ? new InputNaming(outputName(dest, prefix, s)) : shardNaming(dest))
+                .withNaming(dest -> NO_RECORDS.equals(dest) ? new InputNaming(NO_RECORDS_FILE)
+                    : likeInput ? new InputNaming(outputName(dest, under, s)) : shardNaming(dest))
                 .withNumShards(likeInput ? 1 : shards))
         .getPerDestinationOutputFilenames()
-        .apply("WrittenFiles", Values.create());
+        .apply("DropEmptyFiles", ParDo.of(new DropEmptyFiles()));
+  }
+
+  /** The destination of a write that got no records (WriteFiles still makes a file for it). */
+  private static final String NO_RECORDS = "";
+
+  private static final String NO_RECORDS_FILE = "no-records";
+
+  /**
+   * Passes on the names of the files written and deletes those that hold no record: the file
+   * WriteFiles makes when nothing was selected, and the shards of {@code n} that got no record
+   * (a zero-byte file is not valid gzip or Parquet for other tools).
+   */
+  private static final class DropEmptyFiles extends DoFn<KV<String, String>, String> {
+    @ProcessElement
+    public void process(@Element KV<String, String> written, OutputReceiver<String> out) throws IOException {
+      String file = written.getValue();
+      org.apache.beam.sdk.io.fs.MatchResult.Metadata m = FileSystems.matchSingleFileSpec(file);
+      if (!NO_RECORDS.equals(written.getKey()) && m.sizeBytes() > 0) {
+        out.output(file);
+        return;
+      }
+      FileSystems.delete(List.of(m.resourceId()), MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+    }
   }
 
   private static byte[] original(Document d) {
@@ -137,28 +186,53 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
     return OriginalRecord.kind(original).name() + ":" + Long.toHexString(OriginalRecord.layout(original));
   }
 
-  /** Whether the patterns' files may lie in more than one folder (then names carry their folder's). */
-  static boolean severalFolders(List<String> patterns) {
-    String only = null;
+  /**
+   * The deepest folder every pattern lies under, up to its first glob character, as the file system
+   * spells it (local paths absolute, so that it prefixes the documents' sources), ending in '/'.
+   */
+  static String commonRoot(List<String> patterns) {
+    String common = null;
     for (String p : patterns) {
-      int slash = p.lastIndexOf('/');
-      String dir = slash < 0 ? "" : p.substring(0, slash);
-      if (dir.contains("*") || dir.contains("?") || dir.contains("[") || dir.contains("{") || (only != null && !only.equals(dir))) {
-        return true;
+      int glob = p.length();
+      for (char c : new char[] {'*', '?', '[', '{'}) {
+        int i = p.indexOf(c);
+        if (i >= 0) {
+          glob = Math.min(glob, i);
+        }
       }
-      only = dir;
+      int slash = p.lastIndexOf('/', glob - 1);
+      String dir = slash < 0 ? "." : p.substring(0, slash + 1);
+      String resolved = FileSystems.matchNewResource(dir, true).toString();
+      resolved = resolved.endsWith("/") ? resolved : resolved + "/";
+      if (common == null) {
+        common = resolved;
+      } else {
+        int n = 0;
+        while (n < Math.min(common.length(), resolved.length()) && common.charAt(n) == resolved.charAt(n)) {
+          n++;
+        }
+        common = common.substring(0, common.lastIndexOf('/', n - 1) + 1);
+      }
     }
-    return false;
+    return common == null ? "" : common;
   }
 
   private static CorpusFormat formatOf(String fileName, ReadCorpus.Settings settings) {
     return settings.format() != CorpusFormat.AUTO ? settings.format() : CorpusFormat.fromFileName(fileName).orElse(null);
   }
 
-  /** The output file name for an input file: its own (a WET/WARC file's with {@code .jsonl}), maybe after its folder's. */
-  static String outputName(String inputPath, boolean folderPrefix, ReadCorpus.Settings settings) {
+  /**
+   * The output file name for an input file: its path under {@code root} with '/' as '-' (its own
+   * name when it lies right in the root), a WET/WARC file's ending in {@code .jsonl}, a ZIP's in
+   * {@code .gz} (Beam writes no ZIP).
+   */
+  static String outputName(String inputPath, String root, ReadCorpus.Settings settings) {
     int slash = inputPath.lastIndexOf('/');
     String name = inputPath.substring(slash + 1);
+    String folders = !root.isEmpty() && inputPath.startsWith(root) ? inputPath.substring(root.length(), slash + 1) : "";
+    if (Compression.detect(name) == Compression.ZIP) {
+      name = name.substring(0, name.lastIndexOf('.')) + ".gz";
+    }
     CorpusFormat format = formatOf(name, settings);
     if (format == CorpusFormat.WET || format == CorpusFormat.WARC) {
       Compression c = Compression.detect(name);
@@ -172,11 +246,7 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
       }
       name = base + ".jsonl" + (c == Compression.UNCOMPRESSED ? "" : name.substring(name.lastIndexOf('.')));
     }
-    if (folderPrefix && slash > 0) {
-      String dir = inputPath.substring(0, slash);
-      name = dir.substring(dir.lastIndexOf('/') + 1) + "-" + name;
-    }
-    return name;
+    return folders.replace('/', '-') + name;
   }
 
   private static FileIO.Write.FileNaming shardNaming(String layoutKey) {
@@ -268,6 +338,7 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
     private Writer textWriter(Document d) {
       if (text == null) {
         Compression c = likeInput ? Compression.detect(destination.substring(destination.lastIndexOf('/') + 1)) : Compression.GZIP;
+        c = c == Compression.ZIP ? Compression.GZIP : c; // named .gz by outputName
         try {
           // Closing the writer finishes the compressed stream; the channel itself is FileIO's to close.
           java.io.OutputStream unclosed = new java.io.FilterOutputStream(Channels.newOutputStream(channel)) {

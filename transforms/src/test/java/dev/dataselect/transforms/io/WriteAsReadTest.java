@@ -51,10 +51,11 @@ import org.junit.jupiter.api.io.TempDir;
 class WriteAsReadTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   @TempDir Path dir;
+  private int runs;
 
   /** Reads {@code read}'s files, keeps the documents whose id {@code keep} holds (all when null), writes them back. */
   private Path roundTrip(ReadCorpus read, Set<String> keep, int shards) {
-    Path out = dir.resolve("out-" + (keep == null ? "all" : keep.size()) + "-" + shards);
+    Path out = dir.resolve("out-" + (++runs));
     Pipeline p = TestPipelines.create();
     PCollection<Document> docs = p.apply(read.withOriginalRecords()).get(ReadCorpus.DOCUMENTS);
     if (keep != null) {
@@ -66,6 +67,9 @@ class WriteAsReadTest {
   }
 
   private static List<Path> files(Path folder) throws IOException {
+    if (!Files.exists(folder)) {
+      return List.of();
+    }
     try (Stream<Path> s = Files.list(folder)) {
       return s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().collect(Collectors.toList());
     }
@@ -237,12 +241,50 @@ class WriteAsReadTest {
   @Test
   void outputNamesFollowTheInputs() {
     ReadCorpus.Settings s = ReadCorpus.from("x").settings();
-    assertEquals("crawl-0001.jsonl.gz", WriteAsRead.outputName("gs://b/cc/crawl-0001.warc.wet.gz", false, s));
-    assertEquals("crawl.jsonl", WriteAsRead.outputName("/d/crawl.warc", false, s));
-    assertEquals("cc-shard.parquet", WriteAsRead.outputName("gs://b/cc/shard.parquet", true, s));
-    assertTrue(WriteAsRead.severalFolders(List.of("a/x.jsonl", "b/y.jsonl")));
-    assertTrue(WriteAsRead.severalFolders(List.of("data/*/x.jsonl")));
-    assertTrue(!WriteAsRead.severalFolders(List.of("data/x.jsonl", "data/*.parquet")));
+    assertEquals("crawl-0001.jsonl.gz", WriteAsRead.outputName("gs://b/cc/crawl-0001.warc.wet.gz", "gs://b/cc/", s));
+    assertEquals("crawl.jsonl", WriteAsRead.outputName("/d/crawl.warc", "/d/", s));
+    assertEquals("cc-train-shard.parquet", WriteAsRead.outputName("gs://b/cc/train/shard.parquet", "gs://b/", s));
+    assertEquals("pages.gz", WriteAsRead.outputName("/d/pages.zip", "/d/", s), "Beam writes no ZIP");
+    assertEquals("/data/", WriteAsRead.commonRoot(List.of("/data/a/x.jsonl", "/data/b/*.jsonl")));
+    assertEquals("/data/", WriteAsRead.commonRoot(List.of("/data/*/train/*.parquet")));
+    assertEquals("/data/", WriteAsRead.commonRoot(List.of("/data/**.jsonl")));
+    assertEquals(Path.of("rel").toAbsolutePath() + "/", WriteAsRead.commonRoot(List.of("rel/x.jsonl")));
+  }
+
+  @Test
+  void filesFromSeveralFoldersKeepTheirFoldersInTheirNames() throws IOException {
+    Path a = Files.createDirectories(dir.resolve("hf/en/train")).resolve("part-0.jsonl");
+    Path b = Files.createDirectories(dir.resolve("hf/de/train")).resolve("part-0.jsonl");
+    Files.writeString(a, "{\"id\":\"e\",\"text\":\"english\"}\n");
+    Files.writeString(b, "{\"id\":\"g\",\"text\":\"german\"}\n");
+    ReadCorpus read = ReadCorpus.from(dir.resolve("hf") + "/*/train/*.jsonl");
+    Path out = roundTrip(read, null, 0);
+    assertEquals(List.of(out.resolve("de-train-part-0.jsonl"), out.resolve("en-train-part-0.jsonl")), files(out));
+    WriteAsRead write = WriteAsRead.to("o", ReadCorpus.from(dir + "/*/x.jsonl").withOriginalRecords().settings());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> write.checkDistinctNames(List.of(dir + "/a-b/x.jsonl", dir + "/a/b-x.jsonl")));
+    assertTrue(e.getMessage().contains("a-b-x.jsonl"), e.getMessage());
+  }
+
+  @Test
+  void nothingSelectedWritesNoFileAndEmptyShardsAreNotKept() throws IOException {
+    Path f = dir.resolve("few.jsonl");
+    Files.writeString(f, "{\"id\":\"x1\",\"text\":\"one\"}\n{\"id\":\"x2\",\"text\":\"two\"}\n");
+    Path none = roundTrip(ReadCorpus.from(f.toString()), Set.of(), 0);
+    assertEquals(List.of(), files(none), "nothing selected, nothing written");
+    Path shards = roundTrip(ReadCorpus.from(f.toString()), null, 5);
+    List<Path> written = files(shards);
+    assertTrue(!written.isEmpty() && written.size() <= 2, "only shards with records: " + written);
+    List<String> all = new ArrayList<>();
+    for (Path w : written) {
+      all.addAll(lines(w)); // each is valid gzip
+    }
+    assertEquals(2, all.size(), all.toString());
+    Path noneSharded = roundTrip(ReadCorpus.from(f.toString()), Set.of("absent"), 3);
+    assertEquals(List.of(), files(noneSharded));
+    try (Stream<Path> all2 = Files.walk(dir)) {
+      assertEquals(List.of(), all2.filter(p -> p.getFileName().toString().equals("no-records")).collect(Collectors.toList()));
+    }
   }
 
   private static List<JsonNode> trees(List<String> lines) {
