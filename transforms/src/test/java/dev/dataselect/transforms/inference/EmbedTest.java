@@ -40,15 +40,21 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.AfterAll;
@@ -274,6 +280,34 @@ class EmbedTest {
         @Element Embedding e, @Timestamp Instant t, OutputReceiver<String> out) {
       out.output(e.id() + "@" + t.getMillis());
     }
+  }
+
+  /**
+   * Many flushes in one bundle (a buffer of 4): each runs while the next is tokenized and is
+   * emitted when the next is handed over. Every document comes out exactly once, with the vector a
+   * single flush of the whole bundle gives (batches of one, so no padding differs).
+   */
+  @Test
+  void pipelinedFlushesEmitEveryResultOnceWithTheSameVectors() {
+    List<Document> docs = InferenceTesting.documents(37, 7);
+    Pipeline p = TestPipelines.create();
+    PCollection<Document> in = oneBundle(p, "Docs", docs);
+    Embed embed = Embed.with(InferenceTesting.embedding()).withMaxBatchSize(1);
+    PCollection<String> small = in.apply("Small", embed.withMaxBufferedDocuments(4)).get(Embed.EMBEDDINGS)
+        .apply("S", MapElements.into(TypeDescriptors.strings()).via(e -> e.id() + "=" + java.util.Arrays.toString(e.vector())));
+    PCollection<String> whole = in.apply("Whole", embed.withMaxBufferedDocuments(1000)).get(Embed.EMBEDDINGS)
+        .apply("W", MapElements.into(TypeDescriptors.strings()).via(e -> e.id() + "=" + java.util.Arrays.toString(e.vector())));
+    PAssert.that(PCollectionList.of(small).and(whole).apply(Flatten.pCollections()).apply(Count.perElement()))
+        .satisfies(counts -> {
+          int n = 0;
+          for (KV<String, Long> c : counts) {
+            assertEquals(2L, c.getValue(), "once from each: " + c.getKey());
+            n++;
+          }
+          assertEquals(37, n);
+          return null;
+        });
+    TestPipelines.run(p);
   }
 
   @Test
