@@ -119,6 +119,9 @@ final class SelectPlan {
     checkArgument(o.getOutputShards() >= 0, "--outputShards must be >= 0 (0 writes like the input), got %s", o.getOutputShards());
     String selectedDir = SelectJob.resolve(output, "selected");
     if (outputFormat == OutputFormat.SAME) {
+      checkArgument(o.getOutputShards() == 0 || !CorpusFormat.fromFileName(files.get(0)).equals(java.util.Optional.of(CorpusFormat.ARROW))
+              && o.getFormat() != CorpusFormat.ARROW,
+          "--outputFormat=same writes Arrow records back one file per input file: leave --outputShards at 0, or use --outputFormat=jsonl or parquet");
       WriteAsRead same = WriteAsRead.to(selectedDir, read.settings()).withShards(o.getOutputShards());
       same.checkDistinctNames(files);
       write = same;
@@ -152,7 +155,7 @@ final class SelectPlan {
             + "use --outputFormat=jsonl or parquet, not same");
     checkArgument(asked != OutputFormat.SAME || writable,
         "--outputFormat=same writes the records back in their one input format, but the input files are %s: "
-            + "same writes JSONL, CSV, TSV, Parquet, text lines, WET and WARC; use --outputFormat=jsonl or parquet",
+            + "same writes JSONL, CSV, TSV, Parquet, Arrow, text lines, WET and WARC; use --outputFormat=jsonl or parquet",
         formats.isEmpty() ? "of no known format"
             : formats.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.joining(" and ")));
     return asked;

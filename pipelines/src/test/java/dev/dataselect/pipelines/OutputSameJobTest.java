@@ -187,10 +187,10 @@ class OutputSameJobTest {
   void theDefaultIsSameForOneWritableFormatAndJsonlOtherwise() throws IOException {
     Path jsonl = Files.writeString(dir.resolve("a.jsonl"), "{\"text\":\"x\"}\n");
     Path csv = Files.writeString(dir.resolve("b.csv"), "text\nx\n");
-    Path arrow = Files.writeString(dir.resolve("c.arrow"), "not really");
+    Path tfrecord = Files.writeString(dir.resolve("c.tfrecord"), "not really");
     assertEquals(OutputFormat.SAME, SelectPlan.of(JobRuns.selectOptions("--input=" + jsonl, "--sampler=random")).outputFormat);
     assertEquals(OutputFormat.JSONL, SelectPlan.of(JobRuns.selectOptions("--input=" + jsonl + "," + csv, "--sampler=random")).outputFormat);
-    assertEquals(OutputFormat.JSONL, SelectPlan.of(JobRuns.selectOptions("--input=" + arrow, "--sampler=random")).outputFormat);
+    assertEquals(OutputFormat.JSONL, SelectPlan.of(JobRuns.selectOptions("--input=" + tfrecord, "--sampler=random")).outputFormat);
     assertEquals(OutputFormat.JSONL, SelectPlan.of(JobRuns.selectOptions(
         "--input=" + jsonl, "--job=pick-for-labelling", "--count=1")).outputFormat, "pick-for-labelling's output is joined back by id");
     Path marker = Files.writeString(dir.resolve("_SUCCESS"), "");

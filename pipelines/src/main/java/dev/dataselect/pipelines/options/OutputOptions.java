@@ -16,7 +16,7 @@ public interface OutputOptions extends PipelineOptions {
 
   @Description(
       "Format of the selected records: same (each kept record as it was read, in its input format with all its"
-          + " fields: JSONL, CSV, TSV, Parquet, text lines; WET/WARC records as JSON lines of their text, URL and"
+          + " fields: JSONL, CSV, TSV, Parquet, Arrow, text lines; WET/WARC records as JSON lines of their text, URL and"
           + " headers), jsonl (documents as gzip JSON lines: id, text, source, metadata) or parquet (documents)."
           + " Default: same when every input file has one format that can be written back (not Arrow, TFRecord or"
           + " whole text files), else jsonl; jsonl for --job=pick-for-labelling.")

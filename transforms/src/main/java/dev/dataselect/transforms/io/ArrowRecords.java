@@ -40,12 +40,13 @@ final class ArrowRecords implements FormatReader {
     try (BufferAllocator allocator = new RootAllocator();
         ArrowReader reader = open(file, fileFormat, allocator)) {
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
+      long layout = OriginalRecord.arrowLayout(root.getSchema());
       while (reader.loadNextBatch()) {
         int rows = root.getRowCount();
         for (int i = 0; i < rows; i++) {
           int row = i;
           sink.record(
-              name -> value(root.getVector(name), row),
+              fields(root, row, layout),
               () -> String.valueOf(value(root.getVector(settings.textFields().get(0)), row)));
         }
       }
@@ -93,11 +94,99 @@ final class ArrowRecords implements FormatReader {
         throw new IOException("record batch " + batch + " could not be loaded");
       }
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
+      long layout = OriginalRecord.arrowLayout(root.getSchema());
       int rows = root.getRowCount();
       for (int i = 0; i < rows; i++) {
         int row = i;
         sink.at(first + i);
-        sink.record(name -> value(root.getVector(name), row), () -> rowText(root, row));
+        sink.record(fields(root, row, layout), () -> rowText(root, row));
+      }
+    }
+  }
+
+  /** A row's fields; written back by copying the row from its file (see {@link OriginalRecord#arrowRow}). */
+  private static Fields fields(VectorSchemaRoot root, int row, long layout) {
+    return new Fields() {
+      @Override
+      public Object get(String name) {
+        return value(root.getVector(name), row);
+      }
+
+      @Override
+      public byte[] withoutText(String textField) {
+        return OriginalRecord.arrowRow(layout);
+      }
+    };
+  }
+
+  /** Whether a file (decompressed) starts with the Arrow file format's magic, else it is a stream. */
+  static boolean isFileFormat(InputStream head) throws IOException {
+    return Arrays.equals(head.readNBytes(FILE_MAGIC.length), FILE_MAGIC);
+  }
+
+  /**
+   * Writes the rows {@code keep} (ascending row numbers of {@code in}, a whole decompressed Arrow
+   * file) to {@code out} in the input's format, schema and dictionaries: a batch per input batch that
+   * has kept rows. Memory is one input batch and one output batch.
+   */
+  static void copyRows(java.nio.channels.ReadableByteChannel in, long[] keep, java.io.OutputStream out) throws IOException {
+    java.io.BufferedInputStream buffered = new java.io.BufferedInputStream(Channels.newInputStream(in), 1 << 16);
+    buffered.mark(FILE_MAGIC.length);
+    boolean fileFormat = isFileFormat(buffered);
+    buffered.reset();
+    if (fileFormat && in instanceof java.nio.channels.SeekableByteChannel) {
+      ((java.nio.channels.SeekableByteChannel) in).position(0);
+    }
+    try (BufferAllocator allocator = new RootAllocator()) {
+      // The file format's reader seeks: a compressed file-format input is first copied to a temporary file.
+      java.nio.file.Path temp = null;
+      try {
+        ArrowReader reader;
+        if (fileFormat && in instanceof java.nio.channels.SeekableByteChannel) {
+          reader = new ArrowFileReader(new SeekableReadChannel((java.nio.channels.SeekableByteChannel) in), allocator);
+        } else if (fileFormat) {
+          temp = java.nio.file.Files.createTempFile("dataselect-arrow", ".arrow");
+          java.nio.file.Files.copy(buffered, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          reader = new ArrowFileReader(new SeekableReadChannel(java.nio.file.Files.newByteChannel(temp)), allocator);
+        } else {
+          reader = new ArrowStreamReader(buffered, allocator);
+        }
+        VectorSchemaRoot source = reader.getVectorSchemaRoot();
+        try (reader;
+            VectorSchemaRoot target = VectorSchemaRoot.create(source.getSchema(), allocator);
+            org.apache.arrow.vector.ipc.ArrowWriter writer = fileFormat
+                ? new org.apache.arrow.vector.ipc.ArrowFileWriter(target, reader, Channels.newChannel(out))
+                : new org.apache.arrow.vector.ipc.ArrowStreamWriter(target, reader, out)) {
+          writer.start();
+          long first = 0;
+          int next = 0;
+          while (reader.loadNextBatch()) {
+            int rows = source.getRowCount();
+            target.allocateNew();
+            int written = 0;
+            for (; next < keep.length && keep[next] < first + rows; next++) {
+              int from = (int) (keep[next] - first);
+              for (int c = 0; c < source.getFieldVectors().size(); c++) {
+                target.getVector(c).copyFromSafe(from, written, source.getVector(c));
+              }
+              written++;
+            }
+            if (written > 0) {
+              target.setRowCount(written);
+              writer.writeBatch();
+            }
+            target.clear();
+            first += rows;
+          }
+          if (next < keep.length) {
+            throw new IOException("row " + keep[next] + " is beyond the file's " + first + " rows: was it rewritten while the job ran?");
+          }
+          writer.end();
+        }
+      } finally {
+        if (temp != null) {
+          java.nio.file.Files.deleteIfExists(temp);
+        }
       }
     }
   }

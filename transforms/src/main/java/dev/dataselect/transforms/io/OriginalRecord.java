@@ -39,11 +39,14 @@ import org.apache.avro.io.EncoderFactory;
  *       keeps its spelling and order; WET/WARC: the record's fields as a JSON object);
  *   <li>{@link Kind#CSV} / {@link Kind#TSV}: the row's values, the text column's emptied, and its index;
  *   <li>{@link Kind#PARQUET}: the row in Avro binary under the file's schema, its text field emptied;
- *   <li>{@link Kind#TEXT}: nothing (a line is its text).
+ *   <li>{@link Kind#TEXT}: nothing (a line is its text);
+ *   <li>{@link Kind#ARROW}: nothing: the row is copied from its input file when written (its
+ *       source's index is its row number there), so not even its other columns travel.
  * </ul>
  *
  * <p>The layout is a fingerprint of what records must share to go into one file: the CSV header
- * (its names), the Parquet schema (Avro's parsing fingerprint); 0 for JSON and text.
+ * (its names), the Parquet schema (Avro's parsing fingerprint), the Arrow schema (its JSON); 0 for
+ * JSON and text.
  */
 public final class OriginalRecord {
   private static final JsonFactory JSON = new JsonFactory();
@@ -55,7 +58,8 @@ public final class OriginalRecord {
     CSV(".csv"),
     TSV(".tsv"),
     PARQUET(".parquet"),
-    TEXT(".txt");
+    TEXT(".txt"),
+    ARROW(".arrow");
 
     private final String extension;
 
@@ -275,9 +279,23 @@ public final class OriginalRecord {
 
   /** A text line: nothing besides its text. */
   static byte[] textLine() {
+    return headerOnly(Kind.TEXT, 0);
+  }
+
+  /** An Arrow row: copied from its file at write time; the layout is its schema's. */
+  static byte[] arrowRow(long schemaLayout) {
+    return headerOnly(Kind.ARROW, schemaLayout);
+  }
+
+  /** The layout of Arrow rows under a schema: a 64-bit fingerprint of its JSON form. */
+  static long arrowLayout(org.apache.arrow.vector.types.pojo.Schema schema) {
+    return com.google.common.hash.Hashing.farmHashFingerprint64().hashString(schema.toJson(), StandardCharsets.UTF_8).asLong();
+  }
+
+  private static byte[] headerOnly(Kind kind, long layout) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(9);
-      header(bytes, Kind.TEXT, 0).flush();
+      header(bytes, kind, layout).flush();
       return bytes.toByteArray();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -213,7 +213,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
    * Each document also carries its record without its text ({@link Document#original()}), so that
    * {@link WriteAsRead} can write the kept records back in their input format, every field as it
    * was. Off by default: the other fields then never travel with the document. Formats written
-   * back: JSONL, CSV, TSV, Parquet, text lines, WET and WARC (as JSON lines of their fields); see
+   * back: JSONL, CSV, TSV, Parquet, Arrow, text lines, WET and WARC (as JSON lines of their fields); see
    * {@link WriteAsRead#canWriteBack}.
    */
   public ReadCorpus withOriginalRecords() {
@@ -845,7 +845,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
           byte[] original = fields.withoutText(textField);
           if (original == null) {
             throw new IllegalStateException("the records of " + path + " cannot be written back in their format "
-                + "(outputFormat=same writes JSONL, CSV, TSV, Parquet, text lines, WET and WARC)");
+                + "(outputFormat=same writes JSONL, CSV, TSV, Parquet, Arrow, text lines, WET and WARC)");
           }
           doc = doc.withOriginal(original);
         }

@@ -13,6 +13,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -42,6 +43,8 @@ import org.apache.commons.csv.CSVPrinter;
  *   <li>CSV / TSV: the header, then the rows (quoted as read: minimal quoting, or none when the read had
  *       none); a file whose header the caller gave is written without one, as it was;
  *   <li>Parquet: the rows under the input file's schema (Snappy-compressed);
+ *   <li>Arrow IPC: the rows copied from their input file (file or stream format, its schema and
+ *       dictionaries), a batch per input batch with kept rows; one output file per input file;
  *   <li>text lines: the lines;
  *   <li>WET and WARC: JSON lines of the record's fields: the text, {@code id}, {@code url}, {@code date},
  *       the WARC headers (and, for WARC, {@code http_status}, {@code content_type}, {@code title}).
@@ -117,9 +120,10 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
       case TEXT_LINES:
       case WET:
       case WARC:
+      case ARROW:
         return true;
       default:
-        return false; // Arrow, TFRecord, whole text files
+        return false; // TFRecord, whole text files
     }
   }
 
@@ -289,6 +293,8 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
     @Nullable private transient CSVPrinter csv;
     @Nullable private transient FileIO.Sink<GenericRecord> parquet;
     @Nullable private transient Schema schema;
+    /** Arrow: the kept rows' numbers per input file, copied from the files at {@link #flush}. */
+    @Nullable private transient java.util.TreeMap<String, com.google.common.primitives.ImmutableLongArray.Builder> arrowRows;
 
     RecordSink(String destination, boolean likeInput, ReadCorpus.Settings settings) {
       this.destination = destination;
@@ -302,6 +308,7 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
       text = null;
       csv = null;
       parquet = null;
+      arrowRows = null;
     }
 
     @Override
@@ -329,6 +336,14 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
           }
           parquet.write(OriginalRecord.parquetRowWith(original, schema, d.text()));
           break;
+        case ARROW:
+          if (arrowRows == null) {
+            arrowRows = new java.util.TreeMap<>();
+          }
+          String source = d.source();
+          arrowRows.computeIfAbsent(inputPath(d), f -> com.google.common.primitives.ImmutableLongArray.builder())
+              .add(Long.parseLong(source.substring(source.lastIndexOf('#') + 1)));
+          break;
         default:
           throw new IllegalStateException("no writer for " + kind);
       }
@@ -337,29 +352,53 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
     /** Compressed like the input file (like-input sharding) or gzip (n shards). */
     private Writer textWriter(Document d) {
       if (text == null) {
-        Compression c = likeInput ? Compression.detect(destination.substring(destination.lastIndexOf('/') + 1)) : Compression.GZIP;
-        c = c == Compression.ZIP ? Compression.GZIP : c; // named .gz by outputName
-        try {
-          // Closing the writer finishes the compressed stream; the channel itself is FileIO's to close.
-          java.io.OutputStream unclosed = new java.io.FilterOutputStream(Channels.newOutputStream(channel)) {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-              out.write(b, off, len);
-            }
-
-            @Override
-            public void close() throws IOException {
-              flush();
-            }
-          };
-          text = new OutputStreamWriter(
-              new java.io.BufferedOutputStream(Channels.newOutputStream(c.writeCompressed(Channels.newChannel(unclosed))), 1 << 16),
-              StandardCharsets.UTF_8);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+        text = new OutputStreamWriter(output(Compression.GZIP), StandardCharsets.UTF_8);
       }
       return text;
+    }
+
+    /**
+     * The file's bytes, compressed like the input (like-input sharding) or with {@code sharded};
+     * closing it finishes the compressed stream, while the channel itself stays FileIO's to close.
+     */
+    private java.io.OutputStream output(Compression sharded) {
+      Compression c = likeInput ? Compression.detect(destination.substring(destination.lastIndexOf('/') + 1)) : sharded;
+      c = c == Compression.ZIP ? Compression.GZIP : c; // named .gz by outputName
+      java.io.OutputStream unclosed = new java.io.FilterOutputStream(Channels.newOutputStream(channel)) {
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+          out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+          flush();
+        }
+      };
+      try {
+        return new java.io.BufferedOutputStream(Channels.newOutputStream(c.writeCompressed(Channels.newChannel(unclosed))), 1 << 16);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** Copies the kept rows of each input file, in file and row order, into this file. */
+    private void writeArrow() throws IOException {
+      try (java.io.OutputStream out = output(Compression.UNCOMPRESSED)) {
+        if (arrowRows.size() > 1) {
+          throw new IllegalStateException("Arrow records are written back one output file per input file: "
+              + "leave the shards (--outputShards) at 0 for Arrow inputs");
+        }
+        for (Map.Entry<String, com.google.common.primitives.ImmutableLongArray.Builder> e : arrowRows.entrySet()) {
+          long[] rows = e.getValue().build().toArray();
+          java.util.Arrays.sort(rows);
+          org.apache.beam.sdk.io.fs.ResourceId input = FileSystems.matchSingleFileSpec(e.getKey()).resourceId();
+          try (java.nio.channels.ReadableByteChannel in =
+              Compression.detect(input.getFilename()).readDecompressed(FileSystems.open(input))) {
+            ArrowRecords.copyRows(in, rows, out);
+          }
+        }
+      }
     }
 
     private CSVPrinter csvPrinter(Document d, char delimiter) throws IOException {
@@ -377,7 +416,9 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
 
     @Override
     public void flush() throws IOException {
-      if (parquet != null) {
+      if (arrowRows != null) {
+        writeArrow();
+      } else if (parquet != null) {
         parquet.flush();
       } else if (csv != null) {
         csv.close(); // finishes a compressed stream's trailer (the channel stays open: see textWriter)

@@ -203,6 +203,89 @@ class WriteAsReadTest {
     assertEquals(expected, all);
   }
 
+  /** An Arrow file of {@code batches} batches of 10 rows: id, text, n (bigint), score (nullable double). */
+  private Path arrowFile(String name, boolean fileFormat, int batches) throws IOException {
+    Path f = dir.resolve(name);
+    try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator();
+        org.apache.arrow.vector.VarCharVector id = new org.apache.arrow.vector.VarCharVector("id", allocator);
+        org.apache.arrow.vector.VarCharVector text = new org.apache.arrow.vector.VarCharVector("text", allocator);
+        org.apache.arrow.vector.BigIntVector n = new org.apache.arrow.vector.BigIntVector("n", allocator);
+        org.apache.arrow.vector.Float8Vector score = new org.apache.arrow.vector.Float8Vector("score", allocator);
+        org.apache.arrow.vector.VectorSchemaRoot root = org.apache.arrow.vector.VectorSchemaRoot.of(id, text, n, score);
+        java.nio.channels.WritableByteChannel channel = Files.newByteChannel(f, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        org.apache.arrow.vector.ipc.ArrowWriter w = fileFormat
+            ? new org.apache.arrow.vector.ipc.ArrowFileWriter(root, null, channel)
+            : new org.apache.arrow.vector.ipc.ArrowStreamWriter(root, null, channel)) {
+      w.start();
+      for (int b = 0; b < batches; b++) {
+        root.allocateNew();
+        for (int i = 0; i < 10; i++) {
+          int r = b * 10 + i;
+          id.setSafe(i, ("a" + r).getBytes(StandardCharsets.UTF_8));
+          text.setSafe(i, ("arrow row " + r + " with some text").getBytes(StandardCharsets.UTF_8));
+          n.setSafe(i, 1000L + r);
+          if (r % 3 == 0) {
+            score.setNull(i);
+          } else {
+            score.setSafe(i, r / 4.0);
+          }
+        }
+        root.setRowCount(10);
+        w.writeBatch();
+      }
+      w.end();
+    }
+    return f;
+  }
+
+  /** Rows by id (every column's value) and the schema, of an Arrow file or stream. */
+  private static TreeMap<String, String> arrowRows(Path f, List<String> schema) throws IOException {
+    TreeMap<String, String> rows = new TreeMap<>();
+    try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator();
+        java.nio.channels.SeekableByteChannel channel = Files.newByteChannel(f)) {
+      boolean fileFormat;
+      try (InputStream head = Files.newInputStream(f)) {
+        fileFormat = ArrowRecords.isFileFormat(head);
+      }
+      try (org.apache.arrow.vector.ipc.ArrowReader reader = fileFormat
+          ? new org.apache.arrow.vector.ipc.ArrowFileReader(new org.apache.arrow.vector.ipc.SeekableReadChannel(channel), allocator)
+          : new org.apache.arrow.vector.ipc.ArrowStreamReader(channel, allocator)) {
+        org.apache.arrow.vector.VectorSchemaRoot root = reader.getVectorSchemaRoot();
+        schema.add((fileFormat ? "file " : "stream ") + root.getSchema().toJson());
+        while (reader.loadNextBatch()) {
+          for (int i = 0; i < root.getRowCount(); i++) {
+            StringBuilder row = new StringBuilder();
+            for (org.apache.arrow.vector.FieldVector v : root.getFieldVectors()) {
+              row.append(v.getName()).append('=').append(v.getObject(i)).append(';');
+            }
+            rows.put(String.valueOf(root.getVector("id").getObject(i)), row.toString());
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
+  @Test
+  void arrowRowsAreCopiedFromTheirFileInItsFormatAndSchema() throws IOException {
+    for (boolean fileFormat : new boolean[] {true, false}) {
+      Path f = arrowFile(fileFormat ? "data.arrow" : "stream-00000-of-00001.arrow", fileFormat, 3);
+      List<String> inSchema = new ArrayList<>();
+      TreeMap<String, String> in = arrowRows(f, inSchema);
+      assertEquals(30, in.size());
+      ReadCorpus read = ReadCorpus.from(f.toString()).withSplitBytes(64); // file format: a range per batch
+      Path all = roundTrip(read, null, 0);
+      List<String> outSchema = new ArrayList<>();
+      assertEquals(in, arrowRows(all.resolve(f.getFileName()), outSchema));
+      assertEquals(inSchema, outSchema, "format and schema as they were");
+      Set<String> keep = Set.of("a0", "a9", "a10", "a29");
+      Path some = roundTrip(read, keep, 0);
+      TreeMap<String, String> kept = arrowRows(some.resolve(f.getFileName()), new ArrayList<>());
+      assertEquals(new java.util.TreeSet<>(keep), kept.navigableKeySet());
+      kept.forEach((id, row) -> assertEquals(in.get(id), row));
+    }
+  }
+
   @Test
   void wetRecordsComeBackAsJsonLinesOfTheirFields() throws IOException {
     Path wet = Paths.get(System.getProperty("dataselect.sharedData", "../../shared/data"), "warc", "whirlwind.warc.wet.gz");
