@@ -206,7 +206,12 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
       }
       int slash = p.lastIndexOf('/', glob - 1);
       String dir = slash < 0 ? "." : p.substring(0, slash + 1);
-      String resolved = FileSystems.matchNewResource(dir, true).toString();
+      String resolved;
+      try {
+        resolved = FileSystems.matchNewResource(dir, true).toString();
+      } catch (IllegalArgumentException e) {
+        resolved = dir; // a scheme not registered yet (gs:// before the pipeline's options): as written
+      }
       resolved = resolved.endsWith("/") ? resolved : resolved + "/";
       if (common == null) {
         common = resolved;
