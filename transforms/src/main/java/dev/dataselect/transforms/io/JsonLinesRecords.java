@@ -31,10 +31,7 @@ final class JsonLinesRecords implements FormatReader {
     if (lines.blank()) {
       return;
     }
-    if (lines.reportIfOversized(settings, sink)) {
-      return;
-    }
-    String line = lines.strictOrReport(sink);
+    String line = lines.textOrReport(settings, sink);
     if (line == null) {
       return;
     }

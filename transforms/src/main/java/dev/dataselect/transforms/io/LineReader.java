@@ -123,8 +123,16 @@ final class LineReader {
     return true;
   }
 
+  /**
+   * The current line as text: null after a {@code record_too_large} dead letter (over the limit)
+   * or an {@code invalid_utf8} one (not strict UTF-8).
+   */
+  String textOrReport(ReadCorpus.Settings settings, RecordSink sink) {
+    return reportIfOversized(settings, sink) ? null : strictOrReport(sink);
+  }
+
   /** The current line decoded as strict UTF-8, or null after an {@code invalid_utf8} dead letter. */
-  String strictOrReport(RecordSink sink) {
+  private String strictOrReport(RecordSink sink) {
     byte[] b = bytes();
     try {
       return Utf8.strict(b);
