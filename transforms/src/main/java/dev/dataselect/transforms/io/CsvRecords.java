@@ -31,15 +31,7 @@ final class CsvRecords implements FormatReader {
   @Override
   public void read(FileIO.ReadableFile file, ReadCorpus.Settings settings, RecordSink sink)
       throws IOException {
-    CSVFormat.Builder format =
-        CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true);
-    format = settings.csvQuoting() ? format.setQuote('"') : format.setQuote(null);
     List<String> header = settings.csvHeader();
-    if (header.isEmpty()) {
-      format.setHeader().setSkipHeaderRecord(true);
-    } else {
-      format.setHeader(header.toArray(new String[0])).setSkipHeaderRecord(false);
-    }
     Reader reader =
         new InputStreamReader(
             Channels.newInputStream(file.open()),
@@ -47,7 +39,7 @@ final class CsvRecords implements FormatReader {
                 .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT));
-    try (CSVParser parser = format.get().parse(reader)) {
+    try (CSVParser parser = readFormat(settings, delimiter).parse(reader)) {
       List<String> names = header.isEmpty() ? parser.getHeaderNames() : header;
       Iterator<CSVRecord> records = parser.iterator();
       while (true) {
@@ -85,6 +77,22 @@ final class CsvRecords implements FormatReader {
   }
 
   /**
+   * How a whole CSV/TSV file is read: quoted or not as the settings say, empty lines passed over,
+   * the names from the header row or the caller's (then the first row is a record).
+   */
+  private static CSVFormat readFormat(ReadCorpus.Settings settings, char delimiter) {
+    CSVFormat.Builder format = CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true);
+    format = settings.csvQuoting() ? format.setQuote('"') : format.setQuote(null);
+    List<String> header = settings.csvHeader();
+    if (header.isEmpty()) {
+      format.setHeader().setSkipHeaderRecord(true);
+    } else {
+      format.setHeader(header.toArray(new String[0])).setSkipHeaderRecord(false);
+    }
+    return format.get();
+  }
+
+  /**
    * The header names of a CSV or TSV file (decompressed by its name's suffix), read as the whole-file
    * reader reads them; empty when the caller named the columns (the file then has no header row).
    */
@@ -93,11 +101,8 @@ final class CsvRecords implements FormatReader {
       return List.of();
     }
     org.apache.beam.sdk.io.fs.ResourceId id = org.apache.beam.sdk.io.FileSystems.matchSingleFileSpec(path).resourceId();
-    CSVFormat.Builder format = CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true)
-        .setHeader().setSkipHeaderRecord(true);
-    format = settings.csvQuoting() ? format.setQuote('"') : format.setQuote(null);
     org.apache.beam.sdk.io.Compression compression = org.apache.beam.sdk.io.Compression.detect(id.getFilename());
-    try (CSVParser parser = format.get().parse(new InputStreamReader(
+    try (CSVParser parser = readFormat(settings, delimiter).parse(new InputStreamReader(
         Channels.newInputStream(compression.readDecompressed(org.apache.beam.sdk.io.FileSystems.open(id))), StandardCharsets.UTF_8))) {
       return parser.getHeaderNames();
     }
@@ -149,10 +154,7 @@ final class CsvRecords implements FormatReader {
     if (lines.length() == 0) {
       return;
     }
-    if (lines.reportIfOversized(settings, sink)) {
-      return;
-    }
-    String line = lines.strictOrReport(sink);
+    String line = lines.textOrReport(settings, sink);
     if (line == null) {
       return;
     }

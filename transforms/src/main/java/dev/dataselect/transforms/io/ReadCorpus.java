@@ -362,6 +362,12 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
       return splitBytes;
     }
 
+    /** The format a file of this name is read as: the one set, else its extension's; null for none. */
+    @javax.annotation.Nullable
+    CorpusFormat formatOf(String fileName) {
+      return format != CorpusFormat.AUTO ? format : CorpusFormat.fromFileName(fileName).orElse(null);
+    }
+
     /** Whether documents carry their original record (see {@link ReadCorpus#withOriginalRecords}). */
     public boolean keepOriginals() {
       return keepOriginals;
@@ -405,9 +411,7 @@ public final class ReadCorpus extends PTransform<PBegin, PCollectionTuple> {
     }
 
     private CorpusFormat format(FileIO.ReadableFile file) {
-      return settings.format != CorpusFormat.AUTO
-          ? settings.format
-          : CorpusFormat.fromFileName(file.getMetadata().resourceId().getFilename()).orElse(null);
+      return settings.formatOf(file.getMetadata().resourceId().getFilename());
     }
 
     /**

@@ -226,10 +226,6 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
     return common == null ? "" : common;
   }
 
-  private static CorpusFormat formatOf(String fileName, ReadCorpus.Settings settings) {
-    return settings.format() != CorpusFormat.AUTO ? settings.format() : CorpusFormat.fromFileName(fileName).orElse(null);
-  }
-
   /**
    * The output file name for an input file: its path under {@code root} with '/' as '-' (its own
    * name when it lies right in the root), a WET/WARC file's ending in {@code .jsonl}, a ZIP's in
@@ -242,7 +238,7 @@ public final class WriteAsRead extends PTransform<PCollection<Document>, PCollec
     if (Compression.detect(name) == Compression.ZIP) {
       name = name.substring(0, name.lastIndexOf('.')) + ".gz";
     }
-    CorpusFormat format = formatOf(name, settings);
+    CorpusFormat format = settings.formatOf(name);
     if (format == CorpusFormat.WET || format == CorpusFormat.WARC) {
       Compression c = Compression.detect(name);
       String base = c == Compression.UNCOMPRESSED ? name : name.substring(0, name.lastIndexOf('.'));
