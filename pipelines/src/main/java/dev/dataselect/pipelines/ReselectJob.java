@@ -67,7 +67,7 @@ final class ReselectJob {
   static PipelineResult run(ReselectJobOptions o) {
     Pipeline p = build(o);
     clearPreviousOutput(o.getOutput());
-    return p.run();
+    return Launch.run(p);
   }
 
   static Pipeline build(ReselectJobOptions o) {

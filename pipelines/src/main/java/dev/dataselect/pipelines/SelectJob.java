@@ -63,7 +63,7 @@ public final class SelectJob {
     Demo.apply(options);
     Pipeline p = build(options); // validates before anything is cleared
     clearPreviousOutput(options.getOutput());
-    return p.run();
+    return Launch.run(p);
   }
 
   /** Builds the pipeline; validates the options and fails fast when an input matches no file. */

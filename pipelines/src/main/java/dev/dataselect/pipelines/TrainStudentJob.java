@@ -97,7 +97,7 @@ final class TrainStudentJob {
 
   /** Builds the job and starts it; does not wait. */
   static PipelineResult run(TrainStudentJobOptions o) {
-    return build(o).run();
+    return Launch.run(build(o));
   }
 
   static Pipeline build(TrainStudentJobOptions o) {

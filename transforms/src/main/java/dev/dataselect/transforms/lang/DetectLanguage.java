@@ -19,7 +19,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.annotation.Nullable;
 import opennlp.tools.langdetect.LanguageDetectorModel;
-import opennlp.tools.ml.model.MaxentModel;
 import opennlp.tools.util.normalizer.CharSequenceNormalizer;
 import opennlp.tools.util.normalizer.EmojiCharSequenceNormalizer;
 import opennlp.tools.util.normalizer.NumberCharSequenceNormalizer;
@@ -289,6 +288,7 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
             + "nob oci pan pes plt pnb pol por pus ron rus san sin slk slv som spa sqi srp sun swa swe "
             + "tam tat tel tgk tgl tha tur ukr urd uzb vie vol war zul").split(" "));
     private static volatile LanguageDetectorModel model;
+    private static volatile CompiledLanguageModel compiled;
 
     private Detectors() {}
 
@@ -317,9 +317,24 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
       return m;
     }
 
+    /** The shared model, compiled for lookup by n-gram ({@link CompiledLanguageModel}). */
+    static CompiledLanguageModel compiled() {
+      CompiledLanguageModel c = compiled;
+      if (c == null) {
+        synchronized (Detectors.class) {
+          c = compiled;
+          if (c == null) {
+            c = CompiledLanguageModel.of(model().getMaxentModel());
+            compiled = c;
+          }
+        }
+      }
+      return c;
+    }
+
     /** A detector over the shared model, for one thread. */
     static Detector newDetector() {
-      return new Detector(model().getMaxentModel());
+      return new Detector(compiled());
     }
   }
 
@@ -334,20 +349,25 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
       EmojiCharSequenceNormalizer.getInstance(), UrlCharSequenceNormalizer.getInstance(),
       TwitterCharSequenceNormalizer.getInstance(), NumberCharSequenceNormalizer.getInstance(),
       ShrinkCharSequenceNormalizer.getInstance()};
-    private final MaxentModel model;
+    private final CompiledLanguageModel model;
     /** The stage's code of each of the model's outcomes. */
     private final String[] codes;
     private final double minConfidence;
-    private final HashSet<String> grams = new HashSet<>();
+    private final double[] sums;
+    /** Per n-gram of the model, the {@link #stamp} of the last text that had it: distinct n-grams only. */
+    private final int[] seen;
+    private int stamp;
     private char[] chars = new char[0];
 
-    Detector(MaxentModel model) {
+    Detector(CompiledLanguageModel model) {
       this.model = model;
-      this.codes = new String[model.getNumOutcomes()];
+      this.codes = new String[model.outcomes()];
       for (int i = 0; i < codes.length; i++) {
-        codes[i] = code(model.getOutcome(i));
+        codes[i] = code(model.outcome(i));
       }
       this.minConfidence = MIN_CONFIDENCE_OVER_UNIFORM / codes.length;
+      this.sums = new double[codes.length];
+      this.seen = new int[model.grams()];
     }
 
     /**
@@ -358,18 +378,56 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
       if (text.codePoints().noneMatch(Character::isLetter)) {
         return UNDETERMINED;
       }
-      double[] p = model.eval(features(text));
+      int length = normalize(text);
+      if (++stamp == 0) {
+        java.util.Arrays.fill(seen, 0);
+        stamp = 1;
+      }
+      model.startSums(sums);
+      for (int n = 1; n <= CompiledLanguageModel.MAX_GRAM; n++) {
+        for (int i = 0; i + n <= length; i++) {
+          int gram = model.index(CompiledLanguageModel.key(chars, i, n));
+          if (gram >= 0 && seen[gram] != stamp) {
+            seen[gram] = stamp;
+            model.addTo(gram, sums);
+          }
+        }
+      }
       int best = 0;
-      for (int i = 1; i < p.length; i++) {
-        if (p[i] > p[best]) {
+      for (int i = 1; i < sums.length; i++) {
+        if (sums[i] > sums[best]) {
           best = i;
         }
       }
-      return p[best] < minConfidence ? UNDETERMINED : codes[best];
+      // The model's probability of its verdict: exp(s_best) / sum_i exp(s_i), OpenNLP's softmax.
+      double z = 0;
+      for (double s : sums) {
+        z += Math.exp(s - sums[best]);
+      }
+      return 1 / z < minConfidence ? UNDETERMINED : codes[best];
     }
 
-    /** The model's features of {@code text}, in no particular order. */
+    /** The model's probability of {@code text}'s verdict, as OpenNLP's softmax gives it (tests). */
+    double confidence(String text) {
+      detect(text);
+      double best = java.util.Arrays.stream(sums).max().orElseThrow();
+      return 1 / java.util.Arrays.stream(sums).map(s -> Math.exp(s - best)).sum();
+    }
+
+    /** The model's features of {@code text} (its distinct 1- to 3-grams), in no particular order. */
     String[] features(String text) {
+      int length = normalize(text);
+      Set<String> grams = new HashSet<>();
+      for (int n = 1; n <= CompiledLanguageModel.MAX_GRAM; n++) {
+        for (int i = 0; i + n <= length; i++) {
+          grams.add(CompiledLanguageModel.gram(CompiledLanguageModel.key(chars, i, n)));
+        }
+      }
+      return grams.toArray(new String[0]);
+    }
+
+    /** Puts {@code text}, normalised and lower-cased char by char, into {@link #chars}; its length. */
+    private int normalize(String text) {
       CharSequence normalized = text;
       for (CharSequenceNormalizer n : NORMALIZERS) {
         normalized = n.normalize(normalized);
@@ -381,13 +439,7 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
       for (int i = 0; i < length; i++) {
         chars[i] = Character.toLowerCase(normalized.charAt(i));
       }
-      grams.clear();
-      for (int n = 1; n <= 3; n++) {
-        for (int i = 0; i + n <= length; i++) {
-          grams.add(new String(chars, i, n));
-        }
-      }
-      return grams.toArray(new String[0]);
+      return length;
     }
   }
 

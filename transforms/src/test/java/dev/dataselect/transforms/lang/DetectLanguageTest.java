@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import opennlp.tools.langdetect.Language;
@@ -68,6 +69,31 @@ class DetectLanguageTest {
       boolean weak = best.getConfidence() < DetectLanguage.MIN_CONFIDENCE_OVER_UNIFORM / DetectLanguage.Detectors.LANGUAGES.size();
       assertEquals(weak ? DetectLanguage.UNDETERMINED : DetectLanguage.code(best.getLang()), detector.detect(text), text);
     }
+  }
+
+  @Test
+  void theCompiledModelGivesOpenNlpsVerdictsAndConfidencesOnShortAndLongSlices() {
+    LanguageDetectorME opennlp = new LanguageDetectorME(DetectLanguage.Detectors.model());
+    DetectLanguage.Detector detector = DetectLanguage.Detectors.newDetector();
+    double minConfidence = DetectLanguage.MIN_CONFIDENCE_OVER_UNIFORM / DetectLanguage.Detectors.LANGUAGES.size();
+    String all = String.join(" ", new TreeMap<>(SENTENCES).values());
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    int weak = 0;
+    for (int i = 0; i < 400; i++) {
+      // Slices of 2 to 200 chars, some across two languages: many weak and near-tied verdicts.
+      int length = 2 + random.nextInt(199);
+      int from = random.nextInt(all.length() - length);
+      String text = all.substring(from, from + length);
+      if (text.codePoints().noneMatch(Character::isLetter)) {
+        continue;
+      }
+      Language best = opennlp.predictLanguage(text);
+      weak += best.getConfidence() < minConfidence ? 1 : 0;
+      assertEquals(best.getConfidence(), detector.confidence(text), 1e-12, text);
+      assertEquals(best.getConfidence() < minConfidence ? DetectLanguage.UNDETERMINED : DetectLanguage.code(best.getLang()),
+          detector.detect(text), text);
+    }
+    assertTrue(weak > 0, "some slices should be too short for a confident verdict");
   }
 
   private static List<String> concat(Collection<String> a, List<String> b) {
