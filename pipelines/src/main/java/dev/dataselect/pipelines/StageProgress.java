@@ -57,6 +57,15 @@ final class StageProgress {
       List<String> done = new ArrayList<>();
       long previousDone = startNanos;
       boolean previousFinished = true;
+      // The stages are in pipeline order, each downstream of the one before: once a later stage
+      // is done, every earlier one has seen all its input, even when the runner has not yet run
+      // the step that marks it done (Flink's batch mode can hold a counting branch behind a
+      // blocking exchange until the job's end). Such a stage shows as done with what it counted.
+      boolean[] laterDone = new boolean[stages.size()];
+      for (int i = stages.size() - 2; i >= 0; i--) {
+        StageTallies.Tally next = StageTallies.declared(stages.get(i + 1).tally) ? StageTallies.peek(stages.get(i + 1).tally) : null;
+        laterDone[i] = laterDone[i + 1] || (next != null && next.isDone());
+      }
       for (int i = 0; i < stages.size(); i++) {
         Stage s = stages.get(i);
         if (!StageTallies.declared(s.tally)) {
@@ -69,6 +78,11 @@ final class StageProgress {
         if (t != null && t.isDone()) {
           done.add(String.format(Locale.ROOT, "%s %,d", s.label, t.total()));
           previousDone = t.doneNanos();
+          previousFinished = true;
+          continue;
+        }
+        if (laterDone[i]) {
+          done.add(String.format(Locale.ROOT, "%s %,d", s.label, count));
           previousFinished = true;
           continue;
         }
