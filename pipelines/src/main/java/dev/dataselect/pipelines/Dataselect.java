@@ -75,8 +75,9 @@ public final class Dataselect {
     PipelineResult result;
     // The progress lines read this JVM's stage tallies (StageProgress), so they work on runners
     // whose run() blocks until the job is done (Flink) as on those that return at once (Direct).
-    try (ProgressLines progress = ProgressLines.start(job, options.as(OutputOptions.class).getProgressSeconds(), out)) {
-      result = run(options);
+    try (ProgressLines progress = ProgressLines.start(job, options.as(OutputOptions.class).getProgressSeconds(), out);
+        ModelWarmup warmup = new ModelWarmup()) {
+      result = run(options, warmup);
       state = result.waitUntilFinish();
     }
     double wall = (System.nanoTime() - start) / 1e9;
@@ -217,19 +218,24 @@ public final class Dataselect {
 
   /** Builds and starts the job {@code options} are for (as {@link #parse} made them); does not wait for it. */
   public static PipelineResult run(JobOptions options) {
+    return run(options, null);
+  }
+
+  /** As {@link #run(JobOptions)}; the main job's models load on {@code warmup}'s thread while it starts. */
+  static PipelineResult run(JobOptions options, @javax.annotation.Nullable ModelWarmup warmup) {
     String job = options.getJob().toLowerCase(Locale.ROOT);
     checkArgument(JOBS.containsKey(job), "--job must be one of %s, got '%s'", JOBS.keySet(), options.getJob());
     checkArgument(JOBS.get(job).isInstance(options), "--job=%s needs its own options (%s), got %s: parse them with Dataselect.parse",
         job, JOBS.get(job).getSimpleName(), options);
     switch (job) {
       case "select":
-        return SelectJob.run((DataselectOptions) options);
+        return SelectJob.run((DataselectOptions) options, warmup);
       case "reselect":
         return ReselectJob.run((ReselectJobOptions) options);
       case "train-student":
         return TrainStudentJob.run((TrainStudentJobOptions) options);
       case PickForLabelling.JOB:
-        return SelectJob.run(PickForLabelling.configure((DataselectOptions) options));
+        return SelectJob.run(PickForLabelling.configure((DataselectOptions) options), warmup);
       case "compare":
         return CompareJob.run((CompareJobOptions) options);
       case "store":

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.Compression;
@@ -59,9 +60,18 @@ public final class SelectJob {
    * the output folder, builds the pipeline and starts it; does not wait for it to finish.
    */
   public static PipelineResult run(DataselectOptions options) {
+    return run(options, null);
+  }
+
+  /** As {@link #run(DataselectOptions)}, with {@code warmup} loading the models while the job starts. */
+  static PipelineResult run(DataselectOptions options, @Nullable ModelWarmup warmup) {
     FileSystems.setDefaultPipelineOptions(options);
     Demo.apply(options);
-    Pipeline p = build(options); // validates before anything is cleared
+    SelectPlan plan = SelectPlan.of(options); // validates before anything is cleared
+    if (warmup != null) {
+      warmup.start(options, plan.models());
+    }
+    Pipeline p = build(plan);
     clearPreviousOutput(options.getOutput());
     return Launch.run(p);
   }

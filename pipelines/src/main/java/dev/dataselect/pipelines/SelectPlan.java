@@ -2,6 +2,7 @@ package dev.dataselect.pipelines;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.dataselect.models.ModelConfig;
 import dev.dataselect.pipelines.options.DataselectOptions;
 import dev.dataselect.pipelines.options.Kde;
 import dev.dataselect.pipelines.options.ModelOptions;
@@ -20,6 +21,7 @@ import dev.dataselect.transforms.io.WriteAsRead;
 import dev.dataselect.transforms.io.WriteDocuments;
 import dev.dataselect.transforms.select.Target;
 import dev.dataselect.transforms.student.StudentModel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -163,6 +165,21 @@ final class SelectPlan {
 
   static SelectPlan of(DataselectOptions options) {
     return new SelectPlan(options);
+  }
+
+  /** The models of the plan's model stages (embedding, ASK-LLM, perplexity), for {@link ModelWarmup}. */
+  List<ModelConfig> models() {
+    List<ModelConfig> models = new ArrayList<>();
+    if (embed != null) {
+      models.add(embed.model());
+    }
+    if (askLlm != null) {
+      models.add(askLlm.model());
+    }
+    if (perplexity != null) {
+      models.add(perplexity.model());
+    }
+    return models;
   }
 
   /** The ASK-LLM stage the model options describe (the main job's scorer, train-student's teacher). */

@@ -82,7 +82,8 @@ final class StageProgress {
           continue;
         }
         if (laterDone[i]) {
-          done.add(String.format(Locale.ROOT, "%s %,d", s.label, count));
+          // Its count too may be held back (0 so far): then the label alone, not a wrong number.
+          done.add(count == 0 ? s.label : String.format(Locale.ROOT, "%s %,d", s.label, count));
           previousFinished = true;
           continue;
         }

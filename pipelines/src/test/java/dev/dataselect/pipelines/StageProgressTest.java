@@ -34,4 +34,15 @@ class StageProgressTest {
     StageTallies.of("t-embedded").done(40);
     assertEquals("[   15s] running: selected running 15s   done: read 100, in language 40, embedded 40", reader.line(start + 15_000_000_000L));
   }
+
+  @Test
+  void aStageInferredDoneWithNothingCountedYetShowsItsLabelAlone() {
+    STAGES.forEach(s -> StageTallies.declare(s.tally));
+    long start = System.nanoTime();
+    StageProgress.Reader reader = new StageProgress.Reader(STAGES, start);
+    StageTallies.of("t-read").done(100);
+    StageTallies.of("t-embedded").add(40);
+    StageTallies.of("t-embedded").done(40);
+    assertEquals("[    5s] running: selected running 5s   done: read 100, in language, embedded 40", reader.line(start + 5_000_000_000L));
+  }
 }
