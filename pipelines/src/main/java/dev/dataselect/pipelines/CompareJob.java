@@ -182,7 +182,7 @@ final class CompareJob {
         .apply("OneMap", Combine.globally(new ToMap()))
         .apply("Write", ParDo.of(new WriteFn(names, o.getOutput(), !o.getQualityScores().isEmpty(), sample != null, o.getClusters(),
             SelectJob.optionsJson(o, CompareJobOptions.class), startMillis)));
-    return Launch.run(p);
+    return p.run();
   }
 
   /** The points coverage is measured from: about {@code size} embeddings drawn by hash, as one row-major float matrix of unit vectors. */

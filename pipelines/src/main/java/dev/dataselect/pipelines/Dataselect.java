@@ -62,7 +62,7 @@ public final class Dataselect {
     }
     if (job.equals("store")) { // the files it read are deleted after a compaction succeeds, so it keeps its plan
       StoreJob.Plan plan = StoreJob.plan((dev.dataselect.pipelines.options.StoreJobOptions) options);
-      PipelineResult.State done = Launch.run(plan.pipeline).waitUntilFinish();
+      PipelineResult.State done = plan.pipeline.run().waitUntilFinish();
       if (done != PipelineResult.State.DONE) {
         out.println("state: " + done);
         return 1;

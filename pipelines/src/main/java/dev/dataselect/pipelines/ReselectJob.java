@@ -67,7 +67,7 @@ final class ReselectJob {
   static PipelineResult run(ReselectJobOptions o) {
     Pipeline p = build(o);
     clearPreviousOutput(o.getOutput());
-    return Launch.run(p);
+    return p.run();
   }
 
   static Pipeline build(ReselectJobOptions o) {

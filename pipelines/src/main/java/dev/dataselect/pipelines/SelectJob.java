@@ -73,7 +73,7 @@ public final class SelectJob {
     }
     Pipeline p = build(plan);
     clearPreviousOutput(options.getOutput());
-    return Launch.run(p);
+    return p.run();
   }
 
   /** Builds the pipeline; validates the options and fails fast when an input matches no file. */

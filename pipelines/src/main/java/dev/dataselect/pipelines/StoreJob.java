@@ -271,6 +271,6 @@ final class StoreJob {
   }
 
   static PipelineResult run(StoreJobOptions o) throws IOException {
-    return Launch.run(plan(o).pipeline);
+    return plan(o).pipeline.run();
   }
 }

@@ -97,7 +97,7 @@ final class TrainStudentJob {
 
   /** Builds the job and starts it; does not wait. */
   static PipelineResult run(TrainStudentJobOptions o) {
-    return Launch.run(build(o));
+    return build(o).run();
   }
 
   static Pipeline build(TrainStudentJobOptions o) {
