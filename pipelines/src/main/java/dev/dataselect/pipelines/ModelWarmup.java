@@ -3,7 +3,7 @@ package dev.dataselect.pipelines;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dataselect.models.ModelConfig;
 import dev.dataselect.models.SharedModels;
-import dev.dataselect.transforms.inference.BeamModelReader;
+import dev.dataselect.transforms.inference.StageModels;
 import java.util.ArrayList;
 import java.util.List;
 import javax.annotation.Nullable;
@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Loads a local job's models while the runner is still starting: a background thread acquires each
- * model stage's model from {@link SharedModels}, so when a stage's {@code @Setup} acquires it the
+ * model stage's model from {@link SharedModels} ({@link StageModels}: the configuration the stage
+ * itself loads), so when a stage's {@code @Setup} acquires it the
  * session is already built (MiniLM takes about 2 s to load, and the demo's first documents reach
  * the embedding stage only after about 20 s of translation, reading and language identification).
  *
@@ -41,7 +42,7 @@ final class ModelWarmup implements AutoCloseable {
           return;
         }
         try {
-          SharedModels.Handle h = SharedModels.acquire(model, BeamModelReader.of());
+          SharedModels.Handle h = StageModels.acquire(model);
           synchronized (this) {
             if (closed) {
               h.close();
@@ -61,15 +62,20 @@ final class ModelWarmup implements AutoCloseable {
   /** Whether the runner runs the job's stages in this JVM. */
   static boolean inThisJvm(PipelineOptions options) {
     String runner = options.getRunner().getSimpleName();
-    if (runner.equals("DirectRunner")) {
-      return true;
+    String master = null;
+    if (runner.equals("FlinkRunner")) { // read by name: this module does not depend on the Flink runner
+      ObjectMapper mapper = new ObjectMapper().registerModules(ObjectMapper.findModules(ReflectHelpers.findClassLoader()));
+      master = mapper.valueToTree(options).path("options").path("flinkMaster").asText("[auto]");
     }
-    if (!runner.equals("FlinkRunner")) {
-      return false;
-    }
-    ObjectMapper mapper = new ObjectMapper().registerModules(ObjectMapper.findModules(ReflectHelpers.findClassLoader()));
-    String master = mapper.valueToTree(options).path("options").path("flinkMaster").asText("[auto]");
-    return master.equals("[local]");
+    return inThisJvm(runner, master);
+  }
+
+  /**
+   * Whether runner {@code runner} (its simple class name) runs in this JVM: the DirectRunner, and
+   * Flink with {@code --flinkMaster=[local]} ({@code [auto]} may submit to a cluster).
+   */
+  static boolean inThisJvm(String runner, @Nullable String flinkMaster) {
+    return runner.equals("DirectRunner") || (runner.equals("FlinkRunner") && "[local]".equals(flinkMaster));
   }
 
   /** Waits for the warm-up thread, then releases its holds (the stages hold their own by now). */
