@@ -2,6 +2,8 @@ package dev.dataselect.transforms.lang;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.google.common.base.Supplier;
+import com.google.common.base.Suppliers;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSortedSet;
 import dev.dataselect.transforms.Document;
@@ -288,7 +290,8 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
             + "nob oci pan pes plt pnb pol por pus ron rus san sin slk slv som spa sqi srp sun swa swe "
             + "tam tat tel tgk tgl tha tur ukr urd uzb vie vol war zul").split(" "));
     private static volatile LanguageDetectorModel model;
-    private static volatile CompiledLanguageModel compiled;
+    private static final Supplier<CompiledLanguageModel> COMPILED =
+        Suppliers.memoize(() -> CompiledLanguageModel.of(model().getMaxentModel()));
 
     private Detectors() {}
 
@@ -319,17 +322,7 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
 
     /** The shared model, compiled for lookup by n-gram ({@link CompiledLanguageModel}). */
     static CompiledLanguageModel compiled() {
-      CompiledLanguageModel c = compiled;
-      if (c == null) {
-        synchronized (Detectors.class) {
-          c = compiled;
-          if (c == null) {
-            c = CompiledLanguageModel.of(model().getMaxentModel());
-            compiled = c;
-          }
-        }
-      }
-      return c;
+      return COMPILED.get();
     }
 
     /** A detector over the shared model, for one thread. */
