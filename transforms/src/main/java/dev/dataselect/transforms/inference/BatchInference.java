@@ -411,12 +411,8 @@ final class BatchInference {
       List<Integer> widths = new ArrayList<>();
       List<Pending<P>> batch = new ArrayList<>();
       int width = 0;
-      // Longest first: the inference threads take batches in order, so the shortest batches come
-      // last and the threads finish a flush together (the longest batch last would leave one core
-      // idle while the other runs it, at every end of a bundle).
-      int[] order = LengthBucketing.sortedOrder(lengths);
-      for (int k = order.length - 1; k >= 0; k--) {
-        Pending<P> p = pending.get(order[k]);
+      for (int i : LengthBucketing.sortedOrder(lengths)) {
+        Pending<P> p = pending.get(i);
         int wider = Math.max(width, p.tokens);
         if (!batch.isEmpty()
             && (batch.size() >= batching.maxBatchSize()
