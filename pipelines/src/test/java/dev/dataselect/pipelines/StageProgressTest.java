@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.dataselect.transforms.StageTallies;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class StageProgressTest {
@@ -14,6 +15,16 @@ class StageProgressTest {
       new StageProgress.Stage("embedded", "t-embedded", "t-language"),
       new StageProgress.Stage("selected", "t-selected", null));
 
+  private long start;
+  private StageProgress.Reader reader;
+
+  @BeforeEach
+  void declareTheStages() {
+    STAGES.forEach(s -> StageTallies.declare(s.tally));
+    start = System.nanoTime();
+    reader = new StageProgress.Reader(STAGES, start);
+  }
+
   @AfterEach
   void reset() {
     StageTallies.reset();
@@ -21,9 +32,6 @@ class StageProgressTest {
 
   @Test
   void aStageWhoseSuccessorIsDoneShowsDoneWithItsCountEvenBeforeItsOwnTotalArrives() {
-    STAGES.forEach(s -> StageTallies.declare(s.tally));
-    long start = System.nanoTime();
-    StageProgress.Reader reader = new StageProgress.Reader(STAGES, start);
     StageTallies.of("t-read").add(100);
     StageTallies.of("t-read").done(100);
     StageTallies.of("t-language").add(40);
@@ -37,9 +45,6 @@ class StageProgressTest {
 
   @Test
   void aStageInferredDoneWithNothingCountedYetShowsItsLabelAlone() {
-    STAGES.forEach(s -> StageTallies.declare(s.tally));
-    long start = System.nanoTime();
-    StageProgress.Reader reader = new StageProgress.Reader(STAGES, start);
     StageTallies.of("t-read").done(100);
     StageTallies.of("t-embedded").add(40);
     StageTallies.of("t-embedded").done(40);

@@ -106,7 +106,7 @@ final class CompiledLanguageModel {
       for (Map.Entry<String, Context> e : part) {
         String gram = e.getKey();
         checkArgument(!gram.isEmpty() && gram.length() <= MAX_GRAM, "n-gram '%s' is not 1 to %s chars", gram, MAX_GRAM);
-        long key = key(gram, 0, gram.length());
+        long key = key(gram.toCharArray(), 0, gram.length());
         int slot = mix(key) & (capacity - 1);
         while (table[2 * slot] != 0) {
           checkArgument(table[2 * slot] != key, "n-gram '%s' twice", gram);
@@ -155,14 +155,6 @@ final class CompiledLanguageModel {
     long k = length;
     for (int i = 0; i < length; i++) {
       k = (k << 16) | chars[from + i];
-    }
-    return k << (16 * (MAX_GRAM - length));
-  }
-
-  static long key(String gram, int from, int length) {
-    long k = length;
-    for (int i = 0; i < length; i++) {
-      k = (k << 16) | gram.charAt(from + i);
     }
     return k << (16 * (MAX_GRAM - length));
   }

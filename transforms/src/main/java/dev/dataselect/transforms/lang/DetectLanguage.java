@@ -371,6 +371,17 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
       if (text.codePoints().noneMatch(Character::isLetter)) {
         return UNDETERMINED;
       }
+      int best = score(text);
+      return probability(best) < minConfidence ? UNDETERMINED : codes[best];
+    }
+
+    /** The model's probability of {@code text}'s verdict, as OpenNLP's softmax gives it (tests). */
+    double confidence(String text) {
+      return probability(score(text));
+    }
+
+    /** Sums each outcome's parameters over {@code text}'s distinct n-grams into {@link #sums}; the best outcome. */
+    private int score(String text) {
       int length = normalize(text);
       if (++stamp == 0) {
         java.util.Arrays.fill(seen, 0);
@@ -392,19 +403,16 @@ public final class DetectLanguage extends PTransform<PCollection<Document>, PCol
           best = i;
         }
       }
-      // The model's probability of its verdict: exp(s_best) / sum_i exp(s_i), OpenNLP's softmax.
+      return best;
+    }
+
+    /** Outcome {@code best}'s probability from {@link #sums}: exp(s_best) / sum_i exp(s_i), OpenNLP's softmax. */
+    private double probability(int best) {
       double z = 0;
       for (double s : sums) {
         z += Math.exp(s - sums[best]);
       }
-      return 1 / z < minConfidence ? UNDETERMINED : codes[best];
-    }
-
-    /** The model's probability of {@code text}'s verdict, as OpenNLP's softmax gives it (tests). */
-    double confidence(String text) {
-      detect(text);
-      double best = java.util.Arrays.stream(sums).max().orElseThrow();
-      return 1 / java.util.Arrays.stream(sums).map(s -> Math.exp(s - best)).sum();
+      return 1 / z;
     }
 
     /** The model's features of {@code text} (its distinct 1- to 3-grams), in no particular order. */
