@@ -7,6 +7,7 @@ import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.lang.DetectLanguage;
 import java.util.List;
 import java.util.Locale;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
@@ -14,10 +15,13 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 
 /**
- * The job's language stage, right after reading: {@link DetectLanguage} annotates every document
- * and, with {@code --languages}, keeps only those languages. Its counts for summary.json: {@code
- * otherLanguage} (documents of other languages: a decision, so part of the reconcile sum, not dead
- * letters) and {@code languages.<code>}, the documents read per language before the filter.
+ * The job's language stage, right after reading and before the duplicate-id check: {@link
+ * DetectLanguage} annotates every document and, with {@code --languages}, keeps only those
+ * languages. It works one document at a time, so it runs in the reading's own tasks, and only the
+ * kept languages are grouped by id (on the demo, 1,270 of 17,597 documents). Its counts for
+ * summary.json: {@code otherLanguage} (documents of other languages: a decision, so part of the
+ * reconcile sum, not dead letters; their ids are not checked for duplicates) and {@code
+ * languages.<code>}, the documents read per language before the filter.
  */
 final class IdentifyLanguages {
   private IdentifyLanguages() {}
@@ -34,10 +38,13 @@ final class IdentifyLanguages {
     return options.getLanguageId() || !SelectJob.split(options.getLanguages()).isEmpty();
   }
 
+  /** The documents in an allowed language, and those in another (null when the stage is off or keeps every language). */
+  record Split(PCollection<Document> kept, @Nullable PCollection<Document> other) {}
+
   /** The documents in an allowed language (all of them, annotated, without --languages); {@code docs} when the stage is off. */
-  static PCollection<Document> apply(PCollection<Document> docs, CorpusOptions options, JobCounts counts) {
+  static Split apply(PCollection<Document> docs, CorpusOptions options, JobCounts counts) {
     if (!enabled(options)) {
-      return docs;
+      return new Split(docs, null);
     }
     PCollectionTuple split =
         docs.apply("DetectLanguage", DetectLanguage.create().withAllowedLanguages(SelectJob.split(options.getLanguages())));
@@ -47,6 +54,6 @@ final class IdentifyLanguages {
         .apply("AllLanguages", Flatten.pCollections());
     counts.countBy(all, "CountPerLanguage", d -> "languages." + d.metadata().get(DetectLanguage.LANGUAGE_FIELD));
     counts.track(split.get(DetectLanguage.KEPT), "language");
-    return split.get(DetectLanguage.KEPT);
+    return new Split(split.get(DetectLanguage.KEPT), other);
   }
 }

@@ -87,20 +87,24 @@ public final class SelectJob {
     Pipeline p = Pipeline.create(plan.options);
     PCollectionTuple read = p.apply("ReadCorpus", plan.read);
     JobCounts counts = new JobCounts(p).track(read.get(ReadCorpus.DOCUMENTS), "read");
+    // Language first, one document at a time in the reading's tasks: only the kept languages are
+    // grouped by id below (and the limit and the models never see a dropped language).
+    IdentifyLanguages.Split languages = IdentifyLanguages.apply(read.get(ReadCorpus.DOCUMENTS), plan.options, counts);
     // Scores, embeddings and decisions are keyed by id: a second document under an id is a dead letter.
     // (few shards on the DirectRunner, so its output comes in few bundles.)
     PCollectionTuple uniqueIds =
-        read.get(ReadCorpus.DOCUMENTS).apply("RejectDuplicateIds", RejectDuplicateIds.create().withShards(plan.joinShards));
+        languages.kept().apply("RejectDuplicateIds", RejectDuplicateIds.create().withShards(plan.joinShards));
     PCollection<Document> docs = InjectFaults.maybe(uniqueIds.get(RejectDuplicateIds.UNIQUE), "Documents");
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(read.get(ReadCorpus.DEAD_LETTERS))
             .and(uniqueIds.get(RejectDuplicateIds.DEAD_LETTERS))
             .apply("AllDeadLetters", Flatten.pCollections());
 
-    counts.sum(read.get(ReadCorpus.RECORDS), "records").count(docs, "documents");
+    // Documents: the records read less the dead letters, in an allowed language or not.
+    PCollection<Document> documents = languages.other() == null ? docs
+        : PCollectionList.of(docs).and(languages.other()).apply("AllDocuments", Flatten.pCollections());
+    counts.sum(read.get(ReadCorpus.RECORDS), "records").count(documents, "documents");
     counts.countBy(deadLetters, "CountByReason", d -> "deadLetters." + d.reason().label());
-    // Before the limit and the models, so they never see a dropped language.
-    docs = IdentifyLanguages.apply(docs, plan.options, counts);
     // Text-quality signals and the published heuristic filters: cheap, so before the limit and the models.
     Map<String, PCollection<DocumentScore>> signals = ApplyFilters.signals(docs, plan.options, plan.scoresDir());
     docs = ApplyFilters.apply(docs, plan.options, counts);

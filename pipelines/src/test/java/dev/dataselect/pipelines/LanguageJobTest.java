@@ -34,6 +34,10 @@ class LanguageJobTest {
 
   /** 3 documents per language (4 languages), one exact copy of an English one, one German record labelled "en". */
   private Path corpus() {
+    return corpus("");
+  }
+
+  private Path corpus(String extraLines) {
     StringBuilder s = new StringBuilder();
     for (String[] lang : SENTENCES) {
       for (int i = 0; i < 3; i++) {
@@ -42,7 +46,7 @@ class LanguageJobTest {
       }
     }
     s.append("{\"id\": \"en-copy\", \"text\": \"").append(SENTENCES[0][1]).append(" Point 0.\"}\n");
-    return Fixtures.write(dir.resolve("in/corpus.jsonl.gz"), s.toString());
+    return Fixtures.write(dir.resolve("in/corpus.jsonl.gz"), s.append(extraLines).toString());
   }
 
   @Test
@@ -62,6 +66,22 @@ class LanguageJobTest {
       String lang = d.at("/metadata/language").asText();
       assertTrue(d.get("id").asText().startsWith(lang + "-"), d.toString());
     }
+  }
+
+  @Test
+  void idsAreCheckedForDuplicatesAmongTheKeptLanguagesOnly() {
+    // The language stage runs before the duplicate-id check: a Spanish record under a kept id is
+    // another language (never grouped by id), a second English one under a kept id a dead letter.
+    String extra = "{\"id\": \"en-1\", \"text\": \"" + SENTENCES[3][1] + " Otra vez.\"}\n"
+        + "{\"id\": \"en-2\", \"text\": \"" + SENTENCES[0][1] + " Once more, with other words.\"}\n";
+    JsonNode s = JobRuns.run("--input=" + corpus(extra), "--output=" + dir.resolve("ids"), "--languages=en,de", "--sampler=random",
+        "--rate=0.5", "--seed=3", "--progressSeconds=0");
+    assertEquals(15, s.get("records").asLong(), s.toString());
+    assertEquals(7, s.get("otherLanguage").asLong(), s.toString());
+    assertEquals(1, s.at("/deadLetters/duplicate_id").asLong(), s.toString());
+    assertEquals(14, s.get("documents").asLong(), s.toString());
+    assertTrue(s.at("/reconciles/" + Summary.DOCUMENTS_RECONCILE).asBoolean(), s.toString());
+    assertTrue(s.at("/reconciles/recordsEqualDocumentsPlusDeadLetters").asBoolean(), s.toString());
   }
 
   @Test
