@@ -19,7 +19,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * the reselect job over the densities it persisted at five rates, and prints both wall times and
  * their ratio (goal: at most 0.10). Both run in this JVM on the DirectRunner, one after the other.
  *
- * <p>Options: {@code --input} (default demo: 1,500 Europarl documents), {@code --limit}, {@code
+ * <p>Options: {@code --input} (default demo: its 1,270 English Europarl documents), {@code --limit}, {@code
  * --rates} (default 0.1,0.2,0.4,0.6,0.8), {@code --out} (default benchmarks/target/reselect).
  */
 public final class ReselectBenchmark {

@@ -10,7 +10,7 @@ public interface CorpusOptions extends PipelineOptions {
   @Description(
       "Corpus files: comma-separated paths or globs (local, gs://, anything Beam FileSystems reads; a folder "
           + "ending in / means every file in it). 'demo' reads the bundled Europarl sample (17.6k documents, "
-          + "~20 languages) with its own format settings and a default --limit of 1500.")
+          + "~20 languages) with its own format settings, keeping its English documents (--languages=en).")
   @Default.String("demo")
   String getInput();
 
