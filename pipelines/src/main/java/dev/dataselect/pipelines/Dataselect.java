@@ -41,7 +41,13 @@ public final class Dataselect {
     if (status != 0) {
       System.exit(status);
     }
+    if (Boolean.getBoolean(WRITING_CDS_ARCHIVE)) { // the JVM archives the classes as it exits: say why it pauses
+      System.out.println("saving the loaded classes for faster starts (once per build, a few seconds) ...");
+    }
   }
+
+  /** Set by bin/dataselect on the run whose JVM writes the class-data-sharing archive at exit. */
+  static final String WRITING_CDS_ARCHIVE = "dataselect.writingCdsArchive";
 
   /**
    * What {@code bin/dataselect} does, printing to {@code out}: parses the options, runs the job
