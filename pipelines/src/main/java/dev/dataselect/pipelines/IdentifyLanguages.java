@@ -7,12 +7,12 @@ import dev.dataselect.transforms.Document;
 import dev.dataselect.transforms.lang.DetectLanguage;
 import java.util.List;
 import java.util.Locale;
-import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The job's language stage, right after reading and before the duplicate-id check: {@link
@@ -38,10 +38,13 @@ final class IdentifyLanguages {
     return options.getLanguageId() || !SelectJob.split(options.getLanguages()).isEmpty();
   }
 
-  /** The documents in an allowed language, and those in another (null when the stage is off or keeps every language). */
+  /** The documents in an allowed language, and those in another (null when the stage is off). */
   record Split(PCollection<Document> kept, @Nullable PCollection<Document> other) {}
 
-  /** The documents in an allowed language (all of them, annotated, without --languages); {@code docs} when the stage is off. */
+  /**
+   * The documents in an allowed language (all of them, annotated, without --languages) and the
+   * others; {@code docs} and no others when the stage is off.
+   */
   static Split apply(PCollection<Document> docs, CorpusOptions options, JobCounts counts) {
     if (!enabled(options)) {
       return new Split(docs, null);
