@@ -47,10 +47,14 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * too) and gets the better of two ways to use the cores: one caller that tokenizes, then runs a
  * session with ONNX Runtime's intra-op threads; or one caller per core that tokenize their share in
  * parallel, then run single-threaded calls on a global length sort (the stage tokenizes on its
- * DoFn thread, and runs the calls on one single-threaded call per core). Each round prints its own
- * ratio. Headline: {@code ratio} = best plain-loop time / best stage time (1 = no overhead); {@code
- * ratio_model_calls_only} compares the stage with the model calls alone (inputs tokenized for free),
- * the stricter figure earlier runs reported as {@code ratio}.
+ * DoFn thread, and runs the calls on one single-threaded call per core). The stage runs twice per
+ * round: fed as a batch runner feeds it, one bundle per worker thread (the documents arrive as one
+ * element that a ParDo explodes; Flink's batch mode makes a bundle of a whole partition), and on
+ * {@code Create}'s own split into the DirectRunner's bundles of about 120 documents, each of which
+ * starts and drains the inference threads and bounds the length sort ({@code ratio_split_bundles},
+ * the headline before 2026-11-30). Each round prints its own ratios. Headline: {@code ratio} = best
+ * plain-loop time / best one-bundle stage time (1 = no overhead); {@code ratio_model_calls_only}
+ * compares the stage with the model calls alone (inputs tokenized for free).
  *
  * <p>Arguments: {@code --docs=600 --minWords=100 --maxWords=400 --vocab=8000 --hidden=512
  * --layers=6 --batch=8 --threads=0 --parallelism=1 --rounds=3 --buffer=0} (threads 0: ONNX Runtime's default
