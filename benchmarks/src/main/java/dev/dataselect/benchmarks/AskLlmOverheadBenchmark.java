@@ -172,11 +172,9 @@ public final class AskLlmOverheadBenchmark {
       double rawCallsOnly = Double.MAX_VALUE;
       double rawOneCaller = Double.MAX_VALUE;
       double rawPerCore = Double.MAX_VALUE;
-      double stageSeconds = Double.MAX_VALUE;
-      double splitSeconds = Double.MAX_VALUE;
-      PipelineResult splitBest = null;
+      Timed best = null;
+      Timed splitBest = null;
       long rawPadded = 0;
-      PipelineResult result = null;
       double runnerSeconds = Double.MAX_VALUE;
       for (int round = 0; round < rounds; round++) {
         // The runner alone on the same documents, for the breakdown.
@@ -213,32 +211,23 @@ public final class AskLlmOverheadBenchmark {
             .apply(FlatMapElements.into(TypeDescriptor.of(Document.class)).via((List<Document> all) -> all))
             .setCoder(Document.DocumentCoder.of())
             .apply(stage).get(AskLlmScore.SCORES).apply(Count.globally());
-        start = System.nanoTime();
-        PipelineResult r = p.run();
-        r.waitUntilFinish();
-        double took = seconds(start);
+        Timed whole = Timed.run(p);
         // The same stage on Create's own split: the DirectRunner's bundles of about 120 documents,
         // each of which starts and drains the inference threads and bounds the length sort.
         Pipeline q = Pipeline.create(PipelineOptionsFactory.fromArgs(options).create());
         q.apply(Create.of(docs)).apply(stage).get(AskLlmScore.SCORES).apply(Count.globally());
-        start = System.nanoTime();
-        PipelineResult splitResult = q.run();
-        splitResult.waitUntilFinish();
-        double split = seconds(start);
+        Timed split = Timed.run(q);
         print("round" + round + "_raw_seconds", rawRound);
-        print("round" + round + "_stage_seconds", took);
-        print("round" + round + "_ratio", rawRound / took);
-        print("round" + round + "_stage_split_bundles_seconds", split);
-        print("round" + round + "_ratio_split_bundles", rawRound / split);
-        if (took < stageSeconds) {
-          stageSeconds = took;
-          result = r;
-        }
-        if (split < splitSeconds) {
-          splitSeconds = split;
-          splitBest = splitResult;
-        }
+        print("round" + round + "_stage_seconds", whole.seconds());
+        print("round" + round + "_ratio", rawRound / whole.seconds());
+        print("round" + round + "_stage_split_bundles_seconds", split.seconds());
+        print("round" + round + "_ratio_split_bundles", rawRound / split.seconds());
+        best = Timed.faster(best, whole);
+        splitBest = Timed.faster(splitBest, split);
       }
+      double stageSeconds = best.seconds();
+      double splitSeconds = splitBest.seconds();
+      PipelineResult result = best.result();
 
       print("raw_padded_tokens_per_real_token", (double) rawPadded / tokens);
       print("stage_padded_tokens_per_real_token", (double) BenchSupport.counter(result, AskLlmScore.class, "paddedTokens") / tokens);
@@ -255,14 +244,29 @@ public final class AskLlmOverheadBenchmark {
       DistributionResult latency = BenchSupport.distribution(result, AskLlmScore.class, "batchLatencyMicros");
       print("stage_model_call_seconds", latency == null ? Double.NaN : latency.getSum() / 1e6);
       print("stage_split_bundles_seconds", splitSeconds);
-      print("stage_split_bundles_batches", BenchSupport.counter(splitBest, AskLlmScore.class, "batches"));
+      print("stage_split_bundles_batches", BenchSupport.counter(splitBest.result(), AskLlmScore.class, "batches"));
       print("stage_split_bundles_padded_tokens_per_real_token",
-          (double) BenchSupport.counter(splitBest, AskLlmScore.class, "paddedTokens") / tokens);
+          (double) BenchSupport.counter(splitBest.result(), AskLlmScore.class, "paddedTokens") / tokens);
       print("ratio_split_bundles", rawSeconds / splitSeconds);
       print("runner_alone_seconds", runnerSeconds);
       print("load_average_at_end", BenchSupport.loadAverage());
       print("ratio_model_calls_only", rawCallsOnly / stageSeconds);
       print("ratio", rawSeconds / stageSeconds);
+    }
+  }
+
+  /** A pipeline run to its end, and its wall seconds. */
+  private record Timed(PipelineResult result, double seconds) {
+    static Timed run(Pipeline p) {
+      long start = System.nanoTime();
+      PipelineResult r = p.run();
+      r.waitUntilFinish();
+      return new Timed(r, BenchSupport.seconds(start));
+    }
+
+    /** The faster of the two ({@code best} may be null: none yet). */
+    static Timed faster(Timed best, Timed t) {
+      return best == null || t.seconds < best.seconds ? t : best;
     }
   }
 
